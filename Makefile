@@ -1,0 +1,41 @@
+# The README's two set-up commands are `make run` and `make test`; each makes its own venv.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CORPUS ?= ../shared/corpora/spamassassin
+OUT ?= out
+
+.PHONY: run test venv lint bundled-model bench bench-quality bench-speed clean
+
+$(BIN)/spamsift: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(BIN)/spamsift
+
+# Main job on embedded defaults: train on the corpus, evaluate, write the report, classify samples.
+run: venv
+	$(BIN)/spamsift demo --out $(OUT)
+
+test: venv
+	$(BIN)/python -m pytest -q
+
+lint: venv
+	$(BIN)/pip install -q ruff && $(BIN)/ruff check src tests benchmarks
+
+# Rebuild the default model shipped in src/spamsift/data/ (reproducible: fixed seed, corpus index order).
+bundled-model: venv
+	$(BIN)/spamsift train --index $(CORPUS)/index.csv --root $(CORPUS) --model-out src/spamsift/data/default-model
+
+bench: bench-quality bench-speed
+
+bench-quality: venv
+	$(BIN)/python benchmarks/quality.py --corpus $(CORPUS)
+
+bench-speed: venv
+	$(BIN)/python benchmarks/speed.py --corpus $(CORPUS)
+
+clean:
+	rm -rf $(VENV) $(OUT) build dist src/*.egg-info

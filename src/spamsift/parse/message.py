@@ -1,0 +1,96 @@
+"""What parsing makes of a message: every field the features read, nothing more."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = ["ParsedMessage", "Attachment", "ReceivedHop", "HtmlSignals"]
+
+
+@dataclass(slots=True)
+class Attachment:
+    """A non-text part: its declared name and type and its decoded size in bytes."""
+
+    filename: str
+    content_type: str
+    size: int
+
+
+@dataclass(slots=True)
+class ReceivedHop:
+    """One ``Received:`` header, newest first as they stand in the message."""
+
+    from_host: str = ""
+    from_ip: str = ""
+    by_host: str = ""
+    protocol: str = ""
+
+
+@dataclass(slots=True)
+class HtmlSignals:
+    """What the HTML said beyond its visible text."""
+
+    n_links: int = 0
+    n_images: int = 0
+    n_forms: int = 0
+    n_scripts: int = 0
+    n_comments: int = 0
+    hidden_chars: int = 0
+    # Anchors whose visible text names a host other than the one linked to.
+    mismatched_links: int = 0
+    tags: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class ParsedMessage:
+    """A decoded message.
+
+    Text fields are already decoded to ``str`` but not normalised: features do that.
+    ``flags`` names what went wrong or was cut on the way (``truncated:parts``,
+    ``charset:unknown``, ``parser:fallback``, ``missing:subject`` ...), so a message
+    is always scored, and the flags themselves are evidence.
+    """
+
+    size: int
+    headers: list[tuple[str, str]]
+    subject: str | None
+    from_name: str
+    from_addr: str
+    reply_to_addr: str
+    to_addrs: list[str]
+    date: datetime | None
+    date_raw: str
+    message_id: str
+    mailer: str
+    received: list[ReceivedHop]
+    text_plain: str
+    text_html: str  # visible text of the HTML parts
+    html: HtmlSignals
+    urls: list[str]
+    attachments: list[Attachment]
+    content_types: list[str]  # every part's type, in walk order
+    charsets: list[str]
+    n_parts: int
+    max_depth: int
+    flags: set[str] = field(default_factory=set)
+
+    @property
+    def body_text(self) -> str:
+        """Plain text if there is any, else the HTML's visible text, else both joined."""
+        if self.text_plain and self.text_html:
+            return self.text_plain + "\n" + self.text_html
+        return self.text_plain or self.text_html
+
+    def header(self, name: str) -> list[str]:
+        """Every value of header ``name`` (case-insensitive), in message order."""
+        lname = name.lower()
+        return [v for k, v in self.headers if k == lname]
+
+    @property
+    def from_domain(self) -> str:
+        return self.from_addr.rpartition("@")[2] if "@" in self.from_addr else ""
+
+    @property
+    def reply_to_domain(self) -> str:
+        return self.reply_to_addr.rpartition("@")[2] if "@" in self.reply_to_addr else ""
