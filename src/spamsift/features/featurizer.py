@@ -1,0 +1,130 @@
+"""Raw messages -> one sparse matrix with three column blocks.
+
+``[ hashed tokens | structural numbers | sender-reputation keys ]``
+
+All three are stateless, so the matrix is computed once per message and every
+cross-validation fold, search candidate and model reuses it; what is learned
+from labels (token weights, bin edges, reputation tables) lives in the
+classifier, fitted on training rows only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.feature_extraction import FeatureHasher
+
+from spamsift.config import ParseLimits
+from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
+from spamsift.features.tokens import host_suffixes, tokenize
+from spamsift.parse import ParsedMessage, parse_message
+
+__all__ = ["MessageFeaturizer", "Layout", "REPUTATION_KEYS", "reputation_keys"]
+
+#: What sender reputation is kept for, in column-block order.
+REPUTATION_KEYS = ("from_addr", "from_domain", "relay_net")
+_PRIVATE = re.compile(r"^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.|0\.)")
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each block of the feature matrix starts and ends."""
+
+    n_tokens: int
+    n_structure: int
+    n_rep_per_key: int
+
+    @property
+    def tokens(self) -> slice:
+        return slice(0, self.n_tokens)
+
+    @property
+    def structure(self) -> slice:
+        return slice(self.n_tokens, self.n_tokens + self.n_structure)
+
+    def reputation(self, k: int) -> slice:
+        start = self.n_tokens + self.n_structure + k * self.n_rep_per_key
+        return slice(start, start + self.n_rep_per_key)
+
+    @property
+    def n_features(self) -> int:
+        return self.n_tokens + self.n_structure + len(REPUTATION_KEYS) * self.n_rep_per_key
+
+
+def reputation_keys(msg: ParsedMessage) -> tuple[str, str, str]:
+    """Sender address, sender registrable domain, first external relay's /24."""
+    dom = host_suffixes(msg.from_domain, 2)
+    relay = ""
+    for hop in msg.received:
+        ip = hop.from_ip
+        if ip and not _PRIVATE.match(ip):
+            relay = ip.rpartition(".")[0]
+            break
+    return msg.from_addr, dom[0] if dom else msg.from_domain, relay
+
+
+class MessageFeaturizer(TransformerMixin, BaseEstimator):
+    """Stateless transformer from raw bytes (or ParsedMessage) to the feature matrix.
+
+    Parameters
+    ----------
+    token_bits : int
+        log2 of the hashed token space. 2**20 keeps collisions rare at corpus scale.
+    reputation_bits : int
+        log2 of each reputation key block.
+    keywords : sequence of str
+        Words whose frequency is a structural feature.
+    limits : ParseLimits or None
+        Parsing caps.
+    """
+
+    def __init__(self, token_bits: int = 20, reputation_bits: int = 16,
+                 keywords: Sequence[str] = DEFAULT_KEYWORDS,
+                 limits: ParseLimits | None = None):
+        self.token_bits = token_bits
+        self.reputation_bits = reputation_bits
+        self.keywords = keywords
+        self.limits = limits
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(2**self.token_bits, len(structure_names(self.keywords)),
+                      2**self.reputation_bits)
+
+    def fit(self, X: object = None, y: object = None) -> MessageFeaturizer:
+        return self
+
+    def parse(self, item: bytes | ParsedMessage) -> ParsedMessage:
+        if isinstance(item, ParsedMessage):
+            return item
+        return parse_message(item, self.limits)
+
+    def transform(self, X: Iterable[bytes | ParsedMessage]) -> sp.csr_matrix:
+        msgs = [self.parse(x) for x in X]
+        return self.transform_parsed(msgs)
+
+    def transform_parsed(self, msgs: Sequence[ParsedMessage]) -> sp.csr_matrix:
+        lay = self.layout
+        tok = FeatureHasher(lay.n_tokens, input_type="string", alternate_sign=False)
+        X_tok = tok.transform(tokenize(m) for m in msgs)
+        X_num = sp.csr_matrix(
+            np.vstack([structure_vector(m, self.keywords) for m in msgs])
+            if msgs else np.zeros((0, lay.n_structure)))
+        rep = FeatureHasher(lay.n_rep_per_key, input_type="string", alternate_sign=False)
+        keys = [reputation_keys(m) for m in msgs]
+        blocks = [X_tok, X_num]
+        for k in range(len(REPUTATION_KEYS)):
+            blocks.append(rep.transform([[kk[k]] if kk[k] else [] for kk in keys]))
+        return sp.hstack(blocks, format="csr", dtype=np.float64)
+
+    def token_index(self, tokens: Iterable[str]) -> dict[str, int]:
+        """Column of each token, for turning weights back into readable clues."""
+        toks = list(dict.fromkeys(tokens))
+        h = FeatureHasher(self.layout.n_tokens, input_type="string", alternate_sign=False)
+        X = h.transform([[t] for t in toks]).tocsr()
+        return {t: int(X.indices[X.indptr[i]]) for i, t in enumerate(toks)}

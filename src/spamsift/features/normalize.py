@@ -1,0 +1,55 @@
+"""Text normalisation before tokens: one canonical spelling for what spam disguises.
+
+NFKC folds full-width and compatibility forms; case folding; zero-width and bidi
+controls are removed and counted (they split words for the eye but not for a
+filter that drops them); Latin look-alikes from Cyrillic and Greek are folded
+inside words that are otherwise Latin; digits standing for letters in
+otherwise-alphabetic words (``v1agra``, ``fr3e``) are folded too, and the
+folding itself is evidence.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = ["normalise", "fold_obfuscation", "INVISIBLE"]
+
+INVISIBLE = re.compile("[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+_HOMOGLYPHS = str.maketrans({
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x",
+})
+_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
+                       "@": "a", "$": "s", "!": "i", "|": "l"})
+_HAS_LATIN = re.compile(r"[a-z]")
+_NON_LATIN_LETTER = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
+_LEETABLE = re.compile(r"^[a-z]+[a-z0-9@$!|]*[a-z0-9@$!|]$")
+
+
+def normalise(text: str) -> tuple[str, int]:
+    """NFKC, case-folded text with invisible controls removed; and how many were."""
+    text, n_invisible = INVISIBLE.subn("", text)
+    return unicodedata.normalize("NFKC", text).casefold(), n_invisible
+
+
+def fold_obfuscation(word: str) -> str | None:
+    """The plain spelling of a disguised word, or None when it is not disguised.
+
+    >>> fold_obfuscation("v1agra"), fold_obfuscation("vіagra"), fold_obfuscation("2002")
+    ('viagra', 'viagra', None)
+    """
+    if _NON_LATIN_LETTER.search(word) and _HAS_LATIN.search(word):
+        folded = word.translate(_HOMOGLYPHS)
+        return folded if folded != word else None
+    if _LEETABLE.match(word) and not word.isalpha():
+        # A word mostly of letters with a few digits in letter positions.
+        n_alpha = sum(c.isalpha() for c in word)
+        if n_alpha >= 2 and n_alpha >= len(word) - 2:
+            folded = word.translate(_LEET)
+            return folded if folded.isalpha() else None
+    return None

@@ -1,0 +1,85 @@
+"""Structural numbers of a message: lengths, counts, ratios, keyword frequencies.
+
+Raw values only; the classifier bins the skewed ones (quantile bins learned on
+training data), so this stays stateless and can be computed once per message.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from spamsift.parse.message import ParsedMessage
+from spamsift.parse.urls import url_host
+
+__all__ = ["DEFAULT_KEYWORDS", "structure_names", "structure_vector"]
+
+#: Words whose frequency (per 1,000 words of body) is a feature of its own.
+DEFAULT_KEYWORDS: tuple[str, ...] = (
+    "free", "offer", "money", "click", "remove", "guarantee", "credit", "order",
+    "unsubscribe", "million", "business", "income", "save", "price",
+)
+_BASE = (
+    "log_size", "log_body_chars", "log_words", "n_urls", "n_url_hosts", "n_parts",
+    "max_depth", "n_attachments", "html_only", "has_html", "caps_ratio", "n_exclaim",
+    "n_links", "n_images", "log_hidden_chars", "mismatched_links", "n_html_comments",
+    "n_received", "n_to", "subject_len", "subject_caps_ratio", "digit_ratio",
+)
+_WORD = re.compile(r"[^\W\d_]{2,}")
+
+
+def structure_names(keywords: Sequence[str] = DEFAULT_KEYWORDS) -> list[str]:
+    """Column names of :func:`structure_vector`, in order."""
+    return list(_BASE) + [f"kw_{k}" for k in keywords]
+
+
+def _ratio(num: int, den: int) -> float:
+    return num / den if den else 0.0
+
+
+def structure_vector(msg: ParsedMessage, keywords: Sequence[str] = DEFAULT_KEYWORDS) -> np.ndarray:
+    """One row of raw structural values, aligned with :func:`structure_names`."""
+    body = msg.body_text[:200_000]
+    letters = sum(c.isalpha() for c in body[:20_000])
+    upper = sum(c.isupper() for c in body[:20_000])
+    digits = sum(c.isdigit() for c in body[:20_000])
+    words = _WORD.findall(body.lower())
+    n_words = len(words)
+    subject = msg.subject or ""
+    s_letters = sum(c.isalpha() for c in subject)
+    hosts = {url_host(u) for u in msg.urls}
+    hosts.discard("")
+    row = [
+        math.log1p(msg.size),
+        math.log1p(len(body)),
+        math.log1p(n_words),
+        len(msg.urls),
+        len(hosts),
+        msg.n_parts,
+        msg.max_depth,
+        len(msg.attachments),
+        float(bool(msg.text_html) and not msg.text_plain.strip()),
+        float(bool(msg.text_html)),
+        _ratio(upper, letters),
+        body.count("!"),
+        msg.html.n_links,
+        msg.html.n_images,
+        math.log1p(msg.html.hidden_chars),
+        msg.html.mismatched_links,
+        msg.html.n_comments,
+        len(msg.received),
+        len(msg.to_addrs),
+        len(subject),
+        _ratio(sum(c.isupper() for c in subject), s_letters),
+        _ratio(digits, len(body[:20_000])),
+    ]
+    if keywords:
+        counts = dict.fromkeys(keywords, 0)
+        for w in words:
+            if w in counts:
+                counts[w] += 1
+        row.extend(1000.0 * counts[k] / n_words if n_words else 0.0 for k in keywords)
+    return np.asarray(row, dtype=np.float64)

@@ -1,0 +1,244 @@
+"""SpamClassifier: Naive Bayes, logistic regression and a linear SVM, stacked.
+
+Every member is linear in the features, and so is their stack: each member's
+decision values are calibrated together by a logistic regression fitted on
+out-of-fold decisions (Platt scaling for one member, stacking for several). The
+fitted model therefore collapses to two weight vectors and a bias:
+
+    logit(P(spam)) = E(x) . coef_binary_ + N(x) . coef_normalized_ + intercept_
+
+where E is the binary expanded features (what Naive Bayes reads) and N the same
+with the token block scaled to unit length (what the margin models read). That
+makes the model file plain arrays, every score a sum of per-feature clues, and
+feedback an update of counts or weights.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.preprocessing import normalize
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from spamsift.exceptions import TrainingError
+from spamsift.features.binning import QuantileBinner
+from spamsift.features.featurizer import REPUTATION_KEYS, Layout
+from spamsift.features.reputation import SenderReputation
+from spamsift.features.structure import structure_names
+
+__all__ = ["SpamClassifier", "MEMBERS"]
+
+MEMBERS = ("nb", "lr", "svm")
+_MODELS = {"nb": ("nb",), "lr": ("lr",), "svm": ("svm",), "ensemble": MEMBERS}
+
+
+@dataclass(frozen=True)
+class _Expanded:
+    binary: sp.csr_matrix      # E(x)
+    normalized: sp.csr_matrix  # N(x)
+
+
+class SpamClassifier(ClassifierMixin, BaseEstimator):
+    """Stacked linear spam classifier over :class:`MessageFeaturizer` output.
+
+    Parameters
+    ----------
+    model : {"ensemble", "nb", "lr", "svm"}
+        Which members to fit; ``ensemble`` stacks all three.
+    C_lr, C_svm : float
+        Inverse regularisation of logistic regression and the linear SVM.
+    alpha_nb : float
+        Additive smoothing of multinomial Naive Bayes.
+    aux_weight : float
+        Value given to the one-hot structure and reputation features, relative to a
+        unit-length token vector.
+    n_bins : int
+        Quantile bins per structural number.
+    rep_smoothing : float
+        m-estimate strength of sender reputation.
+    inner_cv : int
+        Folds for the out-of-fold decisions the stack is calibrated on.
+    token_bits, n_structure, reputation_bits : int
+        The featurizer's layout (must match it).
+    random_state : int
+        Seed of every fold split.
+    """
+
+    def __init__(self, model: str = "ensemble", C_lr: float = 100.0, C_svm: float = 3.0,
+                 alpha_nb: float = 0.1, aux_weight: float = 0.5, n_bins: int = 6,
+                 rep_smoothing: float = 2.0, inner_cv: int = 4, token_bits: int = 20,
+                 n_structure: int = len(structure_names()), reputation_bits: int = 16,
+                 random_state: int = 0):
+        self.model = model
+        self.C_lr = C_lr
+        self.C_svm = C_svm
+        self.alpha_nb = alpha_nb
+        self.aux_weight = aux_weight
+        self.n_bins = n_bins
+        self.rep_smoothing = rep_smoothing
+        self.inner_cv = inner_cv
+        self.token_bits = token_bits
+        self.n_structure = n_structure
+        self.reputation_bits = reputation_bits
+        self.random_state = random_state
+
+    # -- features -----------------------------------------------------------------
+    @property
+    def layout(self) -> Layout:
+        return Layout(2**self.token_bits, self.n_structure, 2**self.reputation_bits)
+
+    def _rep_block(self, X: sp.csr_matrix) -> sp.csr_matrix:
+        lay = self.layout
+        return X[:, lay.reputation(0).start: lay.reputation(len(REPUTATION_KEYS) - 1).stop]
+
+    def _expand(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Expanded:
+        lay = self.layout
+        if X.shape[1] != lay.n_features:
+            raise ValueError(f"expected {lay.n_features} feature columns (featurizer layout "
+                             f"token_bits={self.token_bits}), got {X.shape[1]}")
+        tokens = X[:, lay.tokens].tocsr(copy=True)
+        tokens.data[:] = 1.0
+        structure = X[:, lay.structure].toarray()
+        rep = self._rep_block(X)
+        if y is not None:
+            self.binner_ = QuantileBinner(self.n_bins).fit(structure)
+            self.reputation_ = SenderReputation(len(REPUTATION_KEYS), self.rep_smoothing,
+                                                random_state=self.random_state)
+            rep_x = self.reputation_.fit_transform(rep, y)
+        else:
+            rep_x = self.reputation_.transform(rep)
+        aux = sp.hstack([self.binner_.transform(structure), rep_x], format="csr")
+        aux.data *= self.aux_weight
+        binary = sp.hstack([tokens, aux], format="csr")
+        normalized = sp.hstack([normalize(tokens), aux], format="csr")
+        return _Expanded(binary, normalized)
+
+    # -- members ------------------------------------------------------------------
+    def _member(self, name: str) -> BaseEstimator:
+        if name == "nb":
+            return MultinomialNB(alpha=self.alpha_nb)
+        if name == "lr":
+            return LogisticRegression(C=self.C_lr, solver="liblinear", max_iter=5000)
+        return LinearSVC(C=self.C_svm, max_iter=20000)
+
+    @staticmethod
+    def _linear(name: str, est: BaseEstimator) -> tuple[np.ndarray, float]:
+        if name == "nb":
+            flp = est.feature_log_prob_
+            prior = est.class_log_prior_
+            return flp[1] - flp[0], float(prior[1] - prior[0])
+        return est.coef_.ravel().astype(np.float64), float(est.intercept_[0])
+
+    def _fit_members(self, E: _Expanded, y: np.ndarray, names: tuple[str, ...]
+                     ) -> dict[str, tuple[np.ndarray, float]]:
+        out = {}
+        for name in names:
+            est = self._member(name).fit(E.binary if name == "nb" else E.normalized, y)
+            out[name] = self._linear(name, est)
+        return out
+
+    @staticmethod
+    def _decide(E: _Expanded, name: str, wb: tuple[np.ndarray, float]) -> np.ndarray:
+        Xm = E.binary if name == "nb" else E.normalized
+        return np.asarray(Xm @ wb[0]).ravel() + wb[1]
+
+    # -- estimator API ------------------------------------------------------------
+    def fit(self, X: sp.csr_matrix, y: np.ndarray) -> SpamClassifier:
+        if self.model not in _MODELS:
+            raise ValueError(f"model must be one of {sorted(_MODELS)}, got {self.model!r}")
+        for p in ("C_lr", "C_svm", "alpha_nb", "aux_weight", "rep_smoothing"):
+            if not getattr(self, p) > 0:
+                raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
+        X = sp.csr_matrix(X)
+        y = np.asarray(y).astype(int)
+        classes = np.unique(y)
+        if not np.array_equal(classes, [0, 1]):
+            raise TrainingError(f"training needs both classes (0=ham, 1=spam), got {classes}")
+        if np.bincount(y).min() < self.inner_cv:
+            raise TrainingError(f"each class needs at least {self.inner_cv} messages, "
+                                f"got {np.bincount(y).tolist()} (ham, spam)")
+        names = _MODELS[self.model]
+        E = self._expand(X, y)
+        # Out-of-fold decisions of each member: what the stack is calibrated on.
+        oof = np.zeros((len(y), len(names)))
+        folds = StratifiedKFold(self.inner_cv, shuffle=True, random_state=self.random_state)
+        for tr, te in folds.split(np.zeros(len(y)), y):
+            Etr = _Expanded(E.binary[tr], E.normalized[tr])
+            Ete = _Expanded(E.binary[te], E.normalized[te])
+            fitted = self._fit_members(Etr, y[tr], names)
+            for m, name in enumerate(names):
+                oof[te, m] = self._decide(Ete, name, fitted[name])
+        # NB log-odds run to hundreds: scale before the stacker so its
+        # regularisation treats members alike.
+        self.member_scale_ = np.maximum(oof.std(axis=0), 1e-9)
+        stack = LogisticRegression(C=1.0).fit(oof / self.member_scale_, y)
+        v = stack.coef_.ravel() / self.member_scale_
+        members = self._fit_members(E, y, names)
+        n = E.binary.shape[1]
+        self.coef_binary_ = np.zeros(n)
+        self.coef_normalized_ = np.zeros(n)
+        self.intercept_ = float(stack.intercept_[0])
+        for m, name in enumerate(names):
+            w, b = members[name]
+            target = self.coef_binary_ if name == "nb" else self.coef_normalized_
+            target += v[m] * w
+            self.intercept_ += v[m] * b
+        self.member_names_ = names
+        self.member_weights_ = v
+        self.oof_decision_ = oof @ v + float(stack.intercept_[0])
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def decision_function(self, X: sp.csr_matrix) -> np.ndarray:
+        check_is_fitted(self, "coef_binary_")
+        E = self._expand(sp.csr_matrix(X))
+        return (np.asarray(E.binary @ self.coef_binary_).ravel()
+                + np.asarray(E.normalized @ self.coef_normalized_).ravel() + self.intercept_)
+
+    def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
+        p = _sigmoid(self.decision_function(X))
+        return np.column_stack([1 - p, p])
+
+    def predict(self, X: sp.csr_matrix) -> np.ndarray:
+        return (self.decision_function(X) > 0).astype(int)
+
+    def contributions(self, X: sp.csr_matrix) -> list[list[tuple[int, float]]]:
+        """Per row, (expanded column, contribution to the logit) of every active feature."""
+        check_is_fitted(self, "coef_binary_")
+        E = self._expand(sp.csr_matrix(X))
+        out = []
+        for i in range(E.binary.shape[0]):
+            rb, rn = E.binary.getrow(i), E.normalized.getrow(i)
+            contrib: dict[int, float] = {}
+            for j, v in zip(rb.indices, rb.data, strict=True):
+                contrib[int(j)] = contrib.get(int(j), 0.0) + v * self.coef_binary_[j]
+            for j, v in zip(rn.indices, rn.data, strict=True):
+                contrib[int(j)] = contrib.get(int(j), 0.0) + v * self.coef_normalized_[j]
+            out.append(sorted(contrib.items(), key=lambda kv: -abs(kv[1])))
+        return out
+
+    def column_label(self, j: int) -> tuple[str, str]:
+        """(kind, readable name) of an expanded column: ``token``, ``structure`` or ``reputation``."""
+        lay = self.layout
+        if j < lay.n_tokens:
+            return "token", f"#{j}"
+        j -= lay.n_tokens
+        n_struct = self.binner_.edges_.shape[0] * self.n_bins
+        if j < n_struct:
+            col, b = divmod(j, self.n_bins)
+            names = structure_names()
+            name = names[col] if col < len(names) else f"structure{col}"
+            return "structure", f"{name} in {self.binner_.bin_label(col, b)}"
+        return "reputation", self.reputation_.column_label(j - n_struct, REPUTATION_KEYS)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
