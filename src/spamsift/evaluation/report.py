@@ -52,13 +52,13 @@ def _jsonable(obj: Any, where: str) -> Any:
         return obj
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item(), where)
+    if isinstance(obj, np.generic | np.ndarray):
+        return _jsonable(obj.tolist(), where)
     if isinstance(obj, Path):
         return obj.as_posix()
     if isinstance(obj, Mapping):
         return {str(k): _jsonable(v, f"{where}.{k}") for k, v in obj.items()}
-    if isinstance(obj, Sequence | np.ndarray):
+    if isinstance(obj, Sequence):
         return [_jsonable(v, f"{where}[{i}]") for i, v in enumerate(obj)]
     raise InputError(
         f"{where}: expected JSON-ready values (numbers, text, lists, dicts, numpy values), "
@@ -138,7 +138,7 @@ def _cutoffs(y: np.ndarray, s: np.ndarray, cutoffs: Mapping[str, float]) -> str:
         return '<p class="na">No cut-offs were given.</p>'
     r = rates_by_threshold(y, s, [float(v) for v in cutoffs.values()])
     rows = [
-        [esc(name), f"{float(v):.6g}", rate(f), rate(fn)]
+        [esc(name), repr(float(v)), rate(f), rate(fn)]
         for name, v, f, fn in zip(cutoffs, cutoffs.values(), r["fpr"], r["fnr"], strict=True)
     ]
     return table(["cut-off", "score", "FPR at it (ham ≥)", "FNR at it (spam <)"], rows, cls="num")

@@ -1,15 +1,27 @@
 """Quantile bins for skewed counts, one-hot encoded.
 
-scikit-learn's ``KBinsDiscretizer`` does the same; this one keeps its edges as a
-single padded array so a model file stores them as plain numbers.
+scikit-learn's ``KBinsDiscretizer`` does nearly the same; this one keeps its edges
+as a single padded array so a model file stores them as plain numbers. Where they
+differ, on purpose:
+
+- edges are ``numpy.quantile``'s default (linear) quantiles, not
+  ``KBinsDiscretizer``'s default ``averaged_inverted_cdf``;
+- bins are closed on the right, ``(lo, hi]``, so when the smallest edge is the
+  minimum (0 for most counts) that value keeps a bin of its own; ``KBinsDiscretizer``
+  closes them on the left and drops the bin;
+- each column always has ``n_bins`` output columns; merged (tied) edges leave
+  the top ones unused, so the layout does not depend on the data.
 """
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils import Tags
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 __all__ = ["QuantileBinner"]
 
@@ -21,23 +33,35 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
     ----------
     n_bins : int
         Bins per column before duplicate edges are merged.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = QuantileBinner(n_bins=2).fit(np.array([[0.0], [1.0], [2.0]]))
+    >>> b.edges_.tolist(), b.transform(np.array([[1.0], [1.5]])).toarray().tolist()
+    ([[1.0]], [[1.0, 0.0], [0.0, 1.0]])
     """
 
     def __init__(self, n_bins: int = 6):
         self.n_bins = n_bins
 
     def fit(self, X: np.ndarray, y: object = None) -> QuantileBinner:
-        if not isinstance(self.n_bins, int) or self.n_bins < 2:
+        if (not isinstance(self.n_bins, Integral) or isinstance(self.n_bins, bool)
+                or self.n_bins < 2):
             raise ValueError(f"n_bins must be an int >= 2, got {self.n_bins!r}")
-        X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+        X = self._dense(validate_data(self, X, accept_sparse="csr", dtype=np.float64))
         qs = np.linspace(0, 1, self.n_bins + 1)[1:-1]
         edges = np.full((X.shape[1], self.n_bins - 1), np.inf)
         for j in range(X.shape[1]):
-            e = np.unique(np.quantile(X[:, j], qs)) if len(X) else np.array([])
+            e = np.unique(np.quantile(X[:, j], qs))
             edges[j, : len(e)] = e
         self.edges_ = edges
-        self.n_features_in_ = X.shape[1]
         return self
+
+    def __sklearn_tags__(self) -> Tags:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
 
     @property
     def n_output(self) -> int:
@@ -45,12 +69,11 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
 
     def transform(self, X: np.ndarray) -> sp.csr_matrix:
         check_is_fitted(self, "edges_")
-        X = np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float64)
+        X = self._dense(validate_data(self, X, accept_sparse="csr", dtype=np.float64,
+                                      reset=False))
         n, d = X.shape
-        if d != self.edges_.shape[0]:
-            raise ValueError(f"expected {self.edges_.shape[0]} columns, got {d}")
-        # Bin b of column j is column j * n_bins + b; right=True puts a value equal
-        # to an edge in the lower bin, so "0" gets a bin of its own when 0 is an edge.
+        # Bin b of column j is column j * n_bins + b. side="left" makes bins (lo, hi]:
+        # a value equal to an edge goes to the lower bin.
         bins = np.empty((n, d), dtype=np.int64)
         for j in range(d):
             bins[:, j] = np.searchsorted(self.edges_[j], X[:, j], side="left")
@@ -58,6 +81,10 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
         data = np.ones(n * d)
         indptr = np.arange(0, n * d + 1, d)
         return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, d * self.n_bins))
+
+    @staticmethod
+    def _dense(X: np.ndarray | sp.spmatrix) -> np.ndarray:
+        return X.toarray() if sp.issparse(X) else X
 
     def bin_label(self, j: int, b: int) -> str:
         """A readable range for bin ``b`` of column ``j``."""

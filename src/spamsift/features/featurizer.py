@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.feature_extraction import FeatureHasher
 
 from spamsift.config import ParseLimits
+from spamsift.exceptions import InputError
 from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
 from spamsift.features.tokens import host_suffixes, tokenize
 from spamsift.parse import ParsedMessage, parse_message
@@ -105,16 +106,21 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
         return parse_message(item, self.limits)
 
     def transform(self, X: Iterable[bytes | ParsedMessage]) -> sp.csr_matrix:
+        if isinstance(X, bytes | bytearray | str | ParsedMessage):
+            # Iterating one message would featurise its bytes (or characters) one by one.
+            raise InputError(f"expected an iterable of messages (bytes or ParsedMessage), "
+                             f"got a single {type(X).__name__}; wrap it in a list")
         msgs = [self.parse(x) for x in X]
         return self.transform_parsed(msgs)
 
     def transform_parsed(self, msgs: Sequence[ParsedMessage]) -> sp.csr_matrix:
         lay = self.layout
+        if not msgs:
+            # FeatureHasher cannot hash an empty batch.
+            return sp.csr_matrix((0, lay.n_features), dtype=np.float64)
         tok = FeatureHasher(lay.n_tokens, input_type="string", alternate_sign=False)
         X_tok = tok.transform(tokenize(m) for m in msgs)
-        X_num = sp.csr_matrix(
-            np.vstack([structure_vector(m, self.keywords) for m in msgs])
-            if msgs else np.zeros((0, lay.n_structure)))
+        X_num = sp.csr_matrix(np.vstack([structure_vector(m, self.keywords) for m in msgs]))
         rep = FeatureHasher(lay.n_rep_per_key, input_type="string", alternate_sign=False)
         keys = [reputation_keys(m) for m in msgs]
         blocks = [X_tok, X_num]
@@ -125,6 +131,8 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
     def token_index(self, tokens: Iterable[str]) -> dict[str, int]:
         """Column of each token, for turning weights back into readable clues."""
         toks = list(dict.fromkeys(tokens))
+        if not toks:
+            return {}
         h = FeatureHasher(self.layout.n_tokens, input_type="string", alternate_sign=False)
         X = h.transform([[t] for t in toks]).tocsr()
         return {t: int(X.indices[X.indptr[i]]) for i, t in enumerate(toks)}

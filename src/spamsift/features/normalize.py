@@ -15,7 +15,10 @@ import unicodedata
 
 __all__ = ["normalise", "fold_obfuscation", "INVISIBLE"]
 
-INVISIBLE = re.compile("[\u00ad\u034f\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Soft hyphen, grapheme joiner, zero-width and bidi controls (U+061C, U+200E-F,
+# U+202A-E, U+2066-9 are the whole Bidi_Control set), word joiners, BOM.
+INVISIBLE = re.compile("[\u00ad\u034f\u061c\u180e\u200b-\u200f\u202a-\u202e"
+                       "\u2060-\u2064\u2066-\u2069\ufeff]")
 _HOMOGLYPHS = str.maketrans({
     # Cyrillic
     "а": "a", "в": "b", "е": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
@@ -28,7 +31,9 @@ _LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t
                        "@": "a", "$": "s", "!": "i", "|": "l"})
 _HAS_LATIN = re.compile(r"[a-z]")
 _NON_LATIN_LETTER = re.compile(r"[\u0370-\u03ff\u0400-\u04ff]")
-_LEETABLE = re.compile(r"^[a-z]+[a-z0-9@$!|]*[a-z0-9@$!|]$")
+# Stand-ins only between letters: "v1agra" and "g00gle" are disguised, while a
+# trailing number ("mp3", "win10", "html5") names a version, not a letter.
+_LEETABLE = re.compile(r"^[a-z]+(?:[0-9@$!|]+[a-z]+)+$")
 
 
 def normalise(text: str) -> tuple[str, int]:
@@ -42,11 +47,13 @@ def fold_obfuscation(word: str) -> str | None:
 
     >>> fold_obfuscation("v1agra"), fold_obfuscation("vіagra"), fold_obfuscation("2002")
     ('viagra', 'viagra', None)
+    >>> fold_obfuscation("mp3"), fold_obfuscation("hello")
+    (None, None)
     """
     if _NON_LATIN_LETTER.search(word) and _HAS_LATIN.search(word):
         folded = word.translate(_HOMOGLYPHS)
         return folded if folded != word else None
-    if _LEETABLE.match(word) and not word.isalpha():
+    if _LEETABLE.match(word):
         # A word mostly of letters with a few digits in letter positions.
         n_alpha = sum(c.isalpha() for c in word)
         if n_alpha >= 2 and n_alpha >= len(word) - 2:

@@ -9,10 +9,12 @@ for Naive Bayes alike. Counts make feedback cheap: one message, one increment.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import StratifiedKFold
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["SenderReputation"]
@@ -62,10 +64,21 @@ class SenderReputation(TransformerMixin, BaseEstimator):
         ham = np.asarray(X.T @ (1.0 - y)).ravel()
         return spam, ham
 
-    def fit(self, X: sp.csr_matrix, y: np.ndarray) -> SenderReputation:
-        if self.smoothing <= 0:
-            raise ValueError(f"smoothing must be > 0, got {self.smoothing!r}")
+    def _check_Xy(self, X: object, y: object) -> tuple[sp.csr_matrix, np.ndarray]:
         X = sp.csr_matrix(X)
+        y = np.asarray(y).ravel()
+        if len(y) != X.shape[0]:
+            raise ValueError(f"y has {len(y)} labels for {X.shape[0]} rows of X")
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"y must hold 0 (ham) and 1 (spam), got {np.unique(y)[:5]}")
+        return X, y.astype(np.int64)
+
+    def fit(self, X: sp.csr_matrix, y: np.ndarray) -> SenderReputation:
+        if not self.smoothing > 0:
+            raise ValueError(f"smoothing must be > 0, got {self.smoothing!r}")
+        if not isinstance(self.n_kinds, Integral) or self.n_kinds < 1:
+            raise ValueError(f"n_kinds must be an int >= 1, got {self.n_kinds!r}")
+        X, y = self._check_Xy(X, y)
         if X.shape[1] % self.n_kinds:
             raise ValueError(f"{X.shape[1]} columns do not split into {self.n_kinds} kinds")
         self.spam_, self.ham_ = self._counts(X, y)
@@ -75,28 +88,43 @@ class SenderReputation(TransformerMixin, BaseEstimator):
 
     def partial_fit(self, X: sp.csr_matrix, y: np.ndarray, sample_weight: float = 1.0
                     ) -> SenderReputation:
-        """Add (or, with ``sample_weight=-1``, remove) labelled messages."""
+        """Add (or, with ``sample_weight=-1``, remove) labelled messages.
+
+        Only the counts move; ``prior_`` stays the rate of the data ``fit`` saw.
+        """
         check_is_fitted(self, "spam_")
-        spam, ham = self._counts(sp.csr_matrix(X), y)
+        X, y = self._check_Xy(X, y)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns, expected {self.n_features_in_}")
+        spam, ham = self._counts(X, y)
         self.spam_ = np.maximum(self.spam_ + sample_weight * spam, 0)
         self.ham_ = np.maximum(self.ham_ + sample_weight * ham, 0)
         return self
 
     def fit_transform(self, X: sp.csr_matrix, y: np.ndarray | None = None, **_: object
                       ) -> sp.csr_matrix:
+        """Fit on all rows; encode each row with counts from the other folds only."""
         if y is None:
             raise ValueError("SenderReputation.fit_transform needs labels y")
-        X = sp.csr_matrix(X)
-        y = np.asarray(y)
+        if not isinstance(self.cv, Integral) or self.cv < 2:
+            raise ValueError(f"cv must be an int >= 2, got {self.cv!r}")
         self.fit(X, y)
-        if len(np.unique(y)) < 2 or np.bincount(y.astype(int)).min() < self.cv:
-            return self._encode(X, self.spam_, self.ham_)
-        out = sp.lil_matrix((X.shape[0], self.n_output))
-        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        X, y = self._check_Xy(X, y)
+        n = len(y)
+        if n < 2:
+            # Nothing else to learn from: every key is unknown to its own row.
+            zeros = np.zeros_like(self.spam_)
+            return self._encode(X, zeros, zeros, self.prior_)
+        if np.bincount(y, minlength=2).min() >= self.cv:
+            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
+        else:
+            # One class, or too few of one to stratify: plain folds still keep
+            # each row's own label out of its encoding.
+            folds = KFold(min(self.cv, n), shuffle=True, random_state=self.random_state)
         parts = []
-        for tr, te in folds.split(np.zeros(len(y)), y):
+        for tr, te in folds.split(np.zeros(n), y):
             spam, ham = self._counts(X[tr], y[tr])
-            parts.append((te, self._encode(X[te], spam, ham)))
+            parts.append((te, self._encode(X[te], spam, ham, float(np.mean(y[tr])))))
         out = sp.vstack([p for _, p in parts]).tocsr()
         order = np.concatenate([te for te, _ in parts])
         inv = np.empty_like(order)
@@ -105,9 +133,13 @@ class SenderReputation(TransformerMixin, BaseEstimator):
 
     def transform(self, X: sp.csr_matrix) -> sp.csr_matrix:
         check_is_fitted(self, "spam_")
-        return self._encode(sp.csr_matrix(X), self.spam_, self.ham_)
+        X = sp.csr_matrix(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns, expected {self.n_features_in_}")
+        return self._encode(X, self.spam_, self.ham_, self.prior_)
 
-    def _encode(self, X: sp.csr_matrix, spam: np.ndarray, ham: np.ndarray) -> sp.csr_matrix:
+    def _encode(self, X: sp.csr_matrix, spam: np.ndarray, ham: np.ndarray, prior: float
+                ) -> sp.csr_matrix:
         n = X.shape[0]
         width = X.shape[1] // self.n_kinds
         rows, cols = [], []
@@ -120,7 +152,7 @@ class SenderReputation(TransformerMixin, BaseEstimator):
             s = np.where(has, spam[k * width + bucket], 0.0)
             h = np.where(has, ham[k * width + bucket], 0.0)
             seen = s + h
-            rate = (s + self.smoothing * self.prior_) / (seen + self.smoothing)
+            rate = (s + self.smoothing * prior) / (seen + self.smoothing)
             rb = np.searchsorted(_RATE_EDGES, rate)
             cb = np.searchsorted(_COUNT_EDGES, seen)
             col = np.where(seen > 0, 1 + rb * _N_COUNT + cb, 0) + k * _PER_KIND

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from spamsift.features.normalize import normalise
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.urls import url_host
 
@@ -46,12 +47,15 @@ def structure_vector(msg: ParsedMessage, keywords: Sequence[str] = DEFAULT_KEYWO
     letters = sum(c.isalpha() for c in body[:20_000])
     upper = sum(c.isupper() for c in body[:20_000])
     digits = sum(c.isdigit() for c in body[:20_000])
-    words = _WORD.findall(body.lower())
+    # Keywords are counted in normalised text, so "ＦＲＥＥ" and "fr\u200bee" count as "free".
+    words = _WORD.findall(normalise(body)[0])
     n_words = len(words)
     subject = msg.subject or ""
     s_letters = sum(c.isalpha() for c in subject)
     hosts = {url_host(u) for u in msg.urls}
     hosts.discard("")
+    # An HTML part with no visible text (an image and a link) is still HTML.
+    has_html = bool(msg.text_html) or "text/html" in msg.content_types
     row = [
         math.log1p(msg.size),
         math.log1p(len(body)),
@@ -61,8 +65,8 @@ def structure_vector(msg: ParsedMessage, keywords: Sequence[str] = DEFAULT_KEYWO
         msg.n_parts,
         msg.max_depth,
         len(msg.attachments),
-        float(bool(msg.text_html) and not msg.text_plain.strip()),
-        float(bool(msg.text_html)),
+        float(has_html and not msg.text_plain.strip()),
+        float(has_html),
         _ratio(upper, letters),
         body.count("!"),
         msg.html.n_links,
@@ -77,9 +81,10 @@ def structure_vector(msg: ParsedMessage, keywords: Sequence[str] = DEFAULT_KEYWO
         _ratio(digits, len(body[:20_000])),
     ]
     if keywords:
-        counts = dict.fromkeys(keywords, 0)
+        counts = dict.fromkeys((k.casefold() for k in keywords), 0)
         for w in words:
             if w in counts:
                 counts[w] += 1
-        row.extend(1000.0 * counts[k] / n_words if n_words else 0.0 for k in keywords)
+        row.extend(1000.0 * counts[k.casefold()] / n_words if n_words else 0.0
+                   for k in keywords)
     return np.asarray(row, dtype=np.float64)

@@ -25,7 +25,8 @@ _MAX_WORDS = 3000
 _WORD = re.compile(r"[^\W_](?:[\w'$@!|.-]*[^\W_])?")
 _URLISH = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"']{1,2048}", re.I)
 _EMAIL = re.compile(r"[\w.+-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})", re.I)
-_MONEY = re.compile(r"[$€£¥]\s?\d[\d,]{0,15}(?:\.\d{1,2})?|\d[\d,]{0,15}(?:\.\d{1,2})?\s?(?:usd|dollars|euro)\b")
+_MONEY = re.compile(r"[$€£¥]\s?\d[\d,]{0,15}(?:\.\d{1,2})?"
+                    r"|\d[\d,]{0,15}(?:\.\d{1,2})?\s?(?:usd|dollars|euro)\b")
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _IP4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$")

@@ -36,7 +36,15 @@ from spamsift.features.structure import structure_names
 __all__ = ["SpamClassifier", "MEMBERS"]
 
 MEMBERS = ("nb", "lr", "svm")
-_MODELS = {"nb": ("nb",), "lr": ("lr",), "svm": ("svm",), "ensemble": MEMBERS}
+
+
+def _members(model: str) -> tuple[str, ...]:
+    """``"ensemble"`` is every member; otherwise members joined by ``+`` (``"nb+svm"``)."""
+    names = MEMBERS if model == "ensemble" else tuple(model.split("+"))
+    if not names or any(n not in MEMBERS for n in names) or len(set(names)) != len(names):
+        raise ValueError(f"model must be 'ensemble' or members of {MEMBERS} joined by '+', "
+                         f"got {model!r}")
+    return names
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
 
     Parameters
     ----------
-    model : {"ensemble", "nb", "lr", "svm"}
-        Which members to fit; ``ensemble`` stacks all three.
+    model : str
+        Which members to stack: ``"ensemble"`` (all three) or names joined by ``+``
+        such as ``"nb+svm"`` or ``"lr"``.
     C_lr, C_svm : float
         Inverse regularisation of logistic regression and the linear SVM.
     alpha_nb : float
@@ -151,8 +160,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
 
     # -- estimator API ------------------------------------------------------------
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> SpamClassifier:
-        if self.model not in _MODELS:
-            raise ValueError(f"model must be one of {sorted(_MODELS)}, got {self.model!r}")
+        names = _members(self.model)
         for p in ("C_lr", "C_svm", "alpha_nb", "aux_weight", "rep_smoothing"):
             if not getattr(self, p) > 0:
                 raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
@@ -164,7 +172,6 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         if np.bincount(y).min() < self.inner_cv:
             raise TrainingError(f"each class needs at least {self.inner_cv} messages, "
                                 f"got {np.bincount(y).tolist()} (ham, spam)")
-        names = _MODELS[self.model]
         E = self._expand(X, y)
         # Out-of-fold decisions of each member: what the stack is calibrated on.
         oof = np.zeros((len(y), len(names)))
@@ -226,7 +233,10 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         return out
 
     def column_label(self, j: int) -> tuple[str, str]:
-        """(kind, readable name) of an expanded column: ``token``, ``structure`` or ``reputation``."""
+        """(kind, readable name) of an expanded column.
+
+        The kind is ``token``, ``structure`` or ``reputation``.
+        """
         lay = self.layout
         if j < lay.n_tokens:
             return "token", f"#{j}"

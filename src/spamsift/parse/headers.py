@@ -1,18 +1,30 @@
 """Header values to structured fields: addresses, the Received chain, the Date.
 
 Every value is cut to a bounded length before any parser sees it: Python's
-header parsers go slow on some long address or encoded-word headers.
+header parsers go slow on some long address or encoded-word headers. Encoded
+words (RFC 2047) and raw 8-bit bytes are decoded here with the same charset
+fallbacks as bodies, so a label Python does not know still gives text.
 """
 
 from __future__ import annotations
 
+import binascii
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from spamsift.parse.charsets import ascii_compatible, decode_text
 from spamsift.parse.message import ReceivedHop
 
-__all__ = ["parse_address", "parse_addresses", "parse_received", "parse_date", "clean_value"]
+__all__ = [
+    "parse_address",
+    "parse_addresses",
+    "parse_received",
+    "parse_date",
+    "clean_value",
+    "decode_words",
+    "redecode_8bit",
+]
 
 _MAX_ADDR_HEADER = 2000
 _WS = re.compile(r"\s+")
@@ -21,6 +33,15 @@ _RCV_BY = re.compile(r"\bby\s+([^\s();]{1,255})", re.I)
 _RCV_WITH = re.compile(r"\bwith\s+([A-Za-z0-9-]{1,40})", re.I)
 _IP = re.compile(r"\[?((?:\d{1,3}\.){3}\d{1,3})\]?")
 _ADDR_OK = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,255}$")
+# The last <addr-spec> in a value: what a reader takes as the address when a
+# decoded display name ("Müller, Hans") has made the value unparseable.
+_ANGLE_ADDR = re.compile(r"<([^<>@\s]{1,200}@[^<>@\s]{1,255})>")
+# Bounded pieces, so a value of nothing but "=?" costs one scan.
+_WORD = re.compile(r"=\?([^?\s*]{1,40})(?:\*[^?\s]{0,20})?\?([bBqQ])\?([^?\s]{0,1000})\?=")
+_MAX_DECODE = 4000
+# Header values skip charset detection: it costs 1-4 ms a value here (measured
+# on 40 B to 3 KB of cp1251 and random bytes), so a thousand hostile headers
+# would take seconds, and on a few words it guesses poorly anyway.
 
 
 def clean_value(value: str, limit: int) -> str:
@@ -28,12 +49,112 @@ def clean_value(value: str, limit: int) -> str:
     return _WS.sub(" ", value[: limit * 2]).strip()[:limit]
 
 
+def decode_words(value: str) -> str:
+    """``value`` with its RFC 2047 encoded words decoded, whatever their charset.
+
+    Adjacent words with one charset are decoded together, so a character split
+    across two words comes back whole; whitespace between words is dropped as
+    the RFC says. A word that does not decode stays as it was.
+
+    >>> decode_words("=?x-foo?q?caf=C3=A9?= =?utf-8?b?IG5vdw==?=")
+    'café now'
+    """
+    if "=?" not in value:
+        return value
+    value = value[:_MAX_DECODE]
+    out: list[str] = []
+    run: list[bytes] = []  # bytes of adjacent words that share run_charset
+    run_charset = ""
+    after_word = False
+    pos = 0
+    for m in _WORD.finditer(value):
+        gap = value[pos : m.start()]
+        pos = m.end()
+        raw = _word_bytes(m.group(2), m.group(3))
+        if raw is None:
+            _flush(out, run, run_charset)
+            out.append(gap + m.group(0))
+            after_word = False
+            continue
+        joined = after_word and (not gap or gap.isspace())
+        charset = m.group(1).lower()
+        if joined and charset == run_charset:
+            run.append(raw)
+            continue
+        _flush(out, run, run_charset)
+        if not joined:
+            out.append(gap)
+        run, run_charset, after_word = [raw], charset, True
+    _flush(out, run, run_charset)
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _flush(out: list[str], run: list[bytes], charset: str) -> None:
+    if run:
+        out.append(decode_text(b"".join(run), charset, detect=False)[0])
+        run.clear()
+
+
+def _word_bytes(enc: str, payload: str) -> bytes | None:
+    try:
+        data = payload.encode("ascii")
+        if enc in "bB":
+            raw = binascii.a2b_base64(data + b"=" * (-len(data) % 4))
+        else:
+            raw = binascii.a2b_qp(data, header=True)
+    except (binascii.Error, UnicodeError, ValueError):
+        return None
+    # Non-strict base64 skips what is not base64: nothing left means garbage.
+    return raw if raw or not data else None
+
+
+def redecode_8bit(value: str, head: bytes, charset: str | None) -> str:
+    """Read again a value whose raw 8-bit bytes were taken as latin-1.
+
+    The fast parser reads a header with bytes that are not UTF-8 as latin-1, so
+    a KOI8-R subject arrives as "ÐÒÉ×ÅÔ". When the value's bytes stand as they
+    are in the raw header block ``head`` (so they did not come from an encoded
+    word), decode them as body text is decoded, with ``charset`` (the message's
+    declared one) first.
+
+    >>> redecode_8bit("ÐÒÉ×ÅÔ", "Subject: привет".encode("koi8-r"), "koi8-r")
+    'привет'
+    """
+    if value.isascii():
+        return value
+    if not ascii_compatible(charset):
+        charset = None
+    try:
+        raw = value.encode("latin-1")
+    except UnicodeEncodeError:  # real text beyond latin-1: it was decoded already
+        return value
+    start = next(i for i, b in enumerate(raw) if b >= 0x80)
+    probe = raw[start : start + 16].split(None, 1)[0]
+    if probe not in head:
+        return value
+    return decode_text(raw, charset, detect=False)[0]
+
+
 def parse_address(value: str) -> tuple[str, str]:
-    """(display name, lower-case address) of the first address in ``value``."""
-    name, addr = parseaddr(value[:_MAX_ADDR_HEADER])
+    """(display name, lower-case address) of the first address in ``value``.
+
+    >>> parse_address("Müller, Hans <H@Example.de>")
+    ('Müller, Hans', 'h@example.de')
+    """
+    value = value[:_MAX_ADDR_HEADER]
+    name, addr = parseaddr(value)
     addr = addr.strip().strip("<>").lower()
     if not _ADDR_OK.match(addr):
-        addr = ""
+        # Decoded display names can hold commas or quotes that end parseaddr's
+        # reading early: take the bracketed address and what stands before it.
+        m = _ANGLE_ADDR.search(value)
+        if m is None:
+            return name.strip()[:200], ""
+        addr = m.group(1).lower()
+        name = value[: m.start()].strip().strip('"').strip()
+        if not _ADDR_OK.match(addr):
+            return name[:200], ""
     return name.strip()[:200], addr
 
 
@@ -77,5 +198,5 @@ def parse_date(value: str) -> datetime | None:
     if dt is None:
         return None
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+        dt = dt.replace(tzinfo=UTC)
     return dt

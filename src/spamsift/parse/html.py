@@ -76,21 +76,40 @@ def html_to_text(html: str, max_bytes: int) -> tuple[str, HtmlSignals, list[str]
         k = len(tree.css(tag))
         if k:
             sig.tags[tag] = k
-    for node in tree.css("script, style, noscript, head"):
+    # Reverse document order: a node comes after its ancestors, so children go
+    # before their parents and no removal reaches into a subtree already cut
+    # out (nested hidden blocks would be counted twice otherwise).
+    for node in reversed(tree.css("script, style, noscript, head")):
         if node.tag == "script":
             sig.n_scripts += 1
         node.decompose()
-    for node in tree.css("[style]"):
+    hidden_root = False
+    root_id = tree.root.mem_id if tree.root is not None else None
+    for node in reversed(tree.css("[style]")):
         if _HIDDEN_STYLE.search(node.attributes.get("style") or ""):
             sig.hidden_chars += len(node.text(deep=True))
-            node.decompose()
+            if node.mem_id == root_id:  # <html style=display:none>: cannot be removed
+                hidden_root = True
+            else:
+                node.decompose()
+    if hidden_root:
+        return "", sig, links
     root = tree.body or tree.root
     text = root.text(deep=True, separator="") if root is not None else ""
     return text, sig, links
 
 
+# Second-level labels under which registrations sit a level lower, as in
+# "paypal.co.uk": without them every .co.uk link would match every other.
+_SHARED_SLD = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "or", "go"})
+
+
 def _same_site(shown: str, target: str) -> bool:
     # Compare registrable-ish suffixes: "www.paypal.com" vs "paypal.com" is fine.
-    a = shown.rsplit(".", 2)[-2:]
-    b = target.rsplit(".", 2)[-2:]
-    return a == b
+    return _site(shown) == _site(target)
+
+
+def _site(host: str) -> list[str]:
+    labels = host.rsplit(".", 3)
+    keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SHARED_SLD else 2
+    return labels[-keep:]

@@ -13,23 +13,26 @@ taken and every cap hit are recorded in ``flags``.
 from __future__ import annotations
 
 import email
+import email.message
 import email.policy
 import re
 import time
 from dataclasses import dataclass, field
-from email.header import decode_header, make_header
+from itertools import islice
 from typing import Any
 
 import fast_mail_parser as fmp
 
 from spamsift.config import ParseLimits
-from spamsift.parse.charsets import decode_text
+from spamsift.parse.charsets import ascii_compatible, decode_text
 from spamsift.parse.headers import (
     clean_value,
+    decode_words,
     parse_address,
     parse_addresses,
     parse_date,
     parse_received,
+    redecode_8bit,
 )
 from spamsift.parse.html import html_to_text
 from spamsift.parse.message import Attachment, HtmlSignals, ParsedMessage
@@ -39,6 +42,8 @@ __all__ = ["parse_message"]
 
 _CHARSET = re.compile(r"charset\s*=\s*\"?'?([A-Za-z0-9_.:+-]{1,40})", re.I)
 _NAME = re.compile(r"\bname\s*=\s*\"?([^\";]{1,255})", re.I)
+_HEAD_END = re.compile(rb"\r?\n\r?\n")
+_HEADER_LINE = re.compile(rb"[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*")
 _MAX_HEADER_VALUE = 1000
 # Wall-clock budget for the walk of one message; the caps below keep normal mail
 # far under it, it only stops a pathological combination of them.
@@ -66,28 +71,51 @@ def _strip_mbox_from(data: bytes) -> bytes:
     return data
 
 
+def _head_of(data: bytes, limit: int) -> bytes:
+    """The raw header block: up to the first blank line, at most ``limit`` bytes."""
+    sep = _HEAD_END.search(data, 0, limit)
+    return data[: sep.start()] if sep else data[:limit]
+
+
 def _fast_tree(data: bytes) -> Any:
     return fmp.parse_email_tree(data)
 
 
-def _stdlib_tree(data: bytes, limits: ParseLimits) -> _Node:
+def _latin1(value: Any) -> str:
+    # compat32 keeps a header's 8-bit bytes as surrogate escapes; put them back
+    # as latin-1 code points, the form the fast parser gives, so both paths
+    # share one decoding step (redecode_8bit).
+    return str(value).encode("utf-8", "surrogateescape").decode("latin-1")
+
+
+def _stdlib_tree(data: bytes, limits: ParseLimits, flags: set[str]) -> _Node:
     msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    budget = limits.max_parts + 1  # one over, so the walk sees and flags the excess
 
     def headers_of(m: email.message.Message) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        for k, v in m.items()[: limits.max_headers]:
-            out.setdefault(k, []).append(_decode_rfc2047(str(v)))
+        # One over the cap, so _headers sees the excess and flags it.
+        for k, v in islice(m.raw_items(), limits.max_headers + 1):
+            out.setdefault(_latin1(k), []).append(_latin1(v))
         return out
 
     def convert(m: email.message.Message, depth: int) -> _Node:
-        ctype = m.get_content_type()
-        node = _Node(ctype, headers_of(m), m.get_filename("") or "",
-                     (m.get("Content-Disposition") or "").split(";")[0].strip().lower(), None)
+        nonlocal budget
+        budget -= 1
+        node = _Node(_latin1(m.get_content_type()), headers_of(m), _latin1(m.get_filename("")),
+                     m.get_content_disposition() or "", None)
         if m.is_multipart():
-            if depth < limits.max_depth:
-                payload = m.get_payload()
-                if isinstance(payload, list):
-                    node.children = [convert(p, depth + 1) for p in payload[: limits.max_parts]]
+            payload = m.get_payload()
+            if not isinstance(payload, list):
+                payload = []
+            if depth >= limits.max_depth and payload:
+                flags.add("truncated:depth")
+                payload = []
+            for p in payload:
+                if budget <= 0:
+                    flags.add("truncated:parts")
+                    break
+                node.children.append(convert(p, depth + 1))
         else:
             raw = m.get_payload(decode=True)
             node.content = raw if isinstance(raw, bytes) else b""
@@ -96,25 +124,20 @@ def _stdlib_tree(data: bytes, limits: ParseLimits) -> _Node:
     return convert(msg, 0)
 
 
-def _decode_rfc2047(value: str) -> str:
-    if "=?" not in value:
-        return value
-    try:
-        return str(make_header(decode_header(value[:_MAX_HEADER_VALUE * 2])))
-    except (LookupError, ValueError, UnicodeError, AssertionError, email.errors.HeaderParseError):
-        return value
-
-
-def _raw_tree(data: bytes) -> _Node:
+def _raw_tree(data: bytes, limits: ParseLimits) -> _Node:
     """Last resort: one header block, one body, no MIME."""
-    sep = re.search(rb"\r?\n\r?\n", data[:1 << 20])
-    head, body = (data[: sep.start()], data[sep.end():]) if sep else (data, b"")
+    sep = _HEAD_END.search(data, 0, limits.max_header_bytes)
+    head, body = (data[: sep.start()], data[sep.end() :]) if sep else (data, b"")
     headers: dict[str, list[str]] = {}
-    for line in re.split(rb"\r?\n(?![ \t])", head)[:1000]:
-        k, _, v = line.partition(b":")
-        if v:
+    n = 0
+    for line in _HEADER_LINE.finditer(head, 0, limits.max_header_bytes):
+        k, colon, v = line.group(0).partition(b":")
+        if colon:
             headers.setdefault(k.decode("latin-1").strip(), []).append(
                 v.decode("latin-1").strip())
+            n += 1
+            if n > limits.max_headers:  # one over, as in _stdlib_tree
+                break
     return _Node("text/plain", headers, "", "", body)
 
 
@@ -143,48 +166,25 @@ def parse_message(data: bytes, limits: ParseLimits | None = None) -> ParsedMessa
     data = _strip_mbox_from(data)
     if not data.strip():
         flags.add("empty")
+    # Broad catches on purpose: whatever either parser raises on hostile bytes
+    # (ParseError, RecursionError past ~1,000 nested parts, odd errors inside
+    # the email package), the next path still reads the message, and the flag
+    # says which path did.
     try:
         root = _fast_tree(data)
-    except (fmp.ParseError, ValueError, RecursionError):
+    except Exception:
         flags.add("parser:fallback")
         try:
-            root = _stdlib_tree(data, limits)
-        except (RecursionError, LookupError, ValueError, TypeError, AttributeError,
-                IndexError, email.errors.MessageError):
+            root = _stdlib_tree(data, limits, flags)
+        except Exception:
             flags.add("parser:raw")
-            root = _raw_tree(data)
-    return _build(root, size, limits, flags)
+            root = _raw_tree(data, limits)
+    return _build(root, _head_of(data, limits.max_header_bytes), size, limits, flags)
 
 
-def _build(root: Any, size: int, limits: ParseLimits, flags: set[str]) -> ParsedMessage:
-    headers: list[tuple[str, str]] = []
-    hbytes = 0
-    for name, values in root.headers.items():
-        for v in values:
-            if len(headers) >= limits.max_headers or hbytes > limits.max_header_bytes:
-                flags.add("truncated:headers")
-                break
-            hbytes += len(v)
-            headers.append((name.strip().lower()[:100], clean_value(v, _MAX_HEADER_VALUE)))
-
-    def first(name: str) -> str | None:
-        for k, v in headers:
-            if k == name:
-                return v
-        return None
-
-    subject = first("subject")
-    from_name, from_addr = parse_address(first("from") or "")
-    _, reply_to = parse_address(first("reply-to") or "")
-    to_addrs = parse_addresses([v for k, v in headers if k in ("to", "cc")])
-    date_raw = first("date") or ""
-    date = parse_date(date_raw) if date_raw else None
-    received = [parse_received(v) for k, v in headers if k == "received"][:50]
-    for name, present in (("subject", subject is not None), ("from", bool(from_addr)),
-                          ("date", date is not None)):
-        if not present:
-            flags.add(f"missing:{name}")
-
+def _build(
+    root: Any, head: bytes, size: int, limits: ParseLimits, flags: set[str]
+) -> ParsedMessage:
     plain: list[str] = []
     html_text: list[str] = []
     html = HtmlSignals()
@@ -202,7 +202,7 @@ def _build(root: Any, size: int, limits: ParseLimits, flags: set[str]) -> Parsed
         if n_parts > limits.max_parts:
             flags.add("truncated:parts")
             break
-        if n_parts % 50 == 0 and time.monotonic() > deadline:
+        if time.monotonic() > deadline:
             flags.add("truncated:time")
             break
         max_depth = max(max_depth, depth)
@@ -235,7 +235,8 @@ def _build(root: Any, size: int, limits: ParseLimits, flags: set[str]) -> Parsed
         declared = m.group(1) if m else None
         if declared:
             charsets.append(declared.lower())
-        text, cflag = decode_text(content[: text_budget * 4], declared)
+        cut = content[: text_budget * 4]
+        text, cflag = decode_text(cut, declared, final=len(cut) == len(content))
         if cflag:
             flags.add(cflag)
         if ctype == "text/html":
@@ -249,6 +250,28 @@ def _build(root: Any, size: int, limits: ParseLimits, flags: set[str]) -> Parsed
             text_budget -= len(text)
         if text_budget <= 0:
             flags.add("truncated:text")
+
+    # Headers with raw 8-bit bytes are most likely in the body's charset.
+    hint = next((c for c in charsets if ascii_compatible(c)), None)
+    headers = _headers(root.headers, head, hint, limits, flags)
+
+    def first(name: str) -> str | None:
+        for k, v in headers:
+            if k == name:
+                return v
+        return None
+
+    subject = first("subject")
+    from_name, from_addr = parse_address(first("from") or "")
+    _, reply_to = parse_address(first("reply-to") or "")
+    to_addrs = parse_addresses([v for k, v in headers if k in ("to", "cc")])
+    date_raw = first("date") or ""
+    date = parse_date(date_raw) if date_raw else None
+    received = [parse_received(v) for k, v in headers if k == "received"][:50]
+    for name, present in (("subject", subject is not None), ("from", bool(from_addr)),
+                          ("date", date is not None)):
+        if not present:
+            flags.add(f"missing:{name}")
 
     text_plain = "\n".join(plain)
     text_html = "\n".join(html_text)
@@ -281,6 +304,29 @@ def _build(root: Any, size: int, limits: ParseLimits, flags: set[str]) -> Parsed
         max_depth=max_depth,
         flags=flags,
     )
+
+
+def _headers(
+    raw: dict[str, list[str]], head: bytes, hint: str | None, limits: ParseLimits,
+    flags: set[str],
+) -> list[tuple[str, str]]:
+    """(lower-case name, decoded value cut to length) pairs, within the header caps.
+
+    The byte cap counts what is kept, so one megabyte-long From header is cut
+    to its first kilobyte and the Subject after it still counts.
+    """
+    headers: list[tuple[str, str]] = []
+    kept = 0
+    for name, values in raw.items():
+        for v in values:
+            if len(headers) >= limits.max_headers or kept > limits.max_header_bytes:
+                flags.add("truncated:headers")
+                return headers
+            v = v[: _MAX_HEADER_VALUE * 4]
+            value = clean_value(decode_words(redecode_8bit(v, head, hint)), _MAX_HEADER_VALUE)
+            kept += len(value)
+            headers.append((name.strip().lower()[:100], value))
+    return headers
 
 
 def _merge_html(into: HtmlSignals, sig: HtmlSignals) -> None:

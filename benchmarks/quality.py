@@ -1,0 +1,90 @@
+"""Quality benchmark: train and score through the CLI forms outside tools call, on both splits.
+
+    python benchmarks/quality.py [--corpus DIR] [--splits random_split,temporal_split]
+
+For each split: ``spamsift train --index ... --split-column COL --model-out MODEL`` then
+``spamsift score ... --out SCORES.csv``; metrics are computed from SCORES.csv exactly as
+written, the same way the peer harness computes its own. Results go to
+benchmarks/results/quality.{json,md} and the README's quality table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from spamsift.evaluation import compute_metrics
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
+
+SPAMSIFT = [sys.executable, "-m", "spamsift.cli"]
+
+
+def run_split(corpus: Path, split: str, work: Path) -> dict:
+    index = corpus / "index.csv"
+    model = work / f"model-{split}"
+    scores = work / f"scores-{split}.csv"
+    t0 = time.perf_counter()
+    subprocess.run(SPAMSIFT + ["train", "--index", str(index), "--root", str(corpus),
+                               "--split-column", split, "--model-out", str(model)],
+                   check=True, stdout=subprocess.DEVNULL)
+    train_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    subprocess.run(SPAMSIFT + ["score", "--index", str(index), "--root", str(corpus),
+                               "--split-column", split, "--model", str(model),
+                               "--out", str(scores)], check=True)
+    score_s = time.perf_counter() - t0
+    labels = {r["path"]: int(r["label"] == "spam")
+              for r in csv.DictReader(open(index)) if r[split] == "test"}
+    rows = list(csv.DictReader(open(scores)))
+    assert len(rows) == len(labels), f"{len(rows)} scores for {len(labels)} test rows"
+    y = np.array([labels[r["path"]] for r in rows])
+    s = np.array([float(r["score"]) for r in rows])
+    manifest = json.loads((model / "manifest.json").read_text())
+    cut = manifest["cutoffs"]
+    m = compute_metrics(y, s, cut["spam"], cut["unsure"])
+    m.update({"split": split, "train_s": train_s, "score_s": score_s,
+              "cutoffs": cut, "model": manifest["classifier"]["model"]})
+    return m
+
+
+def table(results: list[dict]) -> str:
+    head = ("| split | n test | 1-ROCA % | FPR % at cut-off | FNR % at cut-off (unsure = missed) "
+            "| unsure % | FNR % @FPR≤1% | FNR % @FPR≤0.1% | train s (CLI) | score s (CLI) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n")
+    rows = []
+    for m in results:
+        rows.append(f"| {m['split']} | {m['n']} | {m['one_minus_roca_pct']:.4f} | "
+                    f"{100 * m['fpr']:.2f} | {100 * m['fnr']:.2f} | "
+                    f"{100 * m['unsure_rate']:.2f} | {100 * m['fnr_at_fpr_1pct']:.2f} | "
+                    f"{100 * m['fnr_at_fpr_0_1pct']:.2f} | {m['train_s']:.0f} | "
+                    f"{m['score_s']:.1f} |")
+    return head + "\n".join(rows) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--splits", default="random_split,temporal_split")
+    args = ap.parse_args()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        results = [run_split(args.corpus.resolve(), s, Path(tmp)) for s in args.splits.split(",")]
+    (RESULTS / "quality.json").write_text(json.dumps(results, indent=2, default=float))
+    md = table(results)
+    (RESULTS / "quality.md").write_text(md)
+    replace_block("quality", md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()

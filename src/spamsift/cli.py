@@ -1,0 +1,385 @@
+"""The ``spamsift`` command: a thin translator from arguments to jobs and back.
+
+Exit codes (one mapping, here): 0 success; 2 usage error; 3 bad input (a file,
+index or message that cannot be read); 4 model error (missing, unknown format,
+tampered); 5 training error; 6 configuration error; 7 corpus error; 1 anything
+unexpected.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from spamsift import exceptions as exc
+from spamsift.config import Settings, load_settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Spam detection with evidence: train, evaluate, score, classify.")
+models_app = typer.Typer(no_args_is_help=True, help="List and activate model versions.")
+corpus_app = typer.Typer(no_args_is_help=True, help="Fetch the SpamAssassin public corpus.")
+app.add_typer(models_app, name="models")
+app.add_typer(corpus_app, name="corpus")
+err = Console(stderr=True)
+out = Console()
+
+EXIT_CODES: list[tuple[type[BaseException], int]] = [
+    (exc.ConfigError, 6),
+    (exc.CorpusError, 7),
+    (exc.InputError, 3),
+    (exc.ModelError, 4),
+    (exc.TrainingError, 5),
+    (exc.SpamsiftError, 1),
+]
+
+
+class SplitHow(str, Enum):
+    column = "column"
+    random = "random"
+    time = "time"
+
+
+class SearchKind(str, Enum):
+    none = "none"
+    grid = "grid"
+    random = "random"
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except exc.SpamsiftError as e:
+        code = next(c for t, c in EXIT_CODES if isinstance(e, t))
+        err.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
+        raise typer.Exit(code) from None
+
+
+def _progress(total: int, what: str) -> tuple[Progress, Any]:
+    p = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
+                 TimeElapsedColumn(), console=err, transient=True,
+                 disable=not err.is_terminal)
+    task = p.add_task(what, total=total)
+    return p, lambda n: p.advance(task, n)
+
+
+def _settings(**kw: Any) -> Settings:
+    return load_settings(**kw)
+
+
+def _read_index(index: Path, root: Path | None, split_column: str | None,
+                only_split: str | None = None) -> tuple[list[Any], Any]:
+    from spamsift.ingest import IngestReport, read_index
+
+    report = IngestReport()
+    rows = list(read_index(index, root=root or index.parent, split_column=split_column,
+                           only_split=only_split, report=report))
+    if report.skipped_count:
+        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+    return rows, report
+
+
+def _dataset(rows: list[Any], labelled: bool, n_jobs: int) -> Any:
+    from spamsift.features.featurizer import MessageFeaturizer
+    from spamsift.training.jobs import load_dataset
+
+    prog, advance = _progress(len(rows), "reading and featurising")
+    with prog:
+        return load_dataset(rows, MessageFeaturizer(), n_jobs=n_jobs, progress=advance,
+                            labelled=labelled)
+
+
+@app.command()
+def train(
+    index: Annotated[Path, typer.Option(help="Labelled index CSV (path,label[,split columns]).")],
+    model_out: Annotated[Path, typer.Option("--model-out", help="Directory to write the model to.")],
+    root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to (default: the index's folder).")] = None,
+    split_column: Annotated[str | None, typer.Option("--split-column", help="Index column whose 'train' rows are trained on.")] = None,
+    split: Annotated[SplitHow | None, typer.Option(help="Without --split-column: 'random' (stratified 80/20) or 'time' (oldest 80% by Date).")] = None,
+    search: Annotated[SearchKind, typer.Option(help="Hyperparameter search on the training part.")] = SearchKind.none,
+    n_iter: Annotated[int, typer.Option(help="Candidates for --search random.")] = 12,
+    model: Annotated[str | None, typer.Option(help="Members to stack: 'nb+svm' (default), 'svm', 'lr', 'nb', 'ensemble'.")] = None,
+    target_fpr: Annotated[float | None, typer.Option(help="False-positive rate the spam cut-off is chosen for (default 0.001).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Also evaluate on the test rows and write metrics.json and report.html here.")] = None,
+    learning_curve: Annotated[bool, typer.Option(help="Compute a learning curve for the report.")] = True,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --model-out.")] = True,
+    n_jobs: Annotated[int, typer.Option(help="Processes for featurising (-1: every core).")] = -1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Train a model on the 'train' rows of an index and save it."""
+    from spamsift.models.persistence import save_model
+    from spamsift.training.jobs import evaluate_job, train_job
+    from spamsift.training.trainer import DEFAULT_PARAMS, TrainOptions
+
+    with _errors():
+        settings = _settings(target_fpr=target_fpr)
+        how = (SplitHow.column if split_column else (split or SplitHow.random)).value
+        rows, _ = _read_index(index, root, split_column)
+        ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
+        params = dict(DEFAULT_PARAMS)
+        if model:
+            params["model"] = model
+        opts = TrainOptions(search=None if search is SearchKind.none else search.value,
+                            n_iter=n_iter, learning_curve=learning_curve and report is not None,
+                            params=params)
+        with err.status("training"):
+            fitted, details, te = train_job(ds, how, settings, opts)
+        summary: dict[str, Any] = {"model_out": str(model_out), "n_train": details["n_train"],
+                                   "duplicates_dropped": details["duplicates_dropped"],
+                                   "cutoffs": details["cutoffs"],
+                                   "fit_diagnosis": details["fit_diagnosis"]}
+        if "search" in details:
+            summary["search_best"] = details["search"]["best_params"]
+        if report is not None and len(te):
+            test = ds.rows(te)
+            metrics = evaluate_job(fitted, test, report, details)
+            fitted.info["metrics"] = _headline(metrics)
+            summary["test_metrics"] = _headline(metrics)
+            summary["report"] = str(report / "report.html")
+        save_model(fitted, model_out, overwrite=overwrite)
+        _print_summary(summary, as_json)
+
+
+def _headline(m: dict[str, Any]) -> dict[str, Any]:
+    keys = ("n", "one_minus_roca_pct", "roc_auc", "pr_auc", "accuracy", "precision", "recall",
+            "f1", "fpr", "fnr", "fnr_at_fpr_1pct", "fnr_at_fpr_0_1pct", "tp", "fp", "tn", "fn")
+    return {k: m.get(k) for k in keys}
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(summary, indent=2, default=str))
+        return
+    t = Table(show_header=False, box=None)
+    for k, v in summary.items():
+        if isinstance(v, dict):
+            v = ", ".join(f"{kk}={_fmt(vv)}" for kk, vv in v.items())
+        t.add_row(f"[bold]{k}", _fmt(v))
+    out.print(t)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+@app.command()
+def evaluate(
+    index: Annotated[Path, typer.Option(help="Labelled index CSV.")],
+    model: Annotated[Path, typer.Option(help="Model directory or registry.")],
+    report: Annotated[Path, typer.Option(help="Folder for metrics.json and report.html.")],
+    root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to.")] = None,
+    split_column: Annotated[str | None, typer.Option("--split-column", help="Evaluate the rows whose value is 'test' (default: every row).")] = None,
+    n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Evaluate a model on the test rows of an index; write metrics.json and report.html."""
+    from spamsift.serving.service import resolve_model
+    from spamsift.training.jobs import evaluate_job
+
+    with _errors():
+        m = resolve_model(model)
+        rows, _ = _read_index(index, root, split_column,
+                              only_split="test" if split_column else None)
+        ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
+        datas = {r.source: r.data for r in rows}
+        metrics = evaluate_job(m, ds, report, datas=datas)
+        _print_summary({"report": str(report / "report.html"), **_headline(metrics)}, as_json)
+
+
+@app.command()
+def score(
+    model: Annotated[Path | None, typer.Option(help="Model directory or registry (default: bundled).")] = None,
+    index: Annotated[Path | None, typer.Option(help="Index CSV; with --split-column only its 'test' rows are scored.")] = None,
+    root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to.")] = None,
+    split_column: Annotated[str | None, typer.Option("--split-column")] = None,
+    input_path: Annotated[Path | None, typer.Option("--input", help="Any source instead of an index: file, folder, mbox, Maildir, dataset.")] = None,
+    out_path: Annotated[Path | None, typer.Option("--out", help="CSV to write path,score,verdict to (default: stdout).")] = None,
+    n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+) -> None:
+    """Batch scoring: write path,score,verdict for every message."""
+    from spamsift.ingest import IngestReport, open_source
+    from spamsift.serving.service import resolve_model
+    from spamsift.training.jobs import score_rows
+
+    with _errors():
+        m = resolve_model(model, _settings())
+        if index is not None:
+            rows, _ = _read_index(index, root, split_column,
+                                  only_split="test" if split_column else None)
+        elif input_path is not None:
+            rep = IngestReport()
+            rows = list(open_source(input_path, report=rep))
+            if rep.skipped_count:
+                err.print(f"[yellow]{rep.summary()}[/yellow]", highlight=False)
+        else:
+            raise exc.InputError("score needs --index or --input")
+        ds = _dataset(rows, labelled=False, n_jobs=n_jobs)
+        scored = score_rows(m, ds.X, ds.sources)
+        fh = open(out_path, "w", newline="") if out_path else sys.stdout
+        try:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["path", "score", "verdict"])
+            for r in scored:
+                w.writerow([r.source, repr(r.score), r.verdict])
+        finally:
+            if out_path:
+                fh.close()
+        if out_path:
+            err.print(f"scored {len(scored)} messages -> {out_path}")
+
+
+@app.command()
+def classify(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Message files, folders, mboxes or Maildirs; '-' or nothing for stdin.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model directory or registry (default: bundled).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per message.")] = False,
+    top: Annotated[int, typer.Option(help="How many clues to show.")] = 8,
+) -> None:
+    """Classify messages: verdict, spam probability and the clues behind it."""
+    from spamsift.ingest import IngestReport, open_source, read_stdin
+    from spamsift.serving.service import SpamService, resolve_model
+
+    with _errors():
+        service = SpamService(resolve_model(model, _settings()), top_clues=top)
+        report = IngestReport()
+
+        def messages() -> Iterator[Any]:
+            if not paths or [str(p) for p in paths] == ["-"]:
+                yield from read_stdin(report=report)
+                return
+            for p in paths:
+                yield from open_source(p, report=report)
+
+        for raw, v in service.classify_stream(messages()):
+            if as_json:
+                print(json.dumps({"source": raw.source, **v.to_dict()}), flush=True)
+            else:
+                colour = {"spam": "red", "unsure": "yellow", "ham": "green"}[v.verdict]
+                out.print(f"[bold {colour}]{v.verdict:6s}[/] {v.score:.6f}  {raw.source}",
+                          highlight=False)
+                for clue, w in v.clues:
+                    out.print(f"    {w:+8.3f}  {clue}", highlight=False, markup=False)
+        if report.skipped_count:
+            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+            if report.read == 0:
+                raise exc.InputError("no message could be read")
+
+
+@models_app.command("list")
+def models_list(
+    registry: Annotated[Path, typer.Option(help="Registry folder.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """List the versions in a registry; the active one is marked."""
+    from spamsift.models.registry import ModelRegistry
+
+    with _errors():
+        versions = ModelRegistry(registry).versions()
+        if as_json:
+            print(json.dumps([v.__dict__ for v in versions], default=str))
+            return
+        t = Table("active", "version", "created", "(1-ROCA)%", "problem")
+        for v in versions:
+            t.add_row("*" if v.is_active else "", v.version, v.created or "",
+                      _fmt(v.metrics.get("one_minus_roca_pct", "")), v.problem or "")
+        out.print(t)
+
+
+@models_app.command("add")
+def models_add(
+    model: Annotated[Path, typer.Argument(help="Model directory to add.")],
+    registry: Annotated[Path, typer.Option(help="Registry folder.")],
+    activate: Annotated[bool, typer.Option(help="Make it the active version.")] = False,
+) -> None:
+    """Add a model directory to a registry."""
+    from spamsift.models.registry import ModelRegistry
+
+    with _errors():
+        reg = ModelRegistry(registry)
+        version = reg.add(model)
+        if activate:
+            reg.activate(version)
+        print(version)
+
+
+@models_app.command("activate")
+def models_activate(
+    version: Annotated[str, typer.Argument(help="Version to make active (roll forward or back).")],
+    registry: Annotated[Path, typer.Option(help="Registry folder.")],
+) -> None:
+    """Switch the active version atomically."""
+    from spamsift.models.registry import ModelRegistry
+
+    with _errors():
+        ModelRegistry(registry).activate(version)
+        err.print(f"active: {version}")
+
+
+@corpus_app.command("download")
+def corpus_download(
+    dest: Annotated[Path, typer.Option(help="Folder to build the corpus in.")],
+    base_url: Annotated[str | None, typer.Option(help="Mirror of the public corpus folder.")] = None,
+) -> None:
+    """Fetch the SpamAssassin public corpus, verify it, and write index.csv."""
+    from spamsift.ingest.corpus import OFFICIAL_URL, download_corpus
+
+    with _errors():
+        s = download_corpus(dest, base_url=base_url or OFFICIAL_URL)
+        out.print(f"{sum(s.counts.values())} messages in {dest}; index: {s.index}")
+        if s.rejected:
+            err.print(f"[yellow]{len(s.rejected)} messages failed verification and were left out")
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the model, report and scores.")] = Path("out"),
+    corpus: Annotated[Path | None, typer.Option(help="Corpus folder with index.csv (default: the shared SpamAssassin corpus).")] = None,
+    split_column: Annotated[str, typer.Option("--split-column")] = "random_split",
+) -> None:
+    """The main job: train on the corpus, evaluate, write the report, classify a few messages."""
+    with _errors():
+        settings = _settings(corpus_root=corpus)
+        root = settings.corpus_root
+        if root is None:
+            raise exc.CorpusError("no corpus found: pass --corpus, set SPAMSIFT_CORPUS_ROOT, or "
+                                  "fetch one with `spamsift corpus download --dest DIR`")
+        model_dir = out_dir / "model"
+        report_dir = out_dir / "report"
+        train(index=root / "index.csv", model_out=model_dir, root=root,
+              split_column=split_column, split=None, search=SearchKind.none, n_iter=12,
+              model=None, target_fpr=None, report=report_dir, learning_curve=True,
+              overwrite=True, n_jobs=-1, as_json=False)
+        rows, _ = _read_index(root / "index.csv", root, split_column, only_split="test")
+        sample = rows[:2] + rows[-2:]
+        from spamsift.serving.service import SpamService, resolve_model
+
+        service = SpamService(resolve_model(model_dir), top_clues=5)
+        out.rule("a few test messages")
+        for raw, v in service.classify_stream(sample):
+            out.print(f"[bold]{v.verdict:6s}[/] {v.score:.4f} (true: {raw.label})  {raw.source}",
+                      highlight=False)
+            for clue, w in v.clues:
+                out.print(f"    {w:+8.3f}  {clue}", highlight=False, markup=False)
+        out.print(f"\nreport: {report_dir / 'report.html'}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

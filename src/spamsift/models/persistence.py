@@ -1,0 +1,119 @@
+"""SpamModel <-> model artifact (manifest + arrays; no code, no pickle).
+
+Weight vectors are stored sparse, as the value most columns share plus the
+columns that differ: hashed token spaces are mostly columns no training message
+touched, and Naive Bayes gives those all the same weight.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spamsift.exceptions import ModelFormatError
+from spamsift.features.binning import QuantileBinner
+from spamsift.features.featurizer import REPUTATION_KEYS, MessageFeaturizer
+from spamsift.features.reputation import SenderReputation
+from spamsift.models.artifact import load_artifact, save_artifact
+from spamsift.models.classifier import SpamClassifier
+from spamsift.models.spam_model import SpamModel
+
+__all__ = ["save_model", "load_model", "model_to_arrays", "model_from_arrays"]
+
+_FEATURIZER_PARAMS = ("token_bits", "reputation_bits", "keywords")
+
+
+def _pack(name: str, v: np.ndarray, out: dict[str, np.ndarray]) -> None:
+    vals, counts = np.unique(v, return_counts=True)
+    default = vals[np.argmax(counts)]
+    idx = np.flatnonzero(v != default)
+    out[f"{name}.default"] = np.array(default, dtype=np.float64)
+    # int32 columns and float32 values halve the file; scores move by < 1e-6.
+    out[f"{name}.index"] = idx.astype(np.int32)
+    out[f"{name}.value"] = v[idx].astype(np.float32)
+    out[f"{name}.size"] = np.array(len(v), dtype=np.int64)
+
+
+def _unpack(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+    size = int(arrays[f"{name}.size"])
+    idx = arrays[f"{name}.index"]
+    if idx.size and (idx.min() < 0 or idx.max() >= size):
+        raise ModelFormatError(f"{name}: column index outside 0..{size - 1}")
+    v = np.full(size, float(arrays[f"{name}.default"]))
+    v[idx] = arrays[f"{name}.value"].astype(np.float64)
+    return v
+
+
+def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    clf = model.classifier
+    arrays: dict[str, np.ndarray] = {}
+    _pack("coef_binary", clf.coef_binary_, arrays)
+    _pack("coef_normalized", clf.coef_normalized_, arrays)
+    arrays["intercept"] = np.array(clf.intercept_)
+    arrays["binner.edges"] = clf.binner_.edges_
+    _pack("reputation.spam", clf.reputation_.spam_, arrays)
+    _pack("reputation.ham", clf.reputation_.ham_, arrays)
+    arrays["reputation.prior"] = np.array(clf.reputation_.prior_)
+    arrays["member_weights"] = np.asarray(clf.member_weights_, dtype=np.float64)
+    manifest = {
+        "kind": "SpamModel",
+        "featurizer": {p: (list(v) if isinstance(v := getattr(model.featurizer, p), tuple) else v)
+                       for p in _FEATURIZER_PARAMS},
+        "classifier": clf.get_params(),
+        "members": list(clf.member_names_),
+        "cutoffs": {"spam": model.spam_cutoff, "unsure": model.unsure_cutoff},
+        **model.info,
+    }
+    return manifest, arrays
+
+
+def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> SpamModel:
+    try:
+        if manifest.get("kind") != "SpamModel":
+            raise ModelFormatError(f"expected a SpamModel artifact, got kind={manifest.get('kind')!r}")
+        fparams = dict(manifest["featurizer"])
+        fparams["keywords"] = tuple(fparams["keywords"])
+        featurizer = MessageFeaturizer(**fparams)
+        clf = SpamClassifier(**manifest["classifier"])
+        clf.coef_binary_ = _unpack("coef_binary", arrays)
+        clf.coef_normalized_ = _unpack("coef_normalized", arrays)
+        clf.intercept_ = float(arrays["intercept"])
+        clf.binner_ = QuantileBinner(clf.n_bins)
+        clf.binner_.edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
+        clf.binner_.n_features_in_ = clf.binner_.edges_.shape[0]
+        rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
+                               random_state=clf.random_state)
+        rep.spam_ = _unpack("reputation.spam", arrays)
+        rep.ham_ = _unpack("reputation.ham", arrays)
+        rep.prior_ = float(arrays["reputation.prior"])
+        rep.n_features_in_ = rep.spam_.shape[0]
+        clf.reputation_ = rep
+        clf.member_names_ = tuple(manifest["members"])
+        clf.member_weights_ = arrays["member_weights"]
+        clf.classes_ = np.array([0, 1])
+        clf.n_features_in_ = clf.layout.n_features
+        cut = manifest["cutoffs"]
+        spam_cut, unsure_cut = float(cut["spam"]), float(cut["unsure"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFormatError(f"model artifact is missing or has a malformed part: {exc!r}"
+                               ) from exc
+    n_exp = clf.layout.n_tokens + clf.binner_.edges_.shape[0] * clf.n_bins + rep.n_output
+    if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
+        raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
+                               f"the layout needs {n_exp}")
+    info = {k: v for k, v in manifest.items()
+            if k not in ("kind", "featurizer", "classifier", "members", "cutoffs")}
+    return SpamModel(featurizer, clf, spam_cut, unsure_cut, info)
+
+
+def save_model(model: SpamModel, path: str | Path, overwrite: bool = False) -> Path:
+    manifest, arrays = model_to_arrays(model)
+    return save_artifact(path, manifest=manifest, arrays=arrays, overwrite=overwrite)
+
+
+def load_model(path: str | Path) -> SpamModel:
+    """Load a model directory; never executes code from it."""
+    manifest, arrays = load_artifact(path)
+    return model_from_arrays(manifest, arrays)

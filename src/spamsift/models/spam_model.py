@@ -1,0 +1,111 @@
+"""SpamModel: featurizer + classifier + cut-offs, the unit that is saved and served."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spamsift.features.featurizer import MessageFeaturizer
+from spamsift.features.tokens import tokenize
+from spamsift.models.classifier import SpamClassifier
+from spamsift.parse import ParsedMessage
+
+__all__ = ["SpamModel", "Verdict", "verdict_for"]
+
+
+def verdict_for(score: float, spam_cutoff: float, unsure_cutoff: float) -> str:
+    """``spam`` at or above the spam cut-off, ``unsure`` at or above the other, else ``ham``."""
+    if score >= spam_cutoff:
+        return "spam"
+    if score >= unsure_cutoff:
+        return "unsure"
+    return "ham"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a classification returns: the score, the verdict and the evidence."""
+
+    score: float
+    verdict: str
+    logit: float
+    clues: list[tuple[str, float]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"verdict": self.verdict, "score": self.score, "logit": self.logit,
+                "clues": [{"clue": c, "weight": round(w, 4)} for c, w in self.clues],
+                "flags": self.flags}
+
+
+@dataclass
+class SpamModel:
+    """A trained filter: how to read a message, how to weigh it, where to cut.
+
+    Parameters
+    ----------
+    featurizer : MessageFeaturizer
+    classifier : SpamClassifier (fitted)
+    spam_cutoff, unsure_cutoff : float
+        Probability cut-offs, chosen on out-of-fold training scores.
+    info : dict
+        Manifest data: settings, training fingerprint, metrics, version.
+    """
+
+    featurizer: MessageFeaturizer
+    classifier: SpamClassifier
+    spam_cutoff: float
+    unsure_cutoff: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+    def parse(self, items: Sequence[bytes | ParsedMessage]) -> list[ParsedMessage]:
+        return [self.featurizer.parse(x) for x in items]
+
+    def logits(self, msgs: Sequence[ParsedMessage]) -> np.ndarray:
+        if not msgs:
+            return np.zeros(0)
+        return self.classifier.decision_function(self.featurizer.transform_parsed(msgs))
+
+    def score(self, items: Sequence[bytes | ParsedMessage]) -> np.ndarray:
+        """Spam probabilities of raw messages."""
+        return _sigmoid(self.logits(self.parse(items)))
+
+    def verdict(self, score: float) -> str:
+        return verdict_for(score, self.spam_cutoff, self.unsure_cutoff)
+
+    def classify(self, items: Sequence[bytes | ParsedMessage], top: int = 8) -> list[Verdict]:
+        """Score, verdict and the ``top`` clues of each message."""
+        msgs = self.parse(items)
+        if not msgs:
+            return []
+        X = self.featurizer.transform_parsed(msgs)
+        z = self.classifier.decision_function(X)
+        contribs = self.classifier.contributions(X) if top else [[] for _ in msgs]
+        out = []
+        for m, zi, contrib in zip(msgs, z, contribs, strict=True):
+            s = float(_sigmoid(np.array([zi]))[0])
+            clues = self._name_clues(m, contrib, top) if top else []
+            out.append(Verdict(s, self.verdict(s), float(zi), clues, sorted(m.flags)))
+        return out
+
+    def _name_clues(self, msg: ParsedMessage, contrib: list[tuple[int, float]], top: int
+                    ) -> list[tuple[str, float]]:
+        # Hashed columns carry no names: re-tokenise and map each token to its
+        # column, so the clue reads "subj:free", not "#81234".
+        names: dict[int, list[str]] = {}
+        for tok, col in self.featurizer.token_index(tokenize(msg)).items():
+            names.setdefault(col, []).append(tok)
+        out = []
+        for j, w in contrib[:top]:
+            kind, label = self.classifier.column_label(j)
+            if kind == "token":
+                label = " | ".join(names.get(j, [label])[:3])
+            out.append((label, float(w)))
+        return out
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))

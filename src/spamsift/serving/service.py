@@ -1,0 +1,80 @@
+"""The one facade every front end uses: load a model, classify, explain.
+
+CLI now, REST and mail protocols later: each only translates its protocol to and
+from these calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from importlib import resources
+from pathlib import Path
+
+from spamsift.config import Settings
+from spamsift.exceptions import ModelError
+from spamsift.ingest import RawMessage
+from spamsift.models.persistence import load_model
+from spamsift.models.registry import ModelRegistry
+from spamsift.models.spam_model import SpamModel, Verdict
+
+__all__ = ["SpamService", "bundled_model_path", "resolve_model"]
+
+_BATCH = 64
+
+
+def bundled_model_path() -> Path:
+    """The default model shipped inside the package."""
+    return Path(str(resources.files("spamsift") / "data" / "default-model"))
+
+
+def resolve_model(model: str | Path | None, settings: Settings | None = None) -> SpamModel:
+    """A model from a directory, a registry (its active version), or the bundled default."""
+    if model is None:
+        reg = settings.data_dir / "models" if settings else None
+        if reg is not None and (reg / "ACTIVE").is_file():
+            return _from_registry(reg)
+        path = bundled_model_path()
+        if not (path / "manifest.json").is_file():
+            raise ModelError("no model given and no bundled model installed "
+                             f"(expected {path}); run `make bundled-model` or pass --model")
+        return load_model(path)
+    p = Path(model)
+    if (p / "ACTIVE").is_file():
+        return _from_registry(p)
+    return load_model(p)
+
+
+def _from_registry(root: Path) -> SpamModel:
+    reg = ModelRegistry(root)
+    version = reg.active()
+    if version is None:
+        raise ModelError(f"registry {root} has no active version")
+    model = load_model(reg.path(version))
+    model.info["version"] = version
+    return model
+
+
+class SpamService:
+    """Classify messages with one loaded model."""
+
+    def __init__(self, model: SpamModel, top_clues: int = 8):
+        self.model = model
+        self.top_clues = top_clues
+
+    def classify(self, data: bytes) -> Verdict:
+        return self.model.classify([data], top=self.top_clues)[0]
+
+    def classify_stream(self, messages: Iterable[RawMessage], top: int | None = None
+                        ) -> Iterator[tuple[RawMessage, Verdict]]:
+        """Verdicts for a stream, in batches so memory stays flat."""
+        top = self.top_clues if top is None else top
+        batch: list[RawMessage] = []
+        for m in messages:
+            batch.append(m)
+            if len(batch) >= _BATCH:
+                yield from zip(batch, self.model.classify([b.data for b in batch], top=top),
+                               strict=True)
+                batch = []
+        if batch:
+            yield from zip(batch, self.model.classify([b.data for b in batch], top=top),
+                           strict=True)

@@ -1,0 +1,225 @@
+"""tokenize: namespaced tokens, typed tokens, word rules and caps."""
+
+from __future__ import annotations
+
+import pytest
+
+from spamsift.features.tokens import header_tokens, host_suffixes, text_tokens, tokenize
+from spamsift.parse import ParsedMessage, parse_message
+
+# A spam-shaped message exercising every header-token source.
+SPAM = b"""\
+Received: from mail.spammer.example.net (mail.spammer.example.net [203.0.113.5])
+\tby mx.example.org with ESMTP id 1
+Received: from inside.example.net (inside.example.net [192.168.1.9])
+\tby mail.spammer.example.net with SMTP id 2
+From: "Deals Team" <deals@promo.example.com>
+Reply-To: other@elsewhere.example
+To: alice@example.org, bob@example.org
+Subject: FREE money!!! for you
+Message-ID: <abc123@promo.example.com>
+Date: Tue, 01 Oct 2002 10:00:00 -0400
+X-Mailer: Mass Mailer 3.1
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="XX"
+
+--XX
+Content-Type: text/plain; charset=us-ascii
+
+Cheap meds at http://www.bit.ly/deal and http://203.0.113.7/x today.
+--XX
+Content-Type: application/pdf; name="invoice.pdf"
+Content-Disposition: attachment; filename="invoice.pdf"
+Content-Transfer-Encoding: base64
+
+JVBERi0xLjQK
+--XX
+Content-Type: application/octet-stream
+Content-Disposition: attachment; filename="README"
+Content-Transfer-Encoding: base64
+
+aGVsbG8=
+--XX--
+"""
+
+# The smallest plain message: a sender, a subject, a line of text.
+HAM = b"""\
+From: Alice <alice@example.org>
+To: bob@example.org
+Subject: Lunch tomorrow
+Date: Wed, 02 Oct 2002 12:00:00 +0000
+Message-ID: <x1@example.org>
+
+Shall we meet at noon?
+"""
+
+
+def _mail(body: str, subject: str = "hello") -> ParsedMessage:
+    """A UTF-8 plain-text message with ``body``."""
+    head = (f"From: a@example.com\nTo: b@example.org\nSubject: {subject}\n"
+            "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n")
+    return parse_message((head + body).encode("utf-8"))
+
+
+def _body_tokens(body: str) -> list[str]:
+    # The subject "hello" adds subj: tokens only; body tokens carry no prefix.
+    return [t for t in text_tokens(_mail(body)) if not t.startswith("subj:")]
+
+
+@pytest.fixture(scope="module")
+def spam_tokens() -> list[str]:
+    return tokenize(parse_message(SPAM))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param("subj:free", id="subject-word"),
+        pytest.param("subj:money", id="subject-word-2"),
+        pytest.param("subj:bi:free money", id="subject-bigram"),
+        pytest.param("subj:run!", id="subject-bang-run"),
+        pytest.param("from:deals@promo.example.com", id="from-addr"),
+        pytest.param("from_dom:example.com", id="from-domain"),
+        pytest.param("from_dom:promo.example.com", id="from-subdomain"),
+        pytest.param("from_name:deals", id="from-name"),
+        pytest.param("reply_dom:elsewhere.example", id="reply-domain"),
+        pytest.param("reply_to:other_domain", id="reply-elsewhere"),
+        pytest.param("to_count:2", id="to-count"),
+        pytest.param("to_dom:example.org", id="to-domain"),
+        pytest.param("received:2", id="received-count"),
+        pytest.param("rcv_from:example.net", id="relay-from"),
+        pytest.param("rcv_by:example.org", id="relay-by"),
+        pytest.param("rcv_with:esmtp", id="relay-protocol"),
+        pytest.param("rcv_ip:203.0.113", id="relay-ip-24"),
+        pytest.param("mailer:mass", id="mailer-word"),
+        pytest.param("msgid_dom:promo.example.com", id="message-id-domain"),
+        pytest.param("date_tz:-4", id="date-zone"),
+        pytest.param("hdr:x-mailer", id="header-name"),
+        pytest.param("ct:application/pdf", id="content-type"),
+        pytest.param("ctseq:multipart/mixed,text/plain,application/pdf,application/octet-stream",
+                     id="content-type-sequence"),
+        pytest.param("charset:us-ascii", id="charset"),
+        pytest.param("url_host:bit.ly", id="url-registrable-host"),
+        pytest.param("url_host:www.bit.ly", id="url-full-host"),
+        pytest.param("url_host:ip", id="url-ip-host"),
+        pytest.param("attach:application/pdf", id="attachment-type"),
+        pytest.param("attach_ext:pdf", id="attachment-extension"),
+        pytest.param("attach_ext:none", id="attachment-no-extension"),
+        pytest.param("url", id="body-url"),
+        pytest.param("cheap", id="body-word"),
+        pytest.param("bi:cheap meds", id="body-bigram"),
+    ],
+)
+def test_spam_message_has_token(spam_tokens: list[str], token: str):
+    assert token in spam_tokens
+
+
+def test_sources_do_not_collide(spam_tokens: list[str]):
+    # Subject words stay in the subject namespace; body words have none.
+    assert "free" not in spam_tokens and "money" not in spam_tokens
+    assert "subj:cheap" not in spam_tokens
+    # A private relay address is not a reputation clue.
+    assert not any(t.startswith("rcv_ip:192.168") for t in spam_tokens)
+
+
+def test_text_comes_first_then_headers():
+    msg = parse_message(SPAM)
+    assert tokenize(msg) == text_tokens(msg) + header_tokens(msg)
+
+
+@pytest.mark.parametrize(
+    ("raw", "present", "absent"),
+    [
+        pytest.param(HAM, {"mailer:none", "to_count:1", "received:0", "date_tz:0",
+                           "from_dom:example.org", "msgid_dom:example.org"},
+                     {"reply_to:other_domain"}, id="plain-ham"),
+        pytest.param(b"Subject: x\n\nhi", {"msgid:none", "mailer:none", "to_count:0",
+                                           "flag:missing:from"},
+                     {"from_dom:", "date_tz:0"}, id="no-sender"),
+        pytest.param(b"", {"flag:empty", "msgid:none"}, set(), id="empty"),
+        pytest.param(b"From: a@example.com\nMessage-ID: <nodomain>\n\nhi",
+                     {"msgid:no_at"}, set(), id="message-id-without-at"),
+        pytest.param(b"From: a@example.com\nTo: " + b", ".join(
+            b"u%d@example.org" % i for i in range(12)) + b"\n\nhi",
+                     {"to_count:10+"}, {"to_count:12"}, id="many-recipients"),
+    ],
+)
+def test_header_tokens(raw: bytes, present: set[str], absent: set[str]):
+    toks = set(tokenize(parse_message(raw)))
+    assert present <= toks
+    assert not absent & toks
+
+
+@pytest.mark.parametrize(
+    ("body", "present", "absent"),
+    [
+        pytest.param("see http://example.com/path here", {"url", "see", "here"},
+                     {"http", "example.com/path"}, id="url"),
+        pytest.param("go to www.example.com now", {"url"}, {"www.example.com"}, id="www-url"),
+        pytest.param("write Sales@Shop.Example.COM today", {"email_dom:shop.example.com"},
+                     {"sales", "shop.example.com"}, id="email-address"),
+        pytest.param("only $1,000.00 now", {"money", "only", "now"}, {"#num5"}, id="dollars"),
+        pytest.param("pay 500 dollars", {"money"}, {"#num3", "dollars"}, id="dollars-word"),
+        pytest.param("just \u20ac99 today", {"money"}, {"#num2"}, id="euro-sign"),
+        pytest.param("call (555) 123-4567 now", {"phone"}, {"#num3", "#num4"}, id="phone-us"),
+        pytest.param("call 555.123.4567", {"phone"}, {"555.123.4567"}, id="phone-dots"),
+        pytest.param("order 12345 now", {"#num5", "bi:order #num5"}, {"12345"}, id="number"),
+        pytest.param("in 2002 and 3.14", {"#num4", "bi:#num4 and"}, {"2002", "3.14"},
+                     id="year-and-decimal"),
+        # The word pattern has no comma, so "1,000" is "1" (too short) then "000".
+        pytest.param("about 1,000 pills", {"#num3", "bi:#num3 pills"}, {"#num5"},
+                     id="comma-splits-number"),
+        pytest.param("id 12345678901234", {"#num9"}, set(), id="number-length-capped"),
+        pytest.param("supercalifragilisticexpialidocious", {"skip:s30"},
+                     {"supercalifragilisticexpialidocious"}, id="long-word-skip"),
+        pytest.param("a" * 25, {"skip:a20"}, set(), id="long-run-skip"),
+        pytest.param("an ox is by me", set(), {"an", "ox", "is", "by", "me"}, id="short-dropped"),
+        pytest.param("cheap meds now", {"bi:cheap meds", "bi:meds now"}, set(), id="bigrams"),
+        pytest.param("cheap to meds", set(), {"bi:cheap meds", "bi:cheap to"},
+                     id="bigram-broken-by-short-word"),
+        pytest.param("buy v1agra", {"v1agra", "obf:viagra", "obfuscated"}, set(), id="leet"),
+        pytest.param("buy v\u0456agra", {"obf:viagra", "obfuscated"}, set(), id="homoglyph"),
+        pytest.param("buy mp3 players", {"mp3", "players"}, {"obfuscated"}, id="not-disguised"),
+        pytest.param("ＦＲＥＥ ｍｏｎｅｙ", {"free", "bi:free money"}, set(), id="full-width"),
+        pytest.param("fr\u200bee", {"free", "invisible:1"}, set(), id="invisible-counted"),
+    ],
+)
+def test_body_tokens(body: str, present: set[str], absent: set[str]):
+    toks = set(_body_tokens(body))
+    assert present <= toks
+    assert not absent & toks
+
+
+def test_subject_invisible_and_runs():
+    toks = text_tokens(_mail("x", subject="=?utf-8?q?fr=E2=80=8Bee_=24=24=24?="))
+    assert {"subj:free", "subj:invisible", "subj:run$"} <= set(toks)
+
+
+@pytest.mark.parametrize(
+    ("n_words", "capped"),
+    [pytest.param(3000, False, id="at-cap"), pytest.param(3001, True, id="past-cap")],
+)
+def test_word_cap(n_words: int, capped: bool):
+    body = " ".join(f"w{i:05d}" for i in range(n_words))
+    toks = _body_tokens(body)
+    words = [t for t in toks if t.startswith("w")]
+    assert len(words) == min(n_words, 3000)
+    assert words[-1] == "w02999" if capped else f"w{n_words - 1:05d}"
+    assert ("skip:many" in toks) is capped
+
+
+@pytest.mark.parametrize(
+    ("host", "depth", "expected"),
+    [
+        pytest.param("a.b.example.com", 3, ["example.com", "b.example.com"], id="depth-three"),
+        pytest.param("a.b.example.com", 4, ["example.com", "b.example.com", "a.b.example.com"],
+                     id="depth-four"),
+        pytest.param("a.b.example.com", 2, ["example.com"], id="depth-two"),
+        pytest.param("example.com", 3, ["example.com"], id="registrable-only"),
+        pytest.param("example.com.", 3, ["example.com"], id="trailing-dot"),
+        pytest.param("localhost", 3, [], id="single-label"),
+        pytest.param("", 3, [], id="empty"),
+    ],
+)
+def test_host_suffixes(host: str, depth: int, expected: list[str]):
+    assert host_suffixes(host, depth) == expected

@@ -1,0 +1,217 @@
+"""SpamClassifier: the estimator contract, its members, and the collapse to linear weights."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.svm import LinearSVC
+
+from spamsift.exceptions import TrainingError
+from spamsift.features.structure import structure_names
+from spamsift.models.classifier import SpamClassifier
+
+Data = tuple[sp.csr_matrix, np.ndarray]
+
+
+def _halves(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every fourth message held out; the small set interleaves ham and spam."""
+    test = np.arange(len(y)) % 4 == 0
+    return np.flatnonzero(~test), np.flatnonzero(test)
+
+
+def test_fit_returns_self_and_scores_are_probabilities(
+        small_xy: Data, small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamClassifier(model="nb+svm", **small_layout)
+    assert clf.fit(X, y) is clf
+    proba = clf.predict_proba(X)
+    assert proba.shape == (X.shape[0], 2)
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert clf.decision_function(X).shape == (X.shape[0],)
+    assert list(clf.classes_) == [0, 1]
+    assert clf.n_features_in_ == X.shape[1]
+
+
+def test_predict_agrees_with_predict_proba(fitted_classifier: SpamClassifier,
+                                           small_xy: Data) -> None:
+    X, _ = small_xy
+    np.testing.assert_array_equal(fitted_classifier.predict(X),
+                                  (fitted_classifier.predict_proba(X)[:, 1] > 0.5).astype(int))
+
+
+def test_separates_held_out_easy_mail(small_xy: Data, small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    tr, te = _halves(y)
+    clf = SpamClassifier(**{**small_layout, "model": "nb+svm"}).fit(X[tr], y[tr])
+    p = clf.predict_proba(X[te])[:, 1]
+    assert roc_auc_score(y[te], p) == 1.0
+    assert np.mean(clf.predict(X[te]) == y[te]) >= 0.95
+
+
+@pytest.mark.parametrize("model, members", [
+    pytest.param("nb", ("nb",), id="nb"),
+    pytest.param("lr", ("lr",), id="lr"),
+    pytest.param("svm", ("svm",), id="svm"),
+    pytest.param("nb+svm", ("nb", "svm"), id="nb+svm"),
+    pytest.param("ensemble", ("nb", "lr", "svm"), id="ensemble"),
+])
+def test_every_member_spec_fits_and_ranks_spam_first(
+        model: str, members: tuple[str, ...], small_xy: Data,
+        small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamClassifier(model=model, **small_layout).fit(X, y)
+    assert clf.member_names_ == members
+    assert len(clf.member_weights_) == len(members)
+    assert roc_auc_score(y, clf.decision_function(X)) > 0.99
+    # Only Naive Bayes reads the binary block; without it those weights stay zero.
+    assert np.any(clf.coef_binary_ != 0) == ("nb" in members)
+    assert np.any(clf.coef_normalized_ != 0) == (members != ("nb",))
+
+
+@pytest.mark.parametrize("params, name", [
+    pytest.param({"model": "x"}, "model", id="unknown-model"),
+    pytest.param({"model": "nb+nb"}, "model", id="repeated-member"),
+    pytest.param({"model": ""}, "model", id="empty-model"),
+    pytest.param({"C_svm": 0}, "C_svm", id="C_svm-zero"),
+    pytest.param({"C_lr": -1.0}, "C_lr", id="C_lr-negative"),
+    pytest.param({"alpha_nb": 0.0}, "alpha_nb", id="alpha_nb-zero"),
+    pytest.param({"aux_weight": float("nan")}, "aux_weight", id="aux_weight-nan"),
+    pytest.param({"rep_smoothing": 0}, "rep_smoothing", id="rep_smoothing-zero"),
+])
+def test_bad_parameters_raise_naming_the_parameter(
+        params: dict[str, object], name: str, small_xy: Data,
+        small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamClassifier(**{**small_layout, **params})  # __init__ only stores
+    with pytest.raises(ValueError, match=name):
+        clf.fit(X, y)
+
+
+def test_one_class_is_a_training_error(small_xy: Data, small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    ham = np.flatnonzero(y == 0)
+    with pytest.raises(TrainingError, match="both classes"):
+        SpamClassifier(**small_layout).fit(X[ham], y[ham])
+
+
+def test_too_few_of_a_class_for_the_inner_folds(small_xy: Data,
+                                                small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    rows = np.concatenate([np.flatnonzero(y == 0), np.flatnonzero(y == 1)[:3]])
+    with pytest.raises(TrainingError, match="at least 4"):
+        SpamClassifier(**small_layout, inner_cv=4).fit(X[rows], y[rows])
+
+
+def test_wrong_column_count_is_a_value_error(small_xy: Data, small_layout: dict[str, int],
+                                             fitted_classifier: SpamClassifier) -> None:
+    X, y = small_xy
+    narrow = X[:, :-1]
+    with pytest.raises(ValueError, match=f"expected {X.shape[1]} feature columns"):
+        SpamClassifier(**small_layout).fit(narrow, y)
+    with pytest.raises(ValueError, match=f"got {X.shape[1] - 1}"):
+        fitted_classifier.decision_function(narrow)
+    other_layout = {**small_layout, "token_bits": small_layout["token_bits"] + 1}
+    with pytest.raises(ValueError, match="feature columns"):
+        SpamClassifier(**other_layout).fit(X, y)
+
+
+def test_unfitted_classifier_refuses_to_score(small_xy: Data,
+                                              small_layout: dict[str, int]) -> None:
+    with pytest.raises(NotFittedError):
+        SpamClassifier(**small_layout).decision_function(small_xy[0])
+
+
+def test_decision_is_the_two_weight_vectors_and_the_bias(fitted_classifier: SpamClassifier,
+                                                         small_xy: Data) -> None:
+    clf = fitted_classifier
+    X, _ = small_xy
+    E = clf._expand(X)
+    expected = E.binary @ clf.coef_binary_ + E.normalized @ clf.coef_normalized_ + clf.intercept_
+    np.testing.assert_allclose(clf.decision_function(X), expected, rtol=1e-10, atol=1e-10)
+    # The token block of the normalised matrix has unit length per row: what SVM/LR read.
+    tokens = E.normalized[:, : clf.layout.n_tokens]
+    np.testing.assert_allclose(sp.linalg.norm(tokens, axis=1), 1.0)
+
+
+def test_contributions_of_a_row_sum_to_its_logit_minus_intercept(
+        fitted_classifier: SpamClassifier, small_xy: Data) -> None:
+    clf = fitted_classifier
+    X = small_xy[0][:10]
+    z = clf.decision_function(X)
+    for zi, contrib in zip(z, clf.contributions(X), strict=True):
+        assert contrib, "every message has some active feature"
+        assert sum(w for _, w in contrib) == pytest.approx(zi - clf.intercept_, abs=1e-9)
+        weights = [abs(w) for _, w in contrib]
+        assert weights == sorted(weights, reverse=True)
+
+
+def test_collapsed_weights_match_the_members_scikit_learn_fits(
+        fitted_classifier: SpamClassifier, small_xy: Data) -> None:
+    """Oracle: refit each member with scikit-learn and stack their own decisions by hand."""
+    clf = fitted_classifier
+    X, y = small_xy
+    E = clf._expand(X)
+    nb = MultinomialNB(alpha=clf.alpha_nb).fit(E.binary, y)
+    jll = nb.predict_joint_log_proba(E.binary)
+    svm = LinearSVC(C=clf.C_svm, max_iter=20000, random_state=clf.random_state
+                    ).fit(E.normalized, y)
+    decisions = {"nb": jll[:, 1] - jll[:, 0], "svm": svm.decision_function(E.normalized)}
+    biases = {"nb": float(nb.class_log_prior_[1] - nb.class_log_prior_[0]),
+              "svm": float(svm.intercept_[0])}
+    v = dict(zip(clf.member_names_, clf.member_weights_, strict=True))
+    stack_bias = clf.intercept_ - sum(v[m] * biases[m] for m in v)
+    expected = stack_bias + sum(v[m] * decisions[m] for m in v)
+    np.testing.assert_allclose(clf.decision_function(X), expected, atol=1e-3)
+
+
+def test_oof_decisions_have_one_value_per_training_row(fitted_classifier: SpamClassifier,
+                                                       small_xy: Data) -> None:
+    X, y = small_xy
+    oof = fitted_classifier.oof_decision_
+    assert oof.shape == (len(y),)
+    assert np.all(np.isfinite(oof))
+    assert roc_auc_score(y, oof) > 0.95
+    # Out of fold: not the in-sample decisions of the final model.
+    assert not np.allclose(oof, fitted_classifier.decision_function(X))
+
+
+def test_fit_does_not_depend_on_the_global_random_state(small_xy: Data,
+                                                        small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    scores = []
+    for global_seed in (1, 2):
+        np.random.seed(global_seed)
+        clf = SpamClassifier(model="svm", random_state=7, **small_layout).fit(X, y)
+        scores.append(clf.decision_function(X))
+    np.testing.assert_array_equal(scores[0], scores[1])
+
+
+def test_clone_and_get_params_round_trip(fitted_classifier: SpamClassifier) -> None:
+    params = fitted_classifier.get_params()
+    copy = clone(fitted_classifier)
+    assert copy.get_params() == params
+    assert not hasattr(copy, "coef_binary_")
+    assert SpamClassifier(**params).get_params() == params
+    copy.set_params(model="svm", C_svm=1.5)
+    assert (copy.model, copy.C_svm) == ("svm", 1.5)
+    assert fitted_classifier.model == "nb+svm"
+
+
+def test_column_labels_name_each_block(fitted_classifier: SpamClassifier) -> None:
+    clf = fitted_classifier
+    n_tok = clf.layout.n_tokens
+    assert clf.column_label(5) == ("token", "#5")
+    kind, label = clf.column_label(n_tok)
+    assert kind == "structure"
+    assert label.startswith(f"{structure_names()[0]} in ")
+    n_struct = clf.binner_.edges_.shape[0] * clf.n_bins
+    kind, label = clf.column_label(n_tok + n_struct)
+    assert kind == "reputation"
+    assert label.startswith("rep:")
