@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from itertools import zip_longest
@@ -120,6 +121,18 @@ def write_index(root: Path, mail: list[tuple[bytes, str]], test_every: int = 4,
             (root / rel).write_bytes(data)
             w.writerow([rel, label, "test" if k % test_every == 0 else "train"])
     return index
+
+
+@pytest.fixture(scope="session")
+def mail_factory() -> Callable[..., list[tuple[bytes, str]]]:
+    """:func:`make_mail_set`, for tests that need another size or seed."""
+    return make_mail_set
+
+
+@pytest.fixture(scope="session")
+def index_writer() -> Callable[..., Path]:
+    """:func:`write_index`: message files and an index CSV under a folder."""
+    return write_index
 
 
 @pytest.fixture(scope="session")

@@ -41,11 +41,13 @@ def chunks(items: Iterable[bytes], size: int = _CHUNK) -> Iterator[list[bytes]]:
         yield batch
 
 
-def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes]
+def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool = True
           ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
     from spamsift.training.dedup import content_key, exact_key
 
     msgs = [featurizer.parse(d) for d in datas]
+    if not with_meta:  # scoring needs no duplicate keys: skip re-normalising every body
+        return featurizer.transform_parsed(msgs), []
     meta = [MessageMeta(exact_key(d), content_key(m),
                         m.date.timestamp() if m.date is not None else None,
                         (m.subject or "")[:200], tuple(sorted(m.flags)))
@@ -54,20 +56,20 @@ def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes]
 
 
 def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int = -1,
-              progress: Callable[[int], None] | None = None
+              progress: Callable[[int], None] | None = None, with_meta: bool = True
               ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
     """The feature matrix of raw messages (rows in input order) and their metadata.
 
     ``progress`` is called with the number of messages each finished chunk held.
     """
     if len(datas) <= _CHUNK or n_jobs == 1:
-        out = _work(featurizer, datas)
+        out = _work(featurizer, datas, with_meta)
         if progress:
             progress(len(datas))
         return out
     parts = []
     for part in Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_work)(featurizer, c) for c in chunks(datas)):
+            delayed(_work)(featurizer, c, with_meta) for c in chunks(datas)):
         parts.append(part)
         if progress:
             progress(part[0].shape[0])

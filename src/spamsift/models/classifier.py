@@ -77,7 +77,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     token_bits, n_structure, reputation_bits : int
         The featurizer's layout (must match it).
     random_state : int
-        Seed of every fold split.
+        Seed of every fold split and of the linear SVM's solver.
     """
 
     def __init__(self, model: str = "ensemble", C_lr: float = 100.0, C_svm: float = 3.0,
@@ -135,7 +135,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             return MultinomialNB(alpha=self.alpha_nb)
         if name == "lr":
             return LogisticRegression(C=self.C_lr, solver="liblinear", max_iter=5000)
-        return LinearSVC(C=self.C_svm, max_iter=20000)
+        return LinearSVC(C=self.C_svm, max_iter=20000, random_state=self.random_state)
 
     @staticmethod
     def _linear(name: str, est: BaseEstimator) -> tuple[np.ndarray, float]:

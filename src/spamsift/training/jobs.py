@@ -70,8 +70,10 @@ def load_dataset(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
         labels.append(-1 if m.label is None else int(m.label == "spam"))
         splits.append(m.split)
         datas.append(m.data)
-    X, meta = featurize(featurizer, datas, n_jobs=n_jobs, progress=progress)
-    fp = fingerprint((s, mm.exact_key) for s, mm in zip(sources, meta, strict=True))
+    X, meta = featurize(featurizer, datas, n_jobs=n_jobs, progress=progress,
+                        with_meta=labelled)
+    fp = (fingerprint((s, mm.exact_key) for s, mm in zip(sources, meta, strict=True))
+          if labelled else "")
     return Dataset(sources, np.asarray(labels, dtype=int), splits, X, meta, fp, featurizer,
                    report)
 

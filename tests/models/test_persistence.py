@@ -1,0 +1,129 @@
+"""SpamModel <-> model artifact: the same scores back, and refusal of anything altered."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spamsift.exceptions import ModelError, ModelFormatError, ModelIntegrityError
+from spamsift.models.artifact import ARRAYS_NAME, MANIFEST_NAME, save_artifact
+from spamsift.models.persistence import load_model, model_to_arrays, save_model
+from spamsift.models.spam_model import SpamModel
+
+
+@pytest.fixture
+def saved(small_model: SpamModel, tmp_path: Path) -> Path:
+    return save_model(small_model, tmp_path / "model")
+
+
+def test_round_trip_keeps_scores_cutoffs_and_settings(small_model: SpamModel, saved: Path,
+                                                      mail_set: list[tuple[bytes, str]]) -> None:
+    loaded = load_model(saved)
+    datas = [d for d, _ in mail_set] + [b"", b"Subject: hi\n\nhello"]
+    # Weights are stored as float32: scores move by far less than 1e-5.
+    np.testing.assert_allclose(loaded.score(datas), small_model.score(datas), atol=1e-5)
+    assert (loaded.spam_cutoff, loaded.unsure_cutoff) == (small_model.spam_cutoff,
+                                                          small_model.unsure_cutoff)
+    assert loaded.classifier.get_params() == small_model.classifier.get_params()
+    assert loaded.classifier.member_names_ == small_model.classifier.member_names_
+    assert loaded.featurizer.get_params()["token_bits"] == small_model.featurizer.token_bits
+    assert loaded.info["settings"] == small_model.info["settings"]
+    assert loaded.info["fit_diagnosis"]["verdict"] == small_model.info["fit_diagnosis"]["verdict"]
+
+
+def test_loaded_model_gives_the_same_verdicts_and_clues(small_model: SpamModel, saved: Path,
+                                                        mail_set: list[tuple[bytes, str]]) -> None:
+    loaded = load_model(saved)
+    datas = [d for d, _ in mail_set[:6]]
+    for a, b in zip(small_model.classify(datas, top=5), loaded.classify(datas, top=5),
+                    strict=True):
+        assert a.verdict == b.verdict
+        assert [c for c, _ in a.clues] == [c for c, _ in b.clues]
+
+
+def test_artifact_holds_the_manifest_parts(saved: Path) -> None:
+    manifest = json.loads((saved / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["kind"] == "SpamModel"
+    assert set(manifest["cutoffs"]) == {"spam", "unsure"}
+    assert manifest["members"] == ["nb", "svm"]
+    assert manifest["featurizer"]["token_bits"] == 14
+
+
+def test_refuses_to_overwrite_unless_asked(small_model: SpamModel, saved: Path) -> None:
+    with pytest.raises(ModelError, match="overwrite"):
+        save_model(small_model, saved)
+    assert save_model(small_model, saved, overwrite=True) == saved
+
+
+def _edit_manifest(folder: Path, **changes: object) -> None:
+    path = folder / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest.update(changes)
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def test_unknown_format_version_is_refused(saved: Path) -> None:
+    _edit_manifest(saved, format_version=99)
+    with pytest.raises(ModelFormatError, match="format_version 99"):
+        load_model(saved)
+
+
+def test_tampered_arrays_are_refused(saved: Path) -> None:
+    path = saved / ARRAYS_NAME
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelIntegrityError, match="sha256"):
+        load_model(saved)
+
+
+def test_missing_model_directory(tmp_path: Path) -> None:
+    with pytest.raises(ModelFormatError, match="found nothing"):
+        load_model(tmp_path / "absent")
+
+
+def _resave(small_model: SpamModel, path: Path, manifest_changes: dict[str, object] | None = None,
+            arrays_changes: dict[str, np.ndarray | None] | None = None) -> Path:
+    manifest, arrays = model_to_arrays(small_model)
+    manifest.update(manifest_changes or {})
+    for name, value in (arrays_changes or {}).items():
+        if value is None:
+            del arrays[name]
+        else:
+            arrays[name] = value
+    return save_artifact(path, manifest=manifest, arrays=arrays)
+
+
+@pytest.mark.parametrize("manifest_changes, arrays_changes, match", [
+    pytest.param({"kind": "SomethingElse"}, None, "kind='SomethingElse'", id="wrong-kind"),
+    pytest.param({"kind": None}, None, "kind=None", id="no-kind"),
+    pytest.param({"cutoffs": {"spam": 0.9}}, None, "malformed", id="missing-cutoff"),
+    pytest.param({"classifier": {"model": "nb", "bogus": 1}}, None, "malformed",
+                 id="unknown-classifier-param"),
+    pytest.param(None, {"coef_binary.value": None}, "malformed", id="missing-array"),
+    pytest.param(None, {"coef_normalized.index": np.array([10**9], dtype=np.int32),
+                        "coef_normalized.value": np.array([1.0], dtype=np.float32)},
+                 "outside", id="index-out-of-range"),
+    pytest.param(None, {"coef_binary.size": np.array(7, dtype=np.int64),
+                        "coef_binary.index": np.array([], dtype=np.int32),
+                        "coef_binary.value": np.array([], dtype=np.float32)},
+                 "columns", id="wrong-length"),
+])
+def test_malformed_models_are_format_errors(
+        small_model: SpamModel, tmp_path: Path, manifest_changes: dict[str, object] | None,
+        arrays_changes: dict[str, np.ndarray | None] | None, match: str) -> None:
+    path = _resave(small_model, tmp_path / "bad", manifest_changes, arrays_changes)
+    with pytest.raises(ModelFormatError, match=match):
+        load_model(path)
+
+
+def test_featurizer_layout_that_disagrees_with_the_weights(small_model: SpamModel,
+                                                          tmp_path: Path) -> None:
+    manifest, _ = model_to_arrays(small_model)
+    classifier = {**manifest["classifier"], "token_bits": 15}
+    path = _resave(small_model, tmp_path / "bad", {"classifier": classifier})
+    with pytest.raises(ModelFormatError, match="the layout needs"):
+        load_model(path)
