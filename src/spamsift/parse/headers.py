@@ -23,15 +23,18 @@ __all__ = [
     "parse_date",
     "clean_value",
     "decode_words",
-    "redecode_8bit",
+    "decode_raw_header",
 ]
 
 _MAX_ADDR_HEADER = 2000
+_MAX_PARENS = 20
+_COMMENT = re.compile(r"\([^()]*\)")
 _WS = re.compile(r"\s+")
-_RCV_FROM = re.compile(r"^\s*from\s+([^\s()]{1,255})(?:\s+\(([^)]{0,400})\))?", re.I)
+_RCV_FROM = re.compile(r"\s*from\s+([^\s()]{1,255})", re.I)
 _RCV_BY = re.compile(r"\bby\s+([^\s();]{1,255})", re.I)
 _RCV_WITH = re.compile(r"\bwith\s+([A-Za-z0-9-]{1,40})", re.I)
-_IP = re.compile(r"\[?((?:\d{1,3}\.){3}\d{1,3})\]?")
+_IP = re.compile(r"(?<![\d.])((?:\d{1,3}\.){3}\d{1,3})(?![\d.])")
+_IP_BRACKETED = re.compile(r"\[((?:\d{1,3}\.){3}\d{1,3})\]")
 _ADDR_OK = re.compile(r"^[^@\s]{1,200}@[^@\s]{1,255}$")
 # The last <addr-spec> in a value: what a reader takes as the address when a
 # decoded display name ("Müller, Hans") has made the value unparseable.
@@ -109,31 +112,39 @@ def _word_bytes(enc: str, payload: str) -> bytes | None:
     return raw if raw or not data else None
 
 
-def redecode_8bit(value: str, head: bytes, charset: str | None) -> str:
-    """Read again a value whose raw 8-bit bytes were taken as latin-1.
+def decode_raw_header(raw: bytes, charset: str | None = None) -> str:
+    """A raw header value as text: its 8-bit bytes, then its encoded words.
 
-    The fast parser reads a header with bytes that are not UTF-8 as latin-1, so
-    a KOI8-R subject arrives as "ÐÒÉ×ÅÔ". When the value's bytes stand as they
-    are in the raw header block ``head`` (so they did not come from an encoded
-    word), decode them as body text is decoded, with ``charset`` (the message's
-    declared one) first.
+    Raw 8-bit bytes are UTF-8 when they decode as UTF-8 (a strong sign on
+    anything non-ASCII), else in ``charset``, the message's declared one, as
+    senders who write raw 8-bit headers write them in the body's charset, else
+    latin-1.
 
-    >>> redecode_8bit("ÐÒÉ×ÅÔ", "Subject: привет".encode("koi8-r"), "koi8-r")
-    'привет'
+    >>> decode_raw_header("Скидки =?utf-8?q?50=25?=".encode("koi8-r"), "koi8-r")
+    'Скидки 50%'
     """
-    if value.isascii():
+    if raw.isascii():
+        text = raw.decode("ascii")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text = decode_text(raw, charset if ascii_compatible(charset) else None,
+                               detect=False)[0]
+    return decode_words(text)
+
+
+def _defuse(value: str) -> str:
+    # email.utils reads nested comments by recursion, one level per "(": a
+    # From of a thousand "(" raised RecursionError. Comments hold no address,
+    # so past a few parentheses they are removed here, innermost first, and
+    # unmatched parentheses become spaces.
+    if value.count("(") <= _MAX_PARENS:
         return value
-    if not ascii_compatible(charset):
-        charset = None
-    try:
-        raw = value.encode("latin-1")
-    except UnicodeEncodeError:  # real text beyond latin-1: it was decoded already
-        return value
-    start = next(i for i, b in enumerate(raw) if b >= 0x80)
-    probe = raw[start : start + 16].split(None, 1)[0]
-    if probe not in head:
-        return value
-    return decode_text(raw, charset, detect=False)[0]
+    n = 1
+    while n:
+        value, n = _COMMENT.subn(" ", value)
+    return value.replace("(", " ").replace(")", " ")
 
 
 def parse_address(value: str) -> tuple[str, str]:
@@ -142,7 +153,7 @@ def parse_address(value: str) -> tuple[str, str]:
     >>> parse_address("Müller, Hans <H@Example.de>")
     ('Müller, Hans', 'h@example.de')
     """
-    value = value[:_MAX_ADDR_HEADER]
+    value = _defuse(value[:_MAX_ADDR_HEADER])
     name, addr = parseaddr(value)
     addr = addr.strip().strip("<>").lower()
     if not _ADDR_OK.match(addr):
@@ -160,7 +171,7 @@ def parse_address(value: str) -> tuple[str, str]:
 
 def parse_addresses(values: list[str], limit: int = 100) -> list[str]:
     """Lower-case addresses of all ``values`` (To, Cc), at most ``limit``."""
-    joined = [v[:_MAX_ADDR_HEADER] for v in values]
+    joined = [_defuse(v[:_MAX_ADDR_HEADER]) for v in values]
     out = []
     for _, addr in getaddresses(joined)[:limit]:
         addr = addr.strip().lower()
@@ -170,19 +181,32 @@ def parse_addresses(values: list[str], limit: int = 100) -> list[str]:
 
 
 def parse_received(value: str) -> ReceivedHop:
-    """The sending host, its IP, the receiving host and the protocol of one hop."""
+    """The sending host, its IP, the receiving host and the protocol of one hop.
+
+    The IP is looked for between the sending host and ``by``: the bracketed one
+    (Postfix, Sendmail, Exim: ``(rdns [192.0.2.1])``) if there is one, else the
+    last bare one (qmail: ``(HELO name) (192.0.2.1)``, where a forged HELO may
+    itself be an IP).
+
+    >>> parse_received("from a.example (a.example [192.0.2.1]) by mx.example with ESMTP")
+    ReceivedHop(from_host='a.example', from_ip='192.0.2.1', by_host='mx.example', protocol='esmtp')
+    """
     v = value[:1000]
     hop = ReceivedHop()
-    m = _RCV_FROM.search(v)
-    if m:
-        hop.from_host = m.group(1).lower().strip("[]")
-        detail = m.group(2) or ""
-        ip = _IP.search(detail) or _IP.fullmatch(hop.from_host)
-        if ip:
-            hop.from_ip = ip.group(1)
-    m = _RCV_BY.search(v)
-    if m:
-        hop.by_host = m.group(1).lower()
+    sent = _RCV_FROM.match(v)
+    by = _RCV_BY.search(v, sent.end() if sent else 0)
+    if by:
+        hop.by_host = by.group(1).lower()
+    if sent:
+        hop.from_host = sent.group(1).lower().strip("[]")
+        detail = v[sent.end() : by.start() if by else len(v)]
+        bracketed = _IP_BRACKETED.search(detail)
+        if bracketed:
+            hop.from_ip = bracketed.group(1)
+        elif _IP.fullmatch(hop.from_host):
+            hop.from_ip = hop.from_host
+        elif bare := _IP.findall(detail):
+            hop.from_ip = bare[-1]
     m = _RCV_WITH.search(v)
     if m:
         hop.protocol = m.group(1).lower()

@@ -2,12 +2,14 @@
 
 The fast path is ``fast_mail_parser`` (Rust; ~38k messages/s on the SpamAssassin
 corpus here against ~8.9k/s for the standard library's ``compat32`` parser, one
-core). Its headers come RFC 2047-decoded and its leaves transfer-decoded; the
-charset is ours to apply. What it rejects (11 of 6,046 corpus messages, all
-broken base64) goes to the standard library's ``compat32`` parser; what that
-cannot take either (deep nesting raises ``RecursionError``) is read as one
-header block and one text body. Every message gets a ParsedMessage; the path
-taken and every cap hit are recorded in ``flags``.
+core). Its leaves come transfer-decoded; the charset is ours to apply. What it
+rejects (11 of 6,046 corpus messages, all broken base64; nesting past 256
+levels) goes to the standard library's ``compat32`` parser; what that cannot
+take either (nesting past ~1,000 levels raises ``RecursionError``) is read as
+one header block and one text body. The top-level headers are read from the
+raw bytes here, whichever path reads the body, so all three decode them alike.
+Every message gets a ParsedMessage; the path taken and every cap hit are
+recorded in ``flags``.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ from spamsift.config import ParseLimits
 from spamsift.parse.charsets import ascii_compatible, decode_text
 from spamsift.parse.headers import (
     clean_value,
+    decode_raw_header,
     decode_words,
     parse_address,
     parse_addresses,
     parse_date,
     parse_received,
-    redecode_8bit,
 )
 from spamsift.parse.html import html_to_text
 from spamsift.parse.message import Attachment, HtmlSignals, ParsedMessage
@@ -42,9 +44,19 @@ __all__ = ["parse_message"]
 
 _CHARSET = re.compile(r"charset\s*=\s*\"?'?([A-Za-z0-9_.:+-]{1,40})", re.I)
 _NAME = re.compile(r"\bname\s*=\s*\"?([^\";]{1,255})", re.I)
-_HEAD_END = re.compile(rb"\r?\n\r?\n")
-_HEADER_LINE = re.compile(rb"[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*")
+# One header field with its continuation lines. Each piece is a single
+# character class, so a match is one linear scan (in C) however hostile the line.
+_FIELD = re.compile(rb"([!-9;-~]{1,200})[ \t]*:([^\n]*(?:\n[ \t][^\n]*)*)\n?")
 _MAX_HEADER_VALUE = 1000
+# At 20,000 marks the fast parser's worst case (all in one header) is ~0.1 s
+# here; a thousand-message digest of encoded subjects has a few thousand.
+_MAX_WORD_MARKS = 20_000
+# 20,000 boundary-like lines cost the fast parser ~0.02 s and compat32 ~0.5 s.
+_MAX_DELIMITERS = 20_000
+# compat32 parses header parameters (boundary, charset, filename) in quadratic
+# time: a Content-Type of 64,000 escaped quotes and semicolons took it 9 s here.
+# No real parameter list comes near this length.
+_MAX_PARAM_HEADER = 1000
 # Wall-clock budget for the walk of one message; the caps below keep normal mail
 # far under it, it only stops a pathological combination of them.
 _WALK_SECONDS = 2.0
@@ -71,10 +83,29 @@ def _strip_mbox_from(data: bytes) -> bytes:
     return data
 
 
-def _head_of(data: bytes, limit: int) -> bytes:
-    """The raw header block: up to the first blank line, at most ``limit`` bytes."""
-    sep = _HEAD_END.search(data, 0, limit)
-    return data[: sep.start()] if sep else data[:limit]
+def _read_fields(data: bytes, limits: ParseLimits) -> tuple[list[tuple[str, bytes]], int]:
+    """The top-level header fields as raw (name, value) bytes, and where the body starts.
+
+    Read here rather than taken from either parser, so that all three paths
+    decode them alike: the fast parser reads 8-bit header bytes as latin-1 and
+    replaces a character split across encoded words; compat32 replaces 8-bit
+    bytes. The block ends at the first blank line, or, as compat32 has it, at
+    the first line that is not a header. One more field than the cap is read so
+    that the cap is seen and flagged.
+    """
+    fields: list[tuple[str, bytes]] = []
+    pos, end = 0, len(data)
+    while pos < end and len(fields) <= limits.max_headers:
+        if data.startswith((b"\n", b"\r\n"), pos):
+            return fields, data.index(b"\n", pos) + 1
+        m = _FIELD.match(data, pos)
+        if m is None:
+            break
+        start, stop = m.span(2)
+        value = data[start : min(stop, start + 4 * _MAX_HEADER_VALUE)]
+        fields.append((m.group(1).decode("ascii"), value.strip()))
+        pos = m.end()
+    return fields, pos
 
 
 def _fast_tree(data: bytes) -> Any:
@@ -82,20 +113,34 @@ def _fast_tree(data: bytes) -> Any:
 
 
 def _latin1(value: Any) -> str:
-    # compat32 keeps a header's 8-bit bytes as surrogate escapes; put them back
-    # as latin-1 code points, the form the fast parser gives, so both paths
-    # share one decoding step (redecode_8bit).
+    # compat32 keeps a header's 8-bit bytes as surrogate escapes, which no later
+    # stage could encode; as latin-1 code points they are text, as the fast
+    # parser gives them.
     return str(value).encode("utf-8", "surrogateescape").decode("latin-1")
 
 
+class _BoundedCompat32(email.policy.Compat32):
+    """compat32, with every header value it reads cut to ``_MAX_PARAM_HEADER``.
+
+    The email package reads header values through ``header_fetch_parse``, the
+    parameter parser included, so the cut bounds its quadratic time. Our own
+    code reads raw values (``raw_items``) and is unaffected.
+    """
+
+    def header_fetch_parse(self, name: str, value: str) -> Any:
+        return super().header_fetch_parse(name, value[:_MAX_PARAM_HEADER])
+
+
+_COMPAT32 = _BoundedCompat32()
+
+
 def _stdlib_tree(data: bytes, limits: ParseLimits, flags: set[str]) -> _Node:
-    msg = email.message_from_bytes(data, policy=email.policy.compat32)
+    msg = email.message_from_bytes(data, policy=_COMPAT32)
     budget = limits.max_parts + 1  # one over, so the walk sees and flags the excess
 
     def headers_of(m: email.message.Message) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
-        # One over the cap, so _headers sees the excess and flags it.
-        for k, v in islice(m.raw_items(), limits.max_headers + 1):
+        for k, v in islice(m.raw_items(), limits.max_headers):
             out.setdefault(_latin1(k), []).append(_latin1(v))
         return out
 
@@ -126,25 +171,17 @@ def _stdlib_tree(data: bytes, limits: ParseLimits, flags: set[str]) -> _Node:
 
 def _raw_tree(data: bytes, limits: ParseLimits) -> _Node:
     """Last resort: one header block, one body, no MIME."""
-    sep = _HEAD_END.search(data, 0, limits.max_header_bytes)
-    head, body = (data[: sep.start()], data[sep.end() :]) if sep else (data, b"")
+    fields, body_start = _read_fields(data, limits)
     headers: dict[str, list[str]] = {}
-    n = 0
-    for line in _HEADER_LINE.finditer(head, 0, limits.max_header_bytes):
-        k, colon, v = line.group(0).partition(b":")
-        if colon:
-            headers.setdefault(k.decode("latin-1").strip(), []).append(
-                v.decode("latin-1").strip())
-            n += 1
-            if n > limits.max_headers:  # one over, as in _stdlib_tree
-                break
-    return _Node("text/plain", headers, "", "", body)
+    for name, value in fields:
+        headers.setdefault(name, []).append(value.decode("latin-1"))
+    return _Node("text/plain", headers, "", "", data[body_start:])
 
 
 def _ctype_header(headers: dict[str, list[str]]) -> str:
     for k, vs in headers.items():
         if k.lower() == "content-type" and vs:
-            return vs[0]
+            return vs[0][:_MAX_PARAM_HEADER]
     return ""
 
 
@@ -164,26 +201,55 @@ def parse_message(data: bytes, limits: ParseLimits | None = None) -> ParsedMessa
         data = data[: limits.max_message_bytes]
         flags.add("truncated:bytes")
     data = _strip_mbox_from(data)
-    if not data.strip():
+    if not data or data.isspace():
         flags.add("empty")
-    # Broad catches on purpose: whatever either parser raises on hostile bytes
-    # (ParseError, RecursionError past ~1,000 nested parts, odd errors inside
-    # the email package), the next path still reads the message, and the flag
-    # says which path did.
-    try:
-        root = _fast_tree(data)
-    except Exception:
-        flags.add("parser:fallback")
+    data = _cap_delimiters(data, flags)
+    root = _read_tree(data, limits, flags)
+    return _build(root, _read_fields(data, limits)[0], size, limits, flags)
+
+
+def _cap_delimiters(data: bytes, flags: set[str]) -> bytes:
+    """Cut the message after ``_MAX_DELIMITERS`` lines that could be MIME boundaries.
+
+    fast_mail_parser builds its whole tree before we walk 200 parts of it: 2.6
+    million empty parts (10 MB of "--X" lines) took it 3.0 s here. No message
+    needs that many boundary lines to say what it has to say.
+    """
+    if data.count(b"\n--") <= _MAX_DELIMITERS:
+        return data
+    pos = 0
+    for _ in range(_MAX_DELIMITERS):
+        pos = data.find(b"\n--", pos) + 3
+    flags.add("truncated:parts")
+    return data[:pos]
+
+
+def _read_tree(data: bytes, limits: ParseLimits, flags: set[str]) -> Any:
+    """The MIME tree from the first parser that takes the message; flags say which."""
+    # fast_mail_parser's time grows with the square of the encoded-word marks in
+    # one header: 128,000 "=?" in a From header took it 1.9 s here, a megabyte
+    # of them minutes. Past the cap the message goes to compat32, which decodes
+    # no header words (we decode a bounded prefix of each ourselves).
+    if data.count(b"=?") + data.count(b"?=") <= _MAX_WORD_MARKS:
+        # Broad catches on purpose: whatever either parser raises on hostile
+        # bytes (ParseError, RecursionError past ~1,000 nested parts, odd
+        # errors inside the email package), the next path still reads the
+        # message, and the flag says which path did.
         try:
-            root = _stdlib_tree(data, limits, flags)
+            return _fast_tree(data)
         except Exception:
-            flags.add("parser:raw")
-            root = _raw_tree(data, limits)
-    return _build(root, _head_of(data, limits.max_header_bytes), size, limits, flags)
+            pass
+    flags.add("parser:fallback")
+    try:
+        return _stdlib_tree(data, limits, flags)
+    except Exception:
+        flags.add("parser:raw")
+        return _raw_tree(data, limits)
 
 
 def _build(
-    root: Any, head: bytes, size: int, limits: ParseLimits, flags: set[str]
+    root: Any, fields: list[tuple[str, bytes]], size: int, limits: ParseLimits,
+    flags: set[str],
 ) -> ParsedMessage:
     plain: list[str] = []
     html_text: list[str] = []
@@ -223,6 +289,7 @@ def _build(
         if not fname:
             m = _NAME.search(_ctype_header(node.headers))
             fname = m.group(1).strip() if m else ""
+        fname = decode_words(fname)  # Outlook writes names as encoded words
         is_text = ctype.startswith("text/") and disp != "attachment" and not (
             fname and ctype not in ("text/plain", "text/html"))
         if not is_text:
@@ -239,6 +306,9 @@ def _build(
         text, cflag = decode_text(cut, declared, final=len(cut) == len(content))
         if cflag:
             flags.add(cflag)
+        # One line ending whatever the source: quoted-printable decodes to CRLF,
+        # base64 and 8bit keep what the sender wrote.
+        text = text.replace("\r\n", "\n")
         if ctype == "text/html":
             vis, sig, hl = html_to_text(text, limits.max_html_bytes)
             _merge_html(html, sig)
@@ -253,7 +323,7 @@ def _build(
 
     # Headers with raw 8-bit bytes are most likely in the body's charset.
     hint = next((c for c in charsets if ascii_compatible(c)), None)
-    headers = _headers(root.headers, head, hint, limits, flags)
+    headers = _headers(fields, hint, limits, flags)
 
     def first(name: str) -> str | None:
         for k, v in headers:
@@ -307,25 +377,22 @@ def _build(
 
 
 def _headers(
-    raw: dict[str, list[str]], head: bytes, hint: str | None, limits: ParseLimits,
-    flags: set[str],
+    fields: list[tuple[str, bytes]], hint: str | None, limits: ParseLimits, flags: set[str]
 ) -> list[tuple[str, str]]:
     """(lower-case name, decoded value cut to length) pairs, within the header caps.
 
-    The byte cap counts what is kept, so one megabyte-long From header is cut
-    to its first kilobyte and the Subject after it still counts.
+    The byte cap counts what is kept, so a megabyte-long From header is cut to
+    its first kilobyte and the Subject after it still counts.
     """
     headers: list[tuple[str, str]] = []
     kept = 0
-    for name, values in raw.items():
-        for v in values:
-            if len(headers) >= limits.max_headers or kept > limits.max_header_bytes:
-                flags.add("truncated:headers")
-                return headers
-            v = v[: _MAX_HEADER_VALUE * 4]
-            value = clean_value(decode_words(redecode_8bit(v, head, hint)), _MAX_HEADER_VALUE)
-            kept += len(value)
-            headers.append((name.strip().lower()[:100], value))
+    for name, raw in fields:
+        if len(headers) >= limits.max_headers or kept > limits.max_header_bytes:
+            flags.add("truncated:headers")
+            break
+        value = clean_value(decode_raw_header(raw, hint), _MAX_HEADER_VALUE)
+        kept += len(value)
+        headers.append((name.lower()[:100], value))
     return headers
 
 

@@ -1,0 +1,89 @@
+"""The service facade: which model is served, and classification one by one or streamed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from spamsift.config import load_settings
+from spamsift.exceptions import ModelError, ModelFormatError
+from spamsift.ingest import RawMessage
+from spamsift.models.persistence import save_model
+from spamsift.models.registry import ModelRegistry
+from spamsift.models.spam_model import SpamModel
+from spamsift.serving import service
+from spamsift.serving.service import SpamService, resolve_model
+
+Mail = list[tuple[bytes, str]]
+
+
+@pytest.fixture(scope="module")
+def model_dir(small_model: SpamModel, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return save_model(small_model, tmp_path_factory.mktemp("service") / "model")
+
+
+def test_classify_one_message(small_model: SpamModel, mail_set: Mail) -> None:
+    svc = SpamService(small_model, top_clues=4)
+    data = mail_set[1][0]
+    v = svc.classify(data)
+    expected = small_model.classify([data], top=4)[0]
+    assert (v.score, v.verdict) == (expected.score, expected.verdict)
+    assert len(v.clues) == 4
+
+
+def test_classify_stream_in_batches_keeps_order(small_model: SpamModel, mail_set: Mail) -> None:
+    # 150 messages: two full batches of 64 and a partial one.
+    msgs = [RawMessage(f"m{i}", mail_set[i % len(mail_set)][0]) for i in range(150)]
+    out = list(SpamService(small_model, top_clues=2).classify_stream(iter(msgs)))
+    assert [raw.source for raw, _ in out] == [m.source for m in msgs]
+    scores = small_model.score([m.data for m in msgs])
+    np.testing.assert_allclose([v.score for _, v in out], scores)
+    assert all(len(v.clues) == 2 for _, v in out)
+    assert all(v.clues == [] for _, v in SpamService(small_model).classify_stream(msgs[:3],
+                                                                                   top=0))
+
+
+def test_classify_an_empty_stream(small_model: SpamModel) -> None:
+    assert list(SpamService(small_model).classify_stream([])) == []
+
+
+def test_resolve_a_model_directory(model_dir: Path, small_model: SpamModel) -> None:
+    model = resolve_model(model_dir)
+    assert model.spam_cutoff == small_model.spam_cutoff
+    assert "version" not in model.info
+
+
+def test_resolve_a_registry_serves_its_active_version(model_dir: Path, tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path / "registry")
+    v1 = registry.add(model_dir, version="v1")
+    registry.add(model_dir, version="v2")
+    registry.activate(v1)
+    assert resolve_model(registry.root).info["version"] == "v1"
+    registry.activate("v2")
+    assert resolve_model(str(registry.root)).info["version"] == "v2"
+
+
+def test_default_model_comes_from_the_data_dirs_registry(model_dir: Path, tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path / "models")
+    registry.activate(registry.add(model_dir, version="only"))
+    model = resolve_model(None, load_settings(data_dir=tmp_path))
+    assert model.info["version"] == "only"
+
+
+def test_no_model_anywhere_is_a_model_error(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(service, "bundled_model_path", lambda: tmp_path / "no-bundled-model")
+    with pytest.raises(ModelError, match="no bundled model"):
+        resolve_model(None, load_settings(data_dir=tmp_path / "empty"))
+
+
+def test_a_folder_that_is_no_model(tmp_path: Path) -> None:
+    with pytest.raises(ModelFormatError, match="manifest"):
+        resolve_model(tmp_path)
+
+
+def test_bundled_model_path_is_inside_the_package() -> None:
+    path = service.bundled_model_path()
+    assert path.parts[-3:] == ("spamsift", "data", "default-model")
