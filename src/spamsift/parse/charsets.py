@@ -1,9 +1,11 @@
 """Bytes to text: the declared charset, then detection, then a lossless fallback.
 
 Mail lies about charsets. Order of trust: the part's declared charset (through
-Python's codec aliases plus the mail-specific ones below), then UTF-8, then
-charset-normalizer's detection on a bounded prefix, then latin-1, which maps
-every byte to a code point and so never fails and loses nothing.
+Python's codec aliases plus the mail-specific ones below), then UTF-8, then the
+declared charset again if it fails on only a stray byte, then
+charset-normalizer's detection on a bounded prefix, then latin-1 (read as
+windows-1252, as mail readers do), which maps every byte to its own code point
+and so never fails and loses nothing.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ _NOT_CHARSETS = frozenset(
 # ASCII bytes, so those bytes skip it.
 _SEVEN_BIT = ("utf-7", "iso2022", "hz")
 _WIDE = ("utf-16", "utf-32")
+# A declared charset that fails on at most one byte in this many is kept, with
+# replacement marks, rather than abandoned for detection.
+_MAX_BAD_BYTES_PER = 50
 # Detection costs ~ms a kilobyte; a prefix is enough to tell a charset.
 _DETECT_BYTES = 16 * 1024
 
@@ -73,18 +78,45 @@ def ascii_compatible(label: str | None) -> bool:
     return codec is not None and not codec.startswith(_SEVEN_BIT + _WIDE)
 
 
-def _decode(data: bytes, codec: str, final: bool) -> str:
+def _decode(data: bytes, codec: str, final: bool, errors: str = "strict") -> str:
+    if codec == "iso8859-1":
+        return _windows_1252(data)
     if final:
-        text = data.decode(codec)
+        text = data.decode(codec, errors)
     else:
         # A cut part may end inside a multi-byte character: leave that tail out
         # rather than call the whole part mislabelled.
-        text = codecs.getincrementaldecoder(codec)().decode(data, final=False)
+        text = codecs.getincrementaldecoder(codec)(errors).decode(data, final=False)
     if codec == "utf-7":
         # UTF-7 alone can spell a lone surrogate ("+2D0-"), which no later
         # stage could encode: pair what pairs, replace the rest.
         text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
     return text
+
+
+def _windows_1252(data: bytes) -> str:
+    # What mail readers do with "iso-8859-1", and what the WHATWG encoding
+    # standard writes down: read it as windows-1252, whose 0x80-0x9F are
+    # printable (€, ™, curly quotes) where latin-1 has control codes. The five
+    # bytes windows-1252 leaves undefined keep their latin-1 reading, so every
+    # byte still maps to its own code point and nothing is lost.
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError:
+        return data.decode("latin-1").translate(_CP1252_HIGH)
+
+
+def _cp1252_high() -> dict[int, str]:
+    table = {}
+    for b in range(0x80, 0xA0):
+        try:
+            table[b] = bytes([b]).decode("cp1252")
+        except UnicodeDecodeError:
+            pass
+    return table
+
+
+_CP1252_HIGH = _cp1252_high()
 
 
 def decode_text(
@@ -125,6 +157,13 @@ def decode_text(
         return _decode(data, "utf-8", final), flag
     except UnicodeError:
         pass
+    if codec is not None and codec not in ("ascii", "utf-8"):
+        # A declared multi-byte charset with a stray bad byte or two (a Big5
+        # subject split by "_" mid-character) reads far better in that charset,
+        # with a replacement mark, than detected or as latin-1.
+        text = _decode(data, codec, final, errors="replace")
+        if text.count("\ufffd") <= max(1, len(data) // _MAX_BAD_BYTES_PER):
+            return text, flag
     if detect and len(data) >= 32:
         from charset_normalizer import from_bytes
 
@@ -134,4 +173,4 @@ def decode_text(
                 return _decode(data, best.encoding, final), flag or "charset:detected"
             except (UnicodeError, LookupError):
                 pass
-    return data.decode("latin-1"), flag or "charset:latin1"
+    return _windows_1252(data), flag or "charset:latin1"

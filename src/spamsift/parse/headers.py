@@ -57,7 +57,8 @@ def decode_words(value: str) -> str:
 
     Adjacent words with one charset are decoded together, so a character split
     across two words comes back whole; whitespace between words is dropped as
-    the RFC says. A word that does not decode stays as it was.
+    the RFC says. A word that does not decode, or that is glued to an "@" as
+    part of an address, stays as it was.
 
     >>> decode_words("=?x-foo?q?caf=C3=A9?= =?utf-8?b?IG5vdw==?=")
     'café now'
@@ -73,7 +74,10 @@ def decode_words(value: str) -> str:
     for m in _WORD.finditer(value):
         gap = value[pos : m.start()]
         pos = m.end()
-        raw = _word_bytes(m.group(2), m.group(3))
+        # Glued to an "@", the word is (illegally) part of an address, where
+        # decoding would make a second "@" out of the local part.
+        glued = value[m.end() : m.end() + 1] == "@" or value[m.start() - 1 : m.start()] == "@"
+        raw = None if glued else _word_bytes(m.group(2), m.group(3))
         if raw is None:
             _flush(out, run, run_charset)
             out.append(gap + m.group(0))
