@@ -68,6 +68,31 @@ def test_unknown_label(label: str) -> None:
     assert decode_text(b"hello", label) == ("hello", "charset:unknown")
 
 
+@pytest.mark.parametrize("label", ["iso-8859-1", "latin1", "unknown-8bit", None])
+def test_latin1_is_read_as_windows_1252(label: str | None) -> None:
+    # As mail readers do: 0x80-0x9F are printable in windows-1252. The bytes it
+    # leaves undefined (0x81 here) keep their latin-1 reading.
+    text, _ = decode_text(b"Parhelia\x99 \x93new\x94 \x80 5 \x81", label)
+    assert text == "Parhelia™ “new” € 5 \x81"
+
+
+def test_a_stray_bad_byte_keeps_the_declared_charset() -> None:
+    # A Big5 subject whose Q-encoding turned half a character into a space.
+    data = "我知道你需要更多機會".encode("big5") + b"\xb0 " + "來吧".encode("big5")
+    assert decode_text(data, "big5") == ("我知道你需要更多機會\ufffd 來吧", "charset:wrong")
+
+
+def test_many_bad_bytes_abandon_the_declared_charset() -> None:
+    data = "Это письмо написано по-русски, и в нём много слов.".encode("cp1251")
+    text, flag = decode_text(data, "big5")
+    assert "\ufffd" not in text
+    assert flag == "charset:wrong"
+
+
+def test_ascii_label_with_8bit_bytes_is_not_read_with_replacement_marks() -> None:
+    assert decode_text(b"caf\xe9", "us-ascii") == ("café", "charset:wrong")
+
+
 def test_no_label_ascii_and_utf8_need_no_flag() -> None:
     assert decode_text(b"hello") == ("hello", None)
     assert decode_text("naïve".encode()) == ("naïve", None)

@@ -117,6 +117,10 @@ def test_parse_date(value: str, expected: datetime | None) -> None:
         pytest.param("=?utf-8*en?q?hi?=", "hi", id="rfc2231-language"),
         pytest.param("=?x-foo?q?caf=C3=A9?=", "café", id="unknown-charset"),
         pytest.param("=?utf-8?b?QUJD", "=?utf-8?b?QUJD", id="unterminated"),
+        # Glued into an address (seen in Japanese spam): decoding would make a
+        # second "@" out of the local part.
+        pytest.param("=?iso-2022-jp?B?am9rb0Bycy5qcA==?=@example.org",
+                     "=?iso-2022-jp?B?am9rb0Bycy5qcA==?=@example.org", id="glued-to-at"),
         pytest.param("=?utf-8?x?abc?=", "=?utf-8?x?abc?=", id="bad-encoding"),
     ],
 )

@@ -263,6 +263,16 @@ def test_rfc2047_subjects(subject: bytes, decoded: str) -> None:
         assert parse_message(data).subject == decoded
 
 
+def test_iso_2022_jp_body_and_subject() -> None:
+    # Seven-bit on the wire: ASCII bytes the declared charset must still read.
+    body = "いつもお世話になっております。\n".encode("iso2022_jp")
+    data = (b"From: a@example.jp\nSubject: =?iso-2022-jp?B?GyRCJDckOCRfGyhK?=\n"
+            b"Content-Type: text/plain; charset=iso-2022-jp\n\n" + body)
+    m = parse_message(data)
+    assert (m.subject, m.text_plain) == ("しじみ", "いつもお世話になっております。\n")
+    assert not any(f.startswith("charset:") for f in m.flags)
+
+
 def test_raw_8bit_subject_is_read_in_the_body_charset() -> None:
     data = "Subject: Скидки\nFrom: a@example.org\nContent-Type: text/plain; charset=koi8-r\n\n" \
            "Только сегодня\n".encode("koi8-r")
