@@ -22,7 +22,7 @@ from sklearn.feature_extraction import FeatureHasher
 from spamsift.config import ParseLimits
 from spamsift.exceptions import InputError
 from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
-from spamsift.features.tokens import host_suffixes, tokenize
+from spamsift.features.tokens import host_suffixes, normalised_body, tokenize
 from spamsift.parse import ParsedMessage, parse_message
 
 __all__ = ["MessageFeaturizer", "Layout", "REPUTATION_KEYS", "reputation_keys"]
@@ -119,8 +119,10 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
             # FeatureHasher cannot hash an empty batch.
             return sp.csr_matrix((0, lay.n_features), dtype=np.float64)
         tok = FeatureHasher(lay.n_tokens, input_type="string", alternate_sign=False)
-        X_tok = tok.transform(tokenize(m) for m in msgs)
-        X_num = sp.csr_matrix(np.vstack([structure_vector(m, self.keywords) for m in msgs]))
+        bodies = [normalised_body(m) for m in msgs]  # shared by tokens and structure
+        X_tok = tok.transform(tokenize(m, b) for m, b in zip(msgs, bodies, strict=True))
+        X_num = sp.csr_matrix(np.vstack([structure_vector(m, self.keywords, b[0])
+                                         for m, b in zip(msgs, bodies, strict=True)]))
         rep = FeatureHasher(lay.n_rep_per_key, input_type="string", alternate_sign=False)
         keys = [reputation_keys(m) for m in msgs]
         blocks = [X_tok, X_num]

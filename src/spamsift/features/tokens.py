@@ -28,6 +28,15 @@ _EMAIL = re.compile(r"[\w.+-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})", re.I)
 _MONEY = re.compile(r"[$€£¥]\s?\d[\d,]{0,15}(?:\.\d{1,2})?"
                     r"|\d[\d,]{0,15}(?:\.\d{1,2})?\s?(?:usd|dollars|euro)\b")
 _PHONE = re.compile(r"(?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b")
+# One pass for URLs, money and phone numbers. The lookahead on possible first
+# characters lets the engine skip most positions: 249 -> ~80 ms for 1,000 corpus
+# bodies. Addresses are found from their '@' (a literal the engine searches for
+# fast) and the local part is walked back by hand.
+_TYPED = re.compile(r"(?=[hfw$€£¥\d(+])(?:" + "|".join(
+    f"(?P<{name}>{rx.pattern})" for name, rx in (
+        ("url", _URLISH), ("money", _MONEY), ("phone", _PHONE))) + ")", re.I)
+_AT_DOMAIN = re.compile(r"@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})", re.I)
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._+-")
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _IP4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$")
 _PRIVATE_IP = re.compile(r"^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)")
@@ -41,13 +50,11 @@ def host_suffixes(host: str, depth: int = 3) -> list[str]:
 
 def _words(text: str, prefix: str, out: list[str], bigrams: bool) -> None:
     prev = ""
-    n = 0
-    for m in _WORD.finditer(text):
-        w = m.group(0)
-        n += 1
-        if n > _MAX_WORDS:
-            out.append(f"{prefix}skip:many")
-            break
+    words = _WORD.findall(text)
+    if len(words) > _MAX_WORDS:
+        words = words[:_MAX_WORDS]
+        out.append(f"{prefix}skip:many")
+    for w in words:
         lw = len(w)
         if lw < _MIN_WORD:
             prev = ""
@@ -56,13 +63,15 @@ def _words(text: str, prefix: str, out: list[str], bigrams: bool) -> None:
             out.append(f"{prefix}skip:{w[0]}{lw // 10 * 10}")
             prev = ""
             continue
-        if _NUMBER.match(w):
-            w = f"#num{min(len(w), 9)}"
-        else:
-            folded = fold_obfuscation(w)
-            if folded is not None:
-                out.append(f"{prefix}obf:{folded}")
-                out.append("obfuscated")
+        # Plain ASCII words (most of them) can be neither numbers nor disguised.
+        if not (w.isascii() and w.isalpha()):
+            if _NUMBER.match(w):
+                w = f"#num{min(lw, 9)}"
+            else:
+                folded = fold_obfuscation(w)
+                if folded is not None:
+                    out.append(f"{prefix}obf:{folded}")
+                    out.append("obfuscated")
         out.append(prefix + w)
         if bigrams and prev:
             out.append(f"{prefix}bi:{prev} {w}")
@@ -70,31 +79,39 @@ def _words(text: str, prefix: str, out: list[str], bigrams: bool) -> None:
 
 
 def _typed(text: str, prefix: str, out: list[str]) -> str:
-    """Pull URLs, addresses, money and phone numbers out as typed tokens."""
-    def url(m: re.Match[str]) -> str:
-        out.append(f"{prefix}url")
+    """Pull URLs, money, phone numbers and addresses out as typed tokens."""
+    def repl(m: re.Match[str]) -> str:
+        out.append(f"{prefix}{m.lastgroup}")
         return " "
 
-    def addr(m: re.Match[str]) -> str:
+    text = _TYPED.sub(repl, text)
+    if "@" not in text:
+        return text
+    pieces: list[str] = []
+    pos = 0
+    for m in _AT_DOMAIN.finditer(text):
+        at = m.start()
+        start = at
+        while start > max(pos, at - 64) and (text[start - 1] in _LOCAL_CHARS
+                                             or text[start - 1].isalnum()):
+            start -= 1
+        if start == at:  # "@" with no local part: not an address
+            continue
         out.append(f"{prefix}email_dom:{m.group(1).lower()}")
-        return " "
-
-    def money(m: re.Match[str]) -> str:
-        out.append(f"{prefix}money")
-        return " "
-
-    def phone(m: re.Match[str]) -> str:
-        out.append(f"{prefix}phone")
-        return " "
-
-    text = _URLISH.sub(url, text)
-    text = _EMAIL.sub(addr, text)
-    text = _MONEY.sub(money, text)
-    return _PHONE.sub(phone, text)
+        pieces.append(text[pos:start])
+        pieces.append(" ")
+        pos = m.end()
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
-def text_tokens(msg: ParsedMessage) -> list[str]:
-    """Tokens of the subject and body text."""
+def normalised_body(msg: ParsedMessage) -> tuple[str, int]:
+    """The body text as tokens see it, and how many invisible characters it hid."""
+    return normalise(msg.body_text[:200_000])
+
+
+def text_tokens(msg: ParsedMessage, body: tuple[str, int] | None = None) -> list[str]:
+    """Tokens of the subject and body text (``body``: from :func:`normalised_body`)."""
     out: list[str] = []
     if msg.subject:
         subj, n_inv = normalise(msg.subject)
@@ -106,11 +123,11 @@ def text_tokens(msg: ParsedMessage) -> list[str]:
         for ch in "!$?%":
             if ch * 2 in subj:
                 out.append(f"subj:run{ch}")
-    body, n_inv = normalise(msg.body_text[:200_000])
+    text, n_inv = body if body is not None else normalised_body(msg)
     if n_inv:
         out.append(f"invisible:{min(n_inv.bit_length(), 8)}")
-    body = _typed(body, "", out)
-    _words(body, "", out, bigrams=True)
+    text = _typed(text, "", out)
+    _words(text, "", out, bigrams=True)
     return out
 
 
@@ -184,6 +201,6 @@ def header_tokens(msg: ParsedMessage) -> list[str]:
     return out
 
 
-def tokenize(msg: ParsedMessage) -> list[str]:
+def tokenize(msg: ParsedMessage, body: tuple[str, int] | None = None) -> list[str]:
     """All tokens of a message: text first, then headers and structure."""
-    return text_tokens(msg) + header_tokens(msg)
+    return text_tokens(msg, body) + header_tokens(msg)
