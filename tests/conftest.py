@@ -183,5 +183,6 @@ def small_model(small_xy: tuple[sp.csr_matrix, np.ndarray], small_featurizer: Me
     model, _ = fit_model(small_featurizer, X, y, small_settings,
                          TrainOptions(learning_curve=False,
                                       params={"model": "nb+svm", "aux_weight": 0.5,
+                                              "rep_weight": None,
                                               "C_svm": 3.0}))
     return model

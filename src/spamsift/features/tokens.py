@@ -15,10 +15,12 @@ from spamsift.parse.urls import url_host
 
 __all__ = ["tokenize", "text_tokens", "header_tokens", "host_suffixes"]
 
-# How big should a word be? As in SpamBayes: below 3 characters words are mostly
-# noise; past 20 they are encodings, hashes or hash-busters, kept only as a
-# "skip" token of their first character and length decade.
-_MIN_WORD, _MAX_WORD = 3, 20
+# How big should a word be? SpamBayes keeps 3-12 characters; past the maximum,
+# words are encodings, hashes or hash-busters, kept only as a "skip" token of their
+# first character and length decade. Measured here (5-fold CV (1-ROCA)% on the
+# training parts, random / temporal split): 3-20 0.0354 / 0.0174, 3-12 0.0385 /
+# 0.0188, 2-20 0.0331 / 0.0170. Kept 2-20.
+_MIN_WORD, _MAX_WORD = 2, 20
 # How much text? The first words say what the message is about; 3,000 covers
 # nearly every corpus message whole and bounds the cost of a huge body.
 _MAX_WORDS = 3000
@@ -40,6 +42,22 @@ _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789._+-")
 _NUMBER = re.compile(r"^\d[\d,.]*$")
 _IP4 = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.\d{1,3}$")
 _PRIVATE_IP = re.compile(r"^(?:10\.|127\.|192\.168\.|172\.(?:1[6-9]|2\d|3[01])\.)")
+
+
+_BOUNDARY = re.compile(r"boundary\s*=\s*\"?([^\";\s]{1,100})", re.I)
+_URL_WORD = re.compile(r"[a-z]{3,20}")
+# Headers whose value (not only presence) is evidence: bulk senders set priorities
+# and precedence that personal mail rarely does.
+_VALUE_HEADERS = ("precedence", "x-priority", "x-msmail-priority", "importance",
+                  "content-transfer-encoding", "mime-version", "x-mimeole")
+_SHAPE_RUNS = re.compile(r"(.)\1+")
+_SHAPE_TABLE = str.maketrans("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789",
+                             "a" * 26 + "A" * 26 + "9" * 10)
+
+
+def shape(text: str) -> str:
+    """Letters to ``a``/``A``, digits to ``9``, runs squeezed: ``Ab12-x9`` -> ``Aa9-a9``."""
+    return _SHAPE_RUNS.sub(r"\1", text[:80].translate(_SHAPE_TABLE))
 
 
 def host_suffixes(host: str, depth: int = 3) -> list[str]:
@@ -127,7 +145,9 @@ def text_tokens(msg: ParsedMessage, body: tuple[str, int] | None = None) -> list
     if n_inv:
         out.append(f"invisible:{min(n_inv.bit_length(), 8)}")
     text = _typed(text, "", out)
-    _words(text, "", out, bigrams=True)
+    # Body bigrams: same CV figures with and without (0.0354 / 0.0174), at 1.7x the
+    # features; left out. Subject bigrams stay.
+    _words(text, "", out, bigrams=False)
     return out
 
 
@@ -169,10 +189,20 @@ def header_tokens(msg: ParsedMessage) -> list[str]:
         out.append("mailer:none")
     mid = msg.message_id.strip("<> ")
     if mid:
-        dom = mid.rpartition("@")[2].lower()
-        out.append(f"msgid_dom:{dom[:60]}" if "@" in mid else "msgid:no_at")
+        local, at, dom = mid.rpartition("@")
+        out.append(f"msgid_dom:{dom.lower()[:60]}" if at else "msgid:no_at")
+        # Bulk mailers stamp ids of a recognisable shape ("9999.aaaa9999@..."), real
+        # clients another; the shape survives the random parts changing.
+        out.append(f"msgid_shape:{shape(local if at else mid)}")
     else:
         out.append("msgid:none")
+    for ctype in msg.header("content-type")[:1]:
+        m = _BOUNDARY.search(ctype)
+        if m:
+            out.append(f"boundary_shape:{shape(m.group(1))}")
+    for name in _VALUE_HEADERS:
+        for v in msg.header(name)[:1]:
+            out.append(f"hv:{name}:{v.strip().lower()[:40]}")
     if msg.date is not None:
         off = msg.date.utcoffset()
         out.append(f"date_tz:{int(off.total_seconds() // 3600) if off is not None else 'none'}")
@@ -187,6 +217,11 @@ def header_tokens(msg: ParsedMessage) -> list[str]:
         host = url_host(url)
         if not host:
             continue
+        # Words of the path and query ("remove", "optout", "cgi-bin") say what a
+        # link is for; the host alone does not.
+        path = url.split("://", 1)[-1].partition("/")[2][:300].lower()
+        for w in _URL_WORD.findall(path)[:20]:
+            out.append(f"url_word:{w}")
         if _IP4.match(host):
             out.append("url_host:ip")
         else:
