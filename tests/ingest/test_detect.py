@@ -12,7 +12,9 @@ from spamsift.ingest import KINDS, detect_kind
 MESSAGE = b"Subject: hi\n\nhello\n"
 
 LAYOUTS: dict[str, dict[str, bytes]] = {
-    "mbox-by-content": {"archive": b"From a@b Mon Jan  1 00:00:00 2024\n" + MESSAGE},
+    "mbox-by-content": {"archive": (b"From a@b Mon Jan  1 00:00:00 2024\n" + MESSAGE
+                                    + b"\nFrom c@d Mon Jan  1 00:00:01 2024\n" + MESSAGE)},
+    "file-with-from-line": {"one": b"From a@b Mon Jan  1 00:00:00 2024\n" + MESSAGE},
     "mbox-by-suffix": {"archive.mbox": b""},
     "file": {"one.eml": MESSAGE},
     "csv-dataset": {"d.csv": b"text,label,path\nhi,ham,x\n"},
@@ -31,6 +33,7 @@ LAYOUTS: dict[str, dict[str, bytes]] = {
     [
         pytest.param("mbox-by-content", "archive", "mbox", id="from-line"),
         pytest.param("mbox-by-suffix", "archive.mbox", "mbox", id="mbox-suffix"),
+        pytest.param("file-with-from-line", "one", "file", id="single-message-with-from-line"),
         pytest.param("file", "one.eml", "file", id="file"),
         pytest.param("csv-dataset", "d.csv", "dataset", id="csv-text-column"),
         pytest.param("csv-index", "index.csv", "index", id="csv-path-column"),

@@ -212,7 +212,8 @@ def test_column_labels_name_each_block(fitted_classifier: SpamClassifier) -> Non
     assert clf.column_label(5) == ("token", "#5")
     kind, label = clf.column_label(n_tok)
     assert kind == "structure"
-    assert label.startswith(f"{structure_names()[0]} in ")
+    # The first bin of the first number: "log_size <= 7.9" style, not "(-inf, 7.9]".
+    assert label.startswith(f"{structure_names()[0]} <= ")
     n_struct = clf.binner_.edges_.shape[0] * clf.n_bins
     kind, label = clf.column_label(n_tok + n_struct)
     assert kind == "reputation"

@@ -24,7 +24,8 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
     ``index.csv`` (as the shared corpus does), else a tree of message files. A
     ``.jsonl``/``.ndjson`` file is a dataset; a ``.csv`` file is a dataset if it has a
     ``text`` column, else an index if it has a ``path`` column. Any other file is an
-    mbox if it ends in ``.mbox``/``.mbx`` or starts with ``From``, else one message.
+    mbox if it ends in ``.mbox``/``.mbx`` or starts with ``From`` and holds a second
+    ``From`` separator in its first MiB (or is larger), else one message.
 
     Raises
     ------
@@ -57,14 +58,26 @@ def detect_kind(path: str | os.PathLike[str]) -> str:
             f"expected a CSV with a 'text' column (dataset) or a 'path' column (index) "
             f"in {path}; found {', '.join(header)}"
         )
-    if suffix in (".mbox", ".mbx") or _starts_with_from(path):
+    if suffix in (".mbox", ".mbx") or _looks_like_mbox(path):
         return "mbox"
     return "file"
 
 
-def _starts_with_from(path: Path) -> bool:
+# Enough to see a second "From " separator in any mbox of ordinary messages.
+_PROBE_BYTES = 1 << 20
+
+
+def _looks_like_mbox(path: Path) -> bool:
+    """Starts with ``From `` and holds a second separator (or is too big to tell).
+
+    Many spools (the SpamAssassin corpus among them) keep single messages with their
+    mbox ``From `` line; such a file is one message, not a one-message mbox.
+    """
     try:
         with open(path, "rb") as stream:
-            return stream.read(5) == b"From "
+            head = stream.read(_PROBE_BYTES + 1)
     except OSError as exc:
         raise IngestError(f"cannot read {path}: {exc.strerror or exc!r}") from exc
+    if not head.startswith(b"From "):
+        return False
+    return b"\n\nFrom " in head or b"\r\n\r\nFrom " in head or len(head) > _PROBE_BYTES

@@ -258,8 +258,24 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             col, b = divmod(j, self.n_bins)
             names = structure_names()
             name = names[col] if col < len(names) else f"structure{col}"
-            return "structure", f"{name} in {self.binner_.bin_label(col, b)}"
+            return "structure", _bin_text(name, self.binner_.edges_[col], b)
         return "reputation", self.reputation_.column_label(j - n_struct, REPUTATION_KEYS)
+
+
+_YES_NO = frozenset({"html_only", "has_html"})
+
+
+def _bin_text(name: str, edges: np.ndarray, b: int) -> str:
+    """``n_exclaim > 3``, ``2 < n_urls <= 5``, ``html_only: yes`` rather than ``(3, inf]``."""
+    lo = edges[b - 1] if b > 0 else -np.inf
+    hi = edges[b] if b < len(edges) else np.inf
+    if name in _YES_NO:
+        return f"{name}: {'no' if hi <= 0 else 'yes'}"
+    if not np.isfinite(lo):
+        return f"{name} <= {hi:.3g}"
+    if not np.isfinite(hi):
+        return f"{name} > {lo:.3g}"
+    return f"{lo:.3g} < {name} <= {hi:.3g}"
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

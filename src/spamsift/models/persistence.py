@@ -72,7 +72,8 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
 def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> SpamModel:
     try:
         if manifest.get("kind") != "SpamModel":
-            raise ModelFormatError(f"expected a SpamModel artifact, got kind={manifest.get('kind')!r}")
+            raise ModelFormatError(
+                f"expected a SpamModel artifact, got kind={manifest.get('kind')!r}")
         fparams = dict(manifest["featurizer"])
         fparams["keywords"] = tuple(fparams["keywords"])
         featurizer = MessageFeaturizer(**fparams)

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, learning_curve
+from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from spamsift.models.classifier import SpamClassifier
 
@@ -28,14 +28,37 @@ def _pct(auc: float) -> float:
 def learning_curve_data(clf: SpamClassifier, X: sp.csr_matrix, y: np.ndarray,
                         sizes: tuple[float, ...] = (0.2, 0.45, 0.7, 1.0), cv: int = 3,
                         seed: int = 0) -> dict[str, Any]:
-    """Training and validation (1-ROCA)% against training-set size."""
-    n, tr, va = learning_curve(
-        clone(clf), X, y, train_sizes=list(sizes), scoring="roc_auc",
-        cv=StratifiedKFold(cv, shuffle=True, random_state=seed), shuffle=True,
-        random_state=seed)
-    return {"metric": "(1-ROCA)%", "train_sizes": [int(s) for s in n],
-            "train_scores": [[_pct(v) for v in row] for row in tr],
-            "valid_scores": [[_pct(v) for v in row] for row in va]}
+    """Training and validation (1-ROCA)% against training-set size.
+
+    Like scikit-learn's ``learning_curve``, but each subset keeps the class ratio
+    (its subsets are the first n shuffled rows, which on small sets can hold too few
+    of one class to fit), and sizes too small to fit are left out, not NaN.
+    """
+    min_per_class = max(getattr(clf, "inner_cv", 2), 2)
+    folds = StratifiedKFold(cv, shuffle=True, random_state=seed)
+    # Per size (as a fraction): the subset sizes seen and the scores; folds differ by a row.
+    rows: dict[float, tuple[list[int], list[float], list[float]]] = {}
+    for tr, va in folds.split(np.zeros(len(y)), y):
+        for frac in sizes:
+            n = int(round(frac * len(tr)))
+            if frac < 1.0:
+                sub, _ = train_test_split(tr, train_size=n, stratify=y[tr], random_state=seed)
+            else:
+                sub = tr
+            if np.bincount(y[sub], minlength=2).min() < min_per_class:
+                continue
+            est = clone(clf).fit(X[sub], y[sub])
+            t = _pct(roc_auc_score(y[sub], est.decision_function(X[sub])))
+            v = _pct(roc_auc_score(y[va], est.decision_function(X[va])))
+            ns, ts, vs = rows.setdefault(frac, ([], [], []))
+            ns.append(len(sub))
+            ts.append(t)
+            vs.append(v)
+    fracs = sorted(rows)
+    return {"metric": "(1-ROCA)%",
+            "train_sizes": [int(round(np.mean(rows[f][0]))) for f in fracs],
+            "train_scores": [rows[f][1] for f in fracs],
+            "valid_scores": [rows[f][2] for f in fracs]}
 
 
 def diagnose_fit(clf: SpamClassifier, X: sp.csr_matrix, y: np.ndarray,

@@ -22,7 +22,7 @@ from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
 from spamsift.models.classifier import _sigmoid
-from spamsift.models.spam_model import SpamModel, verdict_for
+from spamsift.models.spam_model import SpamModel
 from spamsift.training.dedup import duplicate_of
 from spamsift.training.splits import stratified_split, time_split
 from spamsift.training.trainer import TrainOptions, fit_model

@@ -37,5 +37,6 @@ def time_split(timestamps: Sequence[float | None], test_size: float = 0.2
     order = np.argsort(ts, kind="stable")
     n_test = int(round(len(order) * test_size))
     if n_test == 0 or n_test == len(order):
-        raise TrainingError(f"cannot split {len(order)} messages {1 - test_size:.0%}/{test_size:.0%}")
+        raise TrainingError(
+            f"cannot split {len(order)} messages {1 - test_size:.0%}/{test_size:.0%}")
     return np.sort(order[:-n_test]), np.sort(order[-n_test:])
