@@ -13,7 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -31,6 +31,15 @@ models_app = typer.Typer(no_args_is_help=True, help="List and activate model ver
 corpus_app = typer.Typer(no_args_is_help=True, help="Fetch the SpamAssassin public corpus.")
 app.add_typer(models_app, name="models")
 app.add_typer(corpus_app, name="corpus")
+
+
+def _add_keys_app() -> None:
+    from spamsift.feedback.cli import keys_app
+
+    app.add_typer(keys_app, name="keys", help="Create, list and revoke API keys.")
+
+
+_add_keys_app()
 err = Console(stderr=True)
 out = Console()
 
@@ -44,13 +53,13 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
 ]
 
 
-class SplitHow(str, Enum):
+class SplitHow(StrEnum):
     column = "column"
     random = "random"
     time = "time"
 
 
-class SearchKind(str, Enum):
+class SearchKind(StrEnum):
     none = "none"
     grid = "grid"
     random = "random"
@@ -274,6 +283,109 @@ def classify(
             err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
             if report.read == 0:
                 raise exc.InputError("no message could be read")
+
+
+@app.command()
+def replay(
+    index: Annotated[Path, typer.Option(help="Labelled index CSV.")],
+    out_path: Annotated[Path, typer.Option("--out", help="CSV to write path,score,verdict to.")],
+    root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to.")] = None,
+    split_column: Annotated[str | None, typer.Option("--split-column", help="'train' rows are trained on first, 'test' rows replayed (default: replay every row).")] = None,
+    from_bundled: Annotated[bool, typer.Option("--from-bundled", help="Start from the bundled model; 'train' rows are then learned as feedback.")] = False,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the replay's feedback store lives (default: a temporary folder).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write replay.json (metrics and the curve over time) here.")] = None,
+    n_jobs: Annotated[int, typer.Option(help="Processes for featurising the training rows.")] = -1,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Replay: classify each test message in date order, then learn its true label."""
+    import tempfile
+
+    from spamsift.features.featurizer import MessageFeaturizer
+    from spamsift.feedback import FeedbackStore
+    from spamsift.feedback.db import default_url
+    from spamsift.models.classifier import SpamClassifier
+    from spamsift.models.spam_model import SpamModel
+    from spamsift.serving.learning import LearningFeedback
+    from spamsift.serving.service import resolve_model
+    from spamsift.training.jobs import load_dataset, train_job
+    from spamsift.training.replay import replay as run_replay
+    from spamsift.training.trainer import TrainOptions
+
+    with _errors(), tempfile.TemporaryDirectory() as tmp:
+        settings = _settings()
+        model: SpamModel
+        rows, _ = _read_index(index, root, split_column)
+        train_rows = [r for r in rows if split_column is None or r.split == "train"]
+        test_rows = [r for r in rows if split_column is None or r.split == "test"]
+        if split_column is None:
+            train_rows = []
+        store = FeedbackStore(default_url(data_dir or Path(tmp)))
+        try:
+            if from_bundled:
+                model = resolve_model(None)
+            elif train_rows:
+                ds = load_dataset(train_rows, MessageFeaturizer(), n_jobs=n_jobs)
+                with err.status("training on the 'train' rows"):
+                    trained = train_job(ds, "column", settings,
+                                        TrainOptions(learning_curve=False))
+                model = trained[0]
+            else:
+                # Nothing to start from: Naive Bayes with empty counts; the untrained
+                # cut-offs only name verdicts, the replay's score is what counts.
+                featurizer = MessageFeaturizer()
+                model = SpamModel(featurizer, SpamClassifier.empty(
+                    token_bits=featurizer.token_bits,
+                    n_structure=featurizer.layout.n_structure,
+                    reputation_bits=featurizer.reputation_bits), 0.9, 0.5)
+            live = model
+            feedback = LearningFeedback(store, lambda: live)
+            if from_bundled and train_rows:
+                with err.status("learning the 'train' rows as feedback"):
+                    for r in train_rows:
+                        feedback.add_feedback(r.data, label=r.label, user="replay",
+                                              source="replay")
+            prog, advance = _progress(len(test_rows), "replaying")
+            with prog:
+                result = run_replay(model, test_rows, feedback, progress=advance)
+        finally:
+            store.close()
+        with open(out_path, "w", newline="") as fh:
+            w = csv.writer(fh, lineterminator="\n")
+            w.writerow(["path", "score", "verdict"])
+            for r in result.rows:
+                w.writerow([r.source, repr(r.score), r.verdict])
+        summary = {"out": str(out_path), "replayed": len(result.rows),
+                   "learned": result.learned, **_headline(result.metrics)}
+        if report is not None:
+            report.mkdir(parents=True, exist_ok=True)
+            (report / "replay.json").write_text(json.dumps(
+                {"metrics": result.metrics, "curve": result.curve}, indent=2, default=float))
+            summary["report"] = str(report / "replay.json")
+        _print_summary(summary, as_json)
+        if not as_json:
+            t = Table("messages", "(1-ROCA)%", "FPR", "FNR", title="over time")
+            for p in result.curve:
+                t.add_row(f"{p['from']}-{p['to']}", _fmt(p.get("one_minus_roca_pct", "–")),
+                          _fmt(p["fpr"]), _fmt(p["fnr"]))
+            out.print(t)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Models, feedback and keys live here (default: SPAMSIFT_DATA_DIR or ./data). A fresh folder starts with the bundled model.")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+) -> None:
+    """Run the REST API (classify, feedback, models, health, metrics)."""
+    from spamsift.serving.server import run
+    from spamsift.serving.stores import open_stores
+
+    with _errors():
+        settings = _settings(data_dir=data_dir)
+        run(host, port, settings.data_dir, settings, workers=workers, stores=open_stores,
+            log_level=log_level)
 
 
 @models_app.command("list")

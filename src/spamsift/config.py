@@ -60,6 +60,23 @@ class Settings(BaseSettings):
     n_jobs: int = Field(-1)
     top_clues: int = Field(8, ge=0, le=100)
     limits: ParseLimits = ParseLimits()
+    # REST API (`spamsift serve`). Feedback and admin calls always need an API key;
+    # classify only when this is true.
+    # Feedback and keys database: SQLite in DATA_DIR by default, PostgreSQL by URL
+    # (postgresql+psycopg://user:pass@host/db).
+    database_url: str | None = None
+    classify_requires_key: bool = False
+    # Largest request body, refused while it is read: a message at
+    # limits.max_message_bytes (10 MiB) base64-encoded in JSON is 13.4 MiB.
+    max_request_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    max_batch_messages: int = Field(100, gt=0)
+    # Token bucket per API key (per client address without one): the refill rate, and
+    # how many requests a quiet client may send at once. 0 turns the limit off.
+    rate_limit_per_minute: float = Field(600.0, ge=0)
+    rate_limit_burst: int = Field(60, gt=0)
+    # How often the server re-reads the registry's active version, so one activated
+    # elsewhere (the CLI, another worker) is served within this many seconds; 0: never.
+    model_poll_seconds: float = Field(2.0, ge=0)
 
     @field_validator("unsure_fpr")
     @classmethod

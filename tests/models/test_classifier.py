@@ -132,7 +132,9 @@ def test_decision_is_the_two_weight_vectors_and_the_bias(fitted_classifier: Spam
     clf = fitted_classifier
     X, _ = small_xy
     E = clf._expand(X)
-    expected = E.binary @ clf.coef_binary_ + E.normalized @ clf.coef_normalized_ + clf.intercept_
+    # Naive Bayes' normaliser is one offset per active binary feature.
+    expected = (E.binary @ clf.coef_binary_ + clf.binary_offset_ * E.binary.sum(axis=1).A1
+                + E.normalized @ clf.coef_normalized_ + clf.intercept_)
     np.testing.assert_allclose(clf.decision_function(X), expected, rtol=1e-10, atol=1e-10)
     # The token block of the normalised matrix has unit length per row: what SVM/LR read.
     tokens = E.normalized[:, : clf.layout.n_tokens]

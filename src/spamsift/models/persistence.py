@@ -52,6 +52,14 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     _pack("coef_binary", clf.coef_binary_, arrays)
     _pack("coef_normalized", clf.coef_normalized_, arrays)
     arrays["intercept"] = np.array(clf.intercept_)
+    arrays["intercept_base"] = np.array(clf.intercept_base_)
+    arrays["binary_offset"] = np.array(clf.binary_offset_)
+    # Naive Bayes' counts, so feedback can move them (and take them back) exactly.
+    _pack("nb_count.ham", clf.nb_count_[0], arrays)
+    _pack("nb_count.spam", clf.nb_count_[1], arrays)
+    arrays["nb_class_count"] = np.asarray(clf.nb_class_count_, dtype=np.float64)
+    _pack("feedback_count.ham", clf.feedback_count_[0], arrays)
+    _pack("feedback_count.spam", clf.feedback_count_[1], arrays)
     arrays["binner.edges"] = clf.binner_.edges_
     _pack("reputation.spam", clf.reputation_.spam_, arrays)
     _pack("reputation.ham", clf.reputation_.ham_, arrays)
@@ -81,6 +89,16 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.coef_binary_ = _unpack("coef_binary", arrays)
         clf.coef_normalized_ = _unpack("coef_normalized", arrays)
         clf.intercept_ = float(arrays["intercept"])
+        clf.intercept_base_ = float(arrays["intercept_base"])
+        clf.binary_offset_ = float(arrays["binary_offset"])
+        clf.nb_count_ = np.vstack([_unpack("nb_count.ham", arrays),
+                                   _unpack("nb_count.spam", arrays)])
+        clf.nb_class_count_ = np.asarray(arrays["nb_class_count"], dtype=np.float64)
+        clf.feedback_count_ = np.vstack([_unpack("feedback_count.ham", arrays),
+                                         _unpack("feedback_count.spam", arrays)])
+        if clf.nb_count_.shape != (2, clf.coef_binary_.shape[0]):
+            raise ModelFormatError(f"Naive Bayes counts have shape {clf.nb_count_.shape}: "
+                                   f"expected 2 rows of {clf.coef_binary_.shape[0]} columns")
         clf.binner_ = QuantileBinner(clf.n_bins)
         clf.binner_.edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
         clf.binner_.n_features_in_ = clf.binner_.edges_.shape[0]
@@ -104,6 +122,11 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
     if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
         raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
                                f"the layout needs {n_exp}")
+    if clf.feedback_count_.shape != (2, rep.spam_.shape[0]):
+        raise ModelFormatError(f"feedback counts have shape {clf.feedback_count_.shape}: "
+                               f"expected 2 rows of {rep.spam_.shape[0]} columns")
+    # Naive Bayes' weights are re-derived from its counts in full precision.
+    clf._refresh_nb(np.arange(n_exp))
     info = {k: v for k, v in manifest.items()
             if k not in ("kind", "featurizer", "classifier", "members", "cutoffs")}
     return SpamModel(featurizer, clf, spam_cut, unsure_cut, info)

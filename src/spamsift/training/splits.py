@@ -9,7 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from spamsift.exceptions import TrainingError
 
-__all__ = ["stratified_split", "time_split"]
+__all__ = ["stratified_split", "time_split", "fill_forward"]
 
 
 def stratified_split(y: np.ndarray, test_size: float = 0.2, seed: int = 0
@@ -22,6 +22,16 @@ def stratified_split(y: np.ndarray, test_size: float = 0.2, seed: int = 0
     return np.sort(tr), np.sort(te)
 
 
+def fill_forward(timestamps: Sequence[float | None]) -> np.ndarray:
+    """Timestamps with each missing one taken from the message before it (-inf first)."""
+    ts = np.empty(len(timestamps))
+    last = -np.inf
+    for i, t in enumerate(timestamps):
+        last = t if t is not None else last
+        ts[i] = last
+    return ts
+
+
 def time_split(timestamps: Sequence[float | None], test_size: float = 0.2
                ) -> tuple[np.ndarray, np.ndarray]:
     """Oldest (1 - test_size) for training, newest for testing.
@@ -29,12 +39,7 @@ def time_split(timestamps: Sequence[float | None], test_size: float = 0.2
     Messages without a usable Date keep their input order relative to their
     neighbours: they take the timestamp of the message before them.
     """
-    ts = np.empty(len(timestamps))
-    last = -np.inf
-    for i, t in enumerate(timestamps):
-        last = t if t is not None else last
-        ts[i] = last
-    order = np.argsort(ts, kind="stable")
+    order = np.argsort(fill_forward(timestamps), kind="stable")
     n_test = int(round(len(order) * test_size))
     if n_test == 0 or n_test == len(order):
         raise TrainingError(

@@ -1,0 +1,184 @@
+"""API keys with scopes, stored hashed.
+
+A key reads ``ss_<id>_<secret>``: ``id`` is 12 hex characters, public (listings
+show it, feedback events record it); ``secret`` is 32 random bytes, URL-safe
+base64. The key is shown once, at creation; the database keeps its SHA-256.
+
+Why a plain SHA-256 and no slow KDF (bcrypt, scrypt, Argon2): those make each
+guess of a *low-entropy* password expensive. A key is 256 random bits; no
+number of fast guesses finds it, so a stolen table of hashes gives nothing, and
+every request can be checked in microseconds. Hashes are compared with
+:func:`hmac.compare_digest`, in constant time.
+
+Scopes: ``classify`` (ask for verdicts), ``feedback`` (teach and unlearn) and
+``admin`` (manage keys, prune, read the audit trail). ``admin`` implies the other
+two: an administrator can do whatever a key they could create for themselves
+could. :attr:`KeyInfo.scopes` is the effective set, so ``"feedback" in
+info.scopes`` is the whole check; :attr:`KeyInfo.granted` is what was asked for.
+"""
+
+from __future__ import annotations
+
+import builtins
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Self
+
+from sqlalchemy import Connection, insert, select, update
+
+from spamsift.exceptions import InputError
+from spamsift.feedback.db import Database
+from spamsift.feedback.errors import NotFoundError
+from spamsift.feedback.schema import api_keys
+
+__all__ = ["KeyStore", "KeyInfo", "KeyRecord", "SCOPES", "effective_scopes"]
+
+SCOPES = ("classify", "feedback", "admin")
+_IMPLIED = {"admin": frozenset(SCOPES)}
+_KEY = re.compile(r"ss_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
+
+
+def effective_scopes(granted: Iterable[str]) -> frozenset[str]:
+    """``granted`` with what each scope implies (``admin`` → every scope)."""
+    out: set[str] = set()
+    for s in granted:
+        out |= _IMPLIED.get(s, frozenset({s}))
+    return frozenset(out)
+
+
+def _parse_scopes(scopes: Iterable[str]) -> frozenset[str]:
+    if isinstance(scopes, str):  # "feedback" would otherwise be read letter by letter
+        scopes = [scopes]
+    got = frozenset(s.strip().lower() for s in scopes)
+    unknown = sorted(got - set(SCOPES))
+    if unknown or not got:
+        raise InputError(f"scope: expected one or more of {', '.join(SCOPES)}, "
+                         f"got {', '.join(unknown) if unknown else 'none'}")
+    return got
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode("ascii")).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """Who a verified key is: its id, name and effective scopes."""
+
+    id: str
+    name: str
+    scopes: frozenset[str]
+    granted: frozenset[str]
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """A key as listed: never its secret, only a prefix to recognise it by."""
+
+    id: str
+    name: str
+    prefix: str
+    scopes: frozenset[str]
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class KeyStore:
+    """Create, verify, list and revoke API keys.
+
+    Parameters
+    ----------
+    database : str or Database
+        A database URL, opened here and closed by :meth:`close`, or an open
+        :class:`Database` shared with a :class:`FeedbackStore`.
+    """
+
+    def __init__(self, database: str | Database, *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        self._owns = not isinstance(database, Database)
+        self.db = Database(database) if isinstance(database, str) else database
+        self._clock = clock or (lambda: datetime.now(UTC))
+
+    def close(self) -> None:
+        """Close the database, if this store opened it."""
+        if self._owns:
+            self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def create(self, scopes: Iterable[str], name: str = "") -> tuple[str, str]:
+        """A new key with ``scopes``: returns ``(key_id, key)``; the key is not kept.
+
+        Raises
+        ------
+        InputError
+            No scope, or one that is not in :data:`SCOPES`.
+        """
+        granted = _parse_scopes(scopes)
+        if len(name) > 200:
+            raise InputError(f"name: expected at most 200 characters, got {len(name)}")
+
+        def tx(conn: Connection) -> tuple[str, str]:
+            key_id = secrets.token_hex(6)
+            secret = secrets.token_urlsafe(32)
+            key = f"ss_{key_id}_{secret}"
+            conn.execute(insert(api_keys).values(
+                id=key_id, name=name, prefix=f"ss_{key_id}_{secret[:4]}",
+                secret_hash=_digest(key), scopes=",".join(sorted(granted)),
+                created_at=self._clock()))
+            return key_id, key
+
+        # An id collision (48 random bits) is a unique violation: try a new id.
+        return self.db.run(tx, what="creating an API key", retry_integrity=True)
+
+    def verify(self, key: str) -> KeyInfo | None:
+        """The key's identity and scopes, or None if it is malformed, unknown or revoked."""
+        m = _KEY.fullmatch(key.strip()) if isinstance(key, str) else None
+        if m is None:
+            return None
+        with self.db.read() as conn:
+            row = conn.execute(select(api_keys).where(api_keys.c.id == m.group(1))).first()
+        if row is None or not hmac.compare_digest(_digest(m.group(0)), row.secret_hash):
+            return None
+        if row.revoked_at is not None:
+            return None
+        granted = frozenset(row.scopes.split(","))
+        return KeyInfo(row.id, row.name, effective_scopes(granted), granted)
+
+    def list(self) -> builtins.list[KeyRecord]:
+        """Every key, revoked ones included, oldest first."""
+        with self.db.read() as conn:
+            rows = conn.execute(select(api_keys).order_by(api_keys.c.created_at,
+                                                          api_keys.c.id)).all()
+        return [KeyRecord(r.id, r.name, r.prefix, frozenset(r.scopes.split(",")),
+                          r.created_at, r.revoked_at) for r in rows]
+
+    def revoke(self, key_id: str) -> bool:
+        """Revoke a key from now on: True, or False if it was revoked already.
+
+        Raises
+        ------
+        NotFoundError
+            No key has ``key_id``.
+        """
+        def tx(conn: Connection) -> bool:
+            row = conn.execute(select(api_keys.c.revoked_at)
+                               .where(api_keys.c.id == key_id)).first()
+            if row is None:
+                raise NotFoundError(f"no API key with id {key_id!r}")
+            if row.revoked_at is not None:
+                return False
+            conn.execute(update(api_keys).where(api_keys.c.id == key_id)
+                         .values(revoked_at=self._clock()))
+            return True
+
+        return self.db.run(tx, what="revoking an API key")

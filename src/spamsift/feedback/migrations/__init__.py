@@ -1,0 +1,1 @@
+"""Alembic migrations of the feedback store, run by ``Database.migrate``."""

@@ -1,0 +1,107 @@
+"""The FastAPI application: routers, middleware, error handlers, the model poller.
+
+Layers a request passes, outside in: metrics (count, time) → body cap (413 before
+anything reads a byte too many) → error handlers (one JSON shape) → routes. OpenAPI
+at ``/openapi.json``, its browsable form at ``/docs``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from spamsift import __version__
+from spamsift.config import Settings
+from spamsift.serving.api import classify, health, models
+from spamsift.serving.api import feedback as feedback_api
+from spamsift.serving.api import metrics as metrics_api
+from spamsift.serving.api.auth import KeyVerifier
+from spamsift.serving.api.body import BodyLimitMiddleware
+from spamsift.serving.api.errors import install_error_handlers
+from spamsift.serving.api.metrics import ApiMetrics, MetricsMiddleware
+from spamsift.serving.api.ratelimit import RateLimiter
+from spamsift.serving.api.state import ApiState, FeedbackStore
+from spamsift.serving.model_holder import ModelHolder
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+_DESCRIPTION = """\
+Classify raw RFC 822 mail as ham, unsure or spam, with the score, the cut-offs, the
+model version and the clues behind it; report mistakes; roll model versions forward
+and back.
+
+Authenticate with `Authorization: Bearer KEY`. Scopes: `classify`, `feedback`, `admin`
+(admin implies the others). Errors are JSON: `{"error": code, "message": text}`.
+"""
+
+
+def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
+               feedback: FeedbackStore | None = None) -> FastAPI:
+    """Build the REST API around a model holder.
+
+    Parameters
+    ----------
+    holder : ModelHolder
+        The model to serve; with a registry, versions can be listed and activated.
+    keys : KeyVerifier
+        Turns presented API keys into :class:`~spamsift.serving.api.auth.KeyInfo`.
+    settings : Settings
+        ``classify_requires_key``, ``max_request_bytes``, ``max_batch_messages``,
+        ``rate_limit_per_minute``, ``rate_limit_burst``, ``model_poll_seconds``,
+        ``top_clues``.
+    feedback : FeedbackStore, optional
+        Where feedback and classifications are recorded; without it the feedback
+        routes answer 503 and classifications carry no id.
+
+    Example
+    -------
+    >>> app = create_app(ModelHolder.fixed(model), keys=InMemoryKeys(),
+    ...                  settings=load_settings())                      # doctest: +SKIP
+    """
+    metrics = ApiMetrics(holder)
+    state = ApiState(holder=holder, keys=keys, settings=settings, feedback=feedback,
+                     limiter=RateLimiter(settings.rate_limit_per_minute,
+                                         settings.rate_limit_burst),
+                     metrics=metrics)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        poller = None
+        if holder.registry is not None and settings.model_poll_seconds > 0:
+            poller = asyncio.create_task(_poll(holder, settings.model_poll_seconds))
+        try:
+            yield
+        finally:
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+
+    app = FastAPI(title="spamsift", version=__version__, description=_DESCRIPTION,
+                  lifespan=lifespan)
+    app.state.spamsift = state
+    install_error_handlers(app)
+    for module in (classify, feedback_api, models, health, metrics_api):
+        app.include_router(module.router)
+    # Added last is outermost: metrics sees every answer, 413s included.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app
+
+
+async def _poll(holder: ModelHolder, every: float) -> None:
+    """Serve the registry's active version when something else changes it."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if await run_in_threadpool(holder.refresh):
+                log.info("now serving model version %s", holder.current.version)
+        except Exception:  # keep serving the model we have
+            log.exception("could not load the registry's active model version")

@@ -1,0 +1,175 @@
+"""API keys with scopes, sent as ``Authorization: Bearer KEY``.
+
+Scopes: ``classify``, ``feedback``, ``admin`` (admin implies the other two). Feedback
+and admin calls always need a key; classify only with ``classify_requires_key``.
+
+Order of checks on every ``/v1`` call: identify the caller (a key that verifies, or
+the client address), spend a rate-limit token for it, then judge the credentials. So
+guessing keys from one address is rate limited like anything else from it.
+
+- a malformed or unknown key: 401, even on a call that needs none (it is a mistake the
+  client wants to hear about);
+- no key where one is needed: 401 with ``WWW-Authenticate: Bearer``;
+- a known key without the scope: 403.
+
+Keys come from a :class:`KeyVerifier`; :class:`InMemoryKeys` serves tests and a server
+started without a key store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import secrets
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from typing import Annotated, Protocol
+
+from fastapi import Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from spamsift.exceptions import ConfigError
+from spamsift.serving.api.errors import Forbidden, NotAuthenticated, RateLimited
+from spamsift.serving.api.state import get_state
+
+__all__ = ["SCOPES", "KeyInfo", "KeyLike", "KeyVerifier", "InMemoryKeys", "Caller", "allows",
+           "require"]
+
+SCOPES = frozenset({"classify", "feedback", "admin"})
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """Who a verified key belongs to and what it may do."""
+
+    id: str
+    name: str
+    scopes: frozenset[str]
+
+    def allows(self, scope: str) -> bool:
+        return allows(self, scope)
+
+
+class KeyLike(Protocol):
+    """What a verifier returns: :class:`KeyInfo`, or the key store's own record.
+
+    ``scopes`` may hold ``admin`` alone; :func:`allows` expands it.
+    """
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def scopes(self) -> frozenset[str]: ...
+
+
+class KeyVerifier(Protocol):
+    """Anything that turns a presented secret into a key, or ``None`` if unknown."""
+
+    def verify(self, secret: str, /) -> KeyLike | None: ...
+
+
+def allows(key: KeyLike, scope: str) -> bool:
+    """Whether ``key`` may make a call needing ``scope`` (``admin`` implies all)."""
+    return scope in key.scopes or "admin" in key.scopes
+
+
+class InMemoryKeys:
+    """Keys held in memory, by SHA-256 of the secret (the secrets themselves are not kept).
+
+    Example
+    -------
+    >>> keys = InMemoryKeys()
+    >>> secret = keys.add("ops", {"admin"})
+    >>> keys.verify(secret).name
+    'ops'
+    """
+
+    def __init__(self) -> None:
+        self._by_digest: dict[bytes, KeyInfo] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, name: str, scopes: Iterable[str], *, secret: str | None = None,
+            key_id: str | None = None) -> str:
+        """Register a key and return its secret (a new random one unless given)."""
+        scopes = frozenset(scopes)
+        if not scopes or not scopes <= SCOPES:
+            raise ConfigError(f"scopes: expected a non-empty subset of {sorted(SCOPES)}, "
+                              f"got {sorted(scopes)}")
+        secret = secret or secrets.token_urlsafe(32)
+        info = KeyInfo(key_id or f"mem-{next(self._ids)}", name, scopes)
+        self._by_digest[_digest(secret)] = info
+        return secret
+
+    def verify(self, secret: str) -> KeyInfo | None:
+        return self._by_digest.get(_digest(secret))
+
+
+def _digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made a request: the key (``None`` if anonymous) and the rate-limit bucket."""
+
+    key: KeyLike | None
+    bucket: str
+
+    @property
+    def key_id(self) -> str | None:
+        return self.key.id if self.key else None
+
+
+# For OpenAPI ("Authorize" in /docs) only: the header is judged in `_authorize`.
+_bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`")
+
+
+def require(scope: str) -> Callable[..., Awaitable[Caller]]:
+    """A dependency that admits callers allowed ``scope`` (see the module docstring)."""
+    if scope not in SCOPES:
+        raise ValueError(f"scope: expected one of {sorted(SCOPES)}, got {scope!r}")
+
+    async def dependency(request: Request, _: Annotated[HTTPAuthorizationCredentials | None,
+                                                        Security(_bearer)]) -> Caller:
+        return await _authorize(request, scope)
+
+    return dependency
+
+
+async def _authorize(request: Request, scope: str) -> Caller:
+    state = get_state(request)
+    key: KeyLike | None = None
+    problem = None
+    header = request.headers.get("authorization")
+    if header is not None:
+        scheme, _, secret = header.strip().partition(" ")
+        secret = secret.strip()
+        if scheme.lower() != "bearer" or not secret:
+            problem = f"expected 'Authorization: Bearer KEY', got scheme {scheme[:20]!r}"
+        else:
+            key = await run_in_threadpool(state.keys.verify, secret)
+            if key is None:
+                problem = "unknown API key"
+    address = request.client.host if request.client else "unknown"
+    bucket = f"key:{key.id}" if key else f"ip:{address}"
+    wait = state.limiter.take(bucket)
+    if wait > 0:
+        state.metrics.rate_limited.inc()
+        raise RateLimited(f"over the rate limit of {state.limiter.per_minute:g} requests "
+                          f"a minute (bursts of {state.limiter.burst}); retry in "
+                          f"{wait:.1f} s", wait)
+    if problem:
+        raise NotAuthenticated(problem)
+    if scope != "classify" or state.settings.classify_requires_key:
+        if key is None:
+            raise NotAuthenticated(f"this call needs an API key with the {scope!r} scope: "
+                                   "send 'Authorization: Bearer KEY'")
+        if not allows(key, scope):
+            raise Forbidden(f"API key {key.name!r} has scopes {sorted(key.scopes)}; this "
+                            f"call needs {scope!r}")
+    return Caller(key, bucket)

@@ -1,0 +1,155 @@
+"""Request and response bodies of the REST API (pydantic; they are the OpenAPI schemas)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from spamsift.models.spam_model import Verdict
+
+__all__ = [
+    "ClassifyRequest", "BatchMessage", "BatchRequest", "Clue", "Cutoffs", "Classification",
+    "ClassifyResponse", "BatchResult", "BatchResponse", "FeedbackRequest", "FeedbackResponse",
+    "RetractResponse", "ModelVersion", "ModelsResponse", "ActivateResponse", "Health",
+    "Readiness", "ErrorBody",
+]
+
+VerdictName = Literal["ham", "unsure", "spam"]
+
+
+class _Request(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ClassifyRequest(_Request):
+    """The JSON form of ``POST /v1/classify``: the raw message, base64-encoded."""
+
+    message_b64: str = Field(description="The whole RFC 822 message, standard base64.")
+
+
+class BatchMessage(_Request):
+    id: str | None = Field(None, max_length=256,
+                           description="Echoed in the result, to match answers to messages.")
+    message_b64: str = Field(description="The whole RFC 822 message, standard base64.")
+
+
+class BatchRequest(_Request):
+    messages: list[BatchMessage] = Field(min_length=1, description=(
+        "Messages to classify, at most `max_batch_messages` (a setting) per call."))
+
+
+class Clue(BaseModel):
+    clue: str = Field(description="A token or feature, e.g. `subj:free`.")
+    weight: float = Field(description="Its contribution to the score, in log-odds.")
+
+
+class Cutoffs(BaseModel):
+    spam: float = Field(description="Scores at or above are spam.")
+    unsure: float = Field(description="Scores at or above (and below spam) are unsure.")
+
+
+class Classification(BaseModel):
+    verdict: VerdictName
+    score: float = Field(description="Spam probability in [0, 1].")
+    logit: float = Field(description="The score in log-odds: the sum of all clues.")
+    clues: list[Clue] = Field(description="The strongest clues, strongest first.")
+    flags: list[str] = Field(description="What parsing had to cut or repair.")
+    classification_id: str | None = Field(None, description=(
+        "Names this classification in later feedback; null without a feedback store "
+        "(or when the store could not record it)."))
+
+    @classmethod
+    def fields_of(cls, v: Verdict, classification_id: str | None) -> dict[str, Any]:
+        return {"verdict": v.verdict, "score": v.score, "logit": v.logit,
+                "clues": [Clue(clue=c, weight=round(w, 4)) for c, w in v.clues],
+                "flags": v.flags, "classification_id": classification_id}
+
+
+class ClassifyResponse(Classification):
+    cutoffs: Cutoffs
+    model_version: str
+
+
+class BatchResult(Classification):
+    id: str | None
+
+
+class BatchResponse(BaseModel):
+    model_version: str
+    cutoffs: Cutoffs
+    results: list[BatchResult] = Field(description="One per message, in request order.")
+
+
+class FeedbackRequest(_Request):
+    """A correction or confirmation: name the message by its bytes or a classification."""
+
+    message_b64: str | None = Field(None, description="The message, standard base64.")
+    classification_id: str | None = Field(None, min_length=1, max_length=128, description=(
+        "The `classification_id` a classify call returned."))
+    label: Literal["ham", "spam"]
+    user: str | None = Field(None, min_length=1, max_length=320, description=(
+        "Whose mailbox it is (an address, say): each user's latest word counts."))
+    client_event_id: str | None = Field(None, min_length=1, max_length=128, description=(
+        "Your id for this event: sending it again replays the stored event."))
+
+    @model_validator(mode="after")
+    def _names_a_message(self) -> FeedbackRequest:
+        if self.message_b64 is None and self.classification_id is None:
+            raise ValueError("expected message_b64 or classification_id, got neither")
+        return self
+
+
+class FeedbackResponse(BaseModel):
+    event_id: str
+    message_id: str | None
+    label: str
+    duplicate: bool = Field(description="The message had this label already.")
+    conflict: bool = Field(description="Other feedback gave this message the other label.")
+    effective_label: str | None = Field(description=(
+        "The label training will use now; null while in conflict."))
+    replayed: bool = Field(False, description=(
+        "The client_event_id was seen before: this is the stored event, nothing new."))
+
+
+class RetractResponse(BaseModel):
+    event_id: str
+    retracted: bool = Field(description="False if it was already retracted.")
+    effective_label: str | None = Field(None, description=(
+        "The message's label after the retraction, where the store tells it."))
+
+
+class ModelVersion(BaseModel):
+    version: str
+    created: str | None
+    is_active: bool = Field(description="The registry's active version.")
+    metrics: dict[str, Any]
+    problem: str | None = Field(description="Why the manifest cannot be read, if so.")
+
+
+class ModelsResponse(BaseModel):
+    active: str | None = Field(description="The registry's active version.")
+    serving: str = Field(description="The version this server is scoring with.")
+    versions: list[ModelVersion]
+
+
+class ActivateResponse(BaseModel):
+    version: str
+    previous: str
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    status: Literal["ready"] = "ready"
+    model_version: str
+
+
+class ErrorBody(BaseModel):
+    """Every error response."""
+
+    error: str = Field(description="A stable code: `too_large`, `unauthenticated`, ...")
+    message: str = Field(description="What was expected and what arrived.")
+    details: list[dict[str, str]] | None = Field(None, description="422 only: each problem.")

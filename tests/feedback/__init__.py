@@ -1,0 +1,1 @@
+"""Tests of spamsift.feedback: the store, its rule, keys, migrations and durability."""

@@ -1,0 +1,76 @@
+"""Learning from feedback: partial_fit moves the model, and unlearning is exact."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from spamsift.models.classifier import SpamClassifier
+from spamsift.models.persistence import load_model, save_model
+from spamsift.models.spam_model import SpamModel
+
+Data = tuple[sp.csr_matrix, np.ndarray]
+
+
+@pytest.fixture
+def clf(fitted_classifier: SpamClassifier) -> SpamClassifier:
+    return copy.deepcopy(fitted_classifier)  # the session fixture must not move
+
+
+def test_learn_then_unlearn_restores_every_score(clf: SpamClassifier, small_xy: Data) -> None:
+    X, y = small_xy
+    before = clf.decision_function(X)
+    clf.partial_fit(X[:7], 1 - y[:7])  # seven wrong labels
+    moved = clf.decision_function(X)
+    assert np.abs(moved - before).max() > 1e-3
+    clf.partial_fit(X[:7], 1 - y[:7], sample_weight=-1.0)
+    np.testing.assert_allclose(clf.decision_function(X), before, rtol=0, atol=1e-9)
+
+
+def test_learning_spam_raises_the_score_of_that_message(clf: SpamClassifier,
+                                                         small_xy: Data) -> None:
+    X, y = small_xy
+    ham = int(np.flatnonzero(y == 0)[0])
+    z0 = clf.decision_function(X[ham])[0]
+    for _ in range(5):
+        clf.partial_fit(X[ham], [1])
+    assert clf.decision_function(X[ham])[0] > z0
+
+
+@pytest.mark.parametrize(("weight", "labels", "match"), [
+    pytest.param(2.0, [1], "sample_weight", id="weight-not-one"),
+    pytest.param(1.0, [3], "labels 0/1", id="bad-label"),
+    pytest.param(1.0, [1, 0], "labels 0/1", id="length-mismatch"),
+])
+def test_partial_fit_rejects_bad_arguments(clf: SpamClassifier, small_xy: Data, weight: float,
+                                           labels: list[int], match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        clf.partial_fit(small_xy[0][:1], labels, sample_weight=weight)
+
+
+def test_an_empty_classifier_knows_nothing_then_learns(small_xy: Data,
+                                                       small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamClassifier.empty(**small_layout)
+    np.testing.assert_array_equal(clf.decision_function(X), 0.0)
+    clf.partial_fit(X[:40], y[:40])
+    z = clf.decision_function(X[40:])
+    assert z[y[40:] == 1].min() > z[y[40:] == 0].max()
+
+
+def test_learned_counts_survive_save_and_load(small_model: SpamModel, small_xy: Data,
+                                               tmp_path: Path) -> None:
+    model = copy.deepcopy(small_model)
+    X, y = small_xy
+    model.classifier.partial_fit(X[:5], 1 - y[:5])
+    loaded = load_model(save_model(model, tmp_path / "m"))
+    np.testing.assert_allclose(loaded.classifier.decision_function(X),
+                               model.classifier.decision_function(X), rtol=0, atol=1e-4)
+    # ... and the loaded model can still unlearn them exactly (counts, not weights).
+    loaded.classifier.partial_fit(X[:5], 1 - y[:5], sample_weight=-1.0)
+    np.testing.assert_allclose(loaded.classifier.decision_function(X),
+                               small_model.classifier.decision_function(X), rtol=0, atol=1e-4)
