@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run test venv lint bundled-model bench bench-quality bench-speed clean
+.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay clean
 
 $(BIN)/spamsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(BIN)/spamsift: pyproject.toml
 
 venv: $(BIN)/spamsift
 
-# Main job on embedded defaults: train on the corpus, evaluate, write the report, classify samples.
+# Main job on embedded defaults: the REST API on 127.0.0.1:8025, bundled model, SQLite in data/.
 run: venv
+	$(BIN)/spamsift serve --host 127.0.0.1 --port 8025 --data-dir data
+
+# Train on the corpus, evaluate, write the report, classify a few messages.
+demo: venv
 	$(BIN)/spamsift demo --out $(OUT)
 
 test: venv
@@ -32,10 +36,14 @@ bundled-model: venv
 	$(BIN)/spamsift train --index $(CORPUS)/index.csv --root $(CORPUS) --split-column random_split \
 		--model-out src/spamsift/data/default-model --report $(OUT)/bundled-model-report --json
 
-bench: bench-quality bench-speed
+bench: bench-quality bench-speed bench-replay
 
 bench-quality: venv
 	$(BIN)/python benchmarks/quality.py --corpus $(CORPUS)
+
+bench-replay: venv
+	$(BIN)/spamsift replay --index $(CORPUS)/index.csv --root $(CORPUS) --split-column temporal_split \
+		--out $(OUT)/replay-temporal.csv --report $(OUT)/replay-temporal
 
 bench-speed: venv
 	$(BIN)/python benchmarks/speed.py --corpus $(CORPUS)

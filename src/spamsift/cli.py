@@ -3,7 +3,7 @@
 Exit codes (one mapping, here): 0 success; 2 usage error; 3 bad input (a file,
 index or message that cannot be read); 4 model error (missing, unknown format,
 tampered); 5 training error; 6 configuration error; 7 corpus error; 1 anything
-unexpected.
+unexpected; 8 feedback store (database unreachable or failing after retries).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from rich.table import Table
 
 from spamsift import exceptions as exc
 from spamsift.config import Settings, load_settings
+from spamsift.feedback.errors import StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Spam detection with evidence: train, evaluate, score, classify.")
@@ -49,6 +50,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (exc.InputError, 3),
     (exc.ModelError, 4),
     (exc.TrainingError, 5),
+    (StoreError, 8),
     (exc.SpamsiftError, 1),
 ]
 
