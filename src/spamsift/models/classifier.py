@@ -77,6 +77,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         Quantile bins per structural number.
     rep_smoothing : float
         m-estimate strength of sender reputation.
+    interaction_weight : float
+        Value scale of the pairwise products of the standardised structural numbers,
+        read by the margin members only (0: none). 5-fold CV (1-ROCA)% of the SVM on
+        the training parts, random / temporal: without 0.038 / 0.023; the numbers
+        themselves added 0.037 / 0.021; products only 0.026 / 0.024; both 0.028 / 0.022.
+        In the deployed nb+svm stack: 0 -> 0.0331 / 0.0170, 0.01 -> 0.0303 / 0.0169
+        (but FNR at 0.1 % FPR 6.99 -> 7.59 % on random), 0.03 -> 0.0349 / 0.0253. Off by
+        default: a small, mixed gain for 630 dense columns a message.
     feedback_weight : float
         Log-odds per unit of ``log((spam + 1) / (ham + 1))`` of the feedback given on
         a sender's address and domain: what users said about a sender, applied
@@ -101,6 +109,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                  alpha_nb: float = 0.1, aux_weight: float = 0.03,
                  rep_weight: float | None = 0.1, n_bins: int = 6,
                  rep_smoothing: float = 2.0, feedback_weight: float = 0.5,
+                 interaction_weight: float = 0.0,
                  inner_cv: int = 4, token_bits: int = 20,
                  n_structure: int = len(structure_names()), reputation_bits: int = 16,
                  random_state: int = 0):
@@ -113,6 +122,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.n_bins = n_bins
         self.rep_smoothing = rep_smoothing
         self.feedback_weight = feedback_weight
+        self.interaction_weight = interaction_weight
         self.inner_cv = inner_cv
         self.token_bits = token_bits
         self.n_structure = n_structure
@@ -149,9 +159,28 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         rep_x = sp.csr_matrix(rep_x, copy=True)
         rep_x.data *= self.aux_weight if self.rep_weight is None else self.rep_weight
         aux = sp.hstack([struct_x, rep_x], format="csr")
-        binary = sp.hstack([tokens, aux], format="csr")
-        normalized = sp.hstack([normalize(tokens), aux], format="csr")
+        if y is not None:
+            self.structure_mean_ = structure.mean(axis=0)
+            self.structure_scale_ = np.where(structure.std(axis=0) > 0, structure.std(axis=0),
+                                             1.0)
+        inter = self._interactions(structure)
+        # Naive Bayes reads counts: the (signed) products are zero columns for it.
+        binary = sp.hstack([tokens, aux, sp.csr_matrix(inter.shape)], format="csr")
+        normalized = sp.hstack([normalize(tokens), aux, sp.csr_matrix(inter)], format="csr")
         return _Expanded(binary, normalized)
+
+    def _interactions(self, structure: np.ndarray) -> np.ndarray:
+        """Pairwise products of the standardised numbers (PolynomialFeatures' interaction
+        terms), clipped to [-5, 5] so one extreme message cannot dominate."""
+        if self.interaction_weight <= 0:
+            return np.zeros((structure.shape[0], 0))
+        z = (structure - self.structure_mean_) / self.structure_scale_
+        a, b = np.triu_indices(z.shape[1], 1)
+        return np.clip(z[:, a] * z[:, b], -5.0, 5.0) * self.interaction_weight
+
+    @property
+    def n_interactions(self) -> int:
+        return 0 if self.interaction_weight <= 0 else self.n_structure * (self.n_structure - 1) // 2
 
     # -- members ------------------------------------------------------------------
     def _member(self, name: str) -> BaseEstimator:
@@ -257,7 +286,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         rep.spam_, rep.ham_, rep.prior_, rep.n_features_in_ = (
             np.zeros(n_rep), np.zeros(n_rep), 0.5, n_rep)
         clf.reputation_ = rep
-        n = lay.n_tokens + lay.n_structure * clf.n_bins + rep.n_output
+        clf.structure_mean_ = np.zeros(lay.n_structure)
+        clf.structure_scale_ = np.ones(lay.n_structure)
+        n = lay.n_tokens + lay.n_structure * clf.n_bins + rep.n_output + clf.n_interactions
         clf.coef_binary_ = np.zeros(n)
         clf.coef_normalized_ = np.zeros(n)
         clf.nb_count_ = np.zeros((2, n))
@@ -314,7 +345,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"sample_weight must be 1 (learn) or -1 (unlearn), "
                              f"got {sample_weight!r}")
         E = self._expand(X).binary
-        n_fixed = E.shape[1] - self.reputation_.n_output
+        n_fixed = self.layout.n_tokens + self.binner_.edges_.shape[0] * self.n_bins
         E = E[:, :n_fixed].tocsr()
         touched: list[np.ndarray] = []
         for c in (0, 1):
@@ -393,7 +424,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     def column_label(self, j: int) -> tuple[str, str]:
         """(kind, readable name) of an expanded column.
 
-        The kind is ``token``, ``structure`` or ``reputation``.
+        The kind is ``token``, ``structure``, ``reputation`` or ``feedback``.
         """
         lay = self.layout
         if j < lay.n_tokens:
@@ -401,11 +432,16 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         j -= lay.n_tokens
         n_struct = self.binner_.edges_.shape[0] * self.n_bins
         n_rep = self.reputation_.n_output
+        names = structure_names()
+        if j >= n_struct + n_rep + self.n_interactions:
+            k = j - n_struct - n_rep - self.n_interactions
+            return "feedback", f"feedback:{REPUTATION_KEYS[k]}"
         if j >= n_struct + n_rep:
-            return "feedback", f"feedback:{REPUTATION_KEYS[j - n_struct - n_rep]}"
+            a, b = np.triu_indices(self.n_structure, 1)
+            i = j - n_struct - n_rep
+            return "structure", f"{names[a[i]]} x {names[b[i]]}"
         if j < n_struct:
             col, b = divmod(j, self.n_bins)
-            names = structure_names()
             name = names[col] if col < len(names) else f"structure{col}"
             return "structure", _bin_text(name, self.binner_.edges_[col], b)
         return "reputation", self.reputation_.column_label(j - n_struct, REPUTATION_KEYS)

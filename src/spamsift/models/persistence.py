@@ -61,6 +61,8 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     _pack("feedback_count.ham", clf.feedback_count_[0], arrays)
     _pack("feedback_count.spam", clf.feedback_count_[1], arrays)
     arrays["binner.edges"] = clf.binner_.edges_
+    arrays["structure.mean"] = clf.structure_mean_
+    arrays["structure.scale"] = clf.structure_scale_
     _pack("reputation.spam", clf.reputation_.spam_, arrays)
     _pack("reputation.ham", clf.reputation_.ham_, arrays)
     arrays["reputation.prior"] = np.array(clf.reputation_.prior_)
@@ -102,6 +104,8 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.binner_ = QuantileBinner(clf.n_bins)
         clf.binner_.edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
         clf.binner_.n_features_in_ = clf.binner_.edges_.shape[0]
+        clf.structure_mean_ = np.asarray(arrays["structure.mean"], dtype=np.float64)
+        clf.structure_scale_ = np.asarray(arrays["structure.scale"], dtype=np.float64)
         rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
                                random_state=clf.random_state)
         rep.spam_ = _unpack("reputation.spam", arrays)
@@ -118,7 +122,8 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFormatError(f"model artifact is missing or has a malformed part: {exc!r}"
                                ) from exc
-    n_exp = clf.layout.n_tokens + clf.binner_.edges_.shape[0] * clf.n_bins + rep.n_output
+    n_exp = (clf.layout.n_tokens + clf.binner_.edges_.shape[0] * clf.n_bins + rep.n_output
+             + clf.n_interactions)
     if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
         raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
                                f"the layout needs {n_exp}")
