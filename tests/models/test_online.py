@@ -74,3 +74,13 @@ def test_learned_counts_survive_save_and_load(small_model: SpamModel, small_xy: 
     loaded.classifier.partial_fit(X[:5], 1 - y[:5], sample_weight=-1.0)
     np.testing.assert_allclose(loaded.classifier.decision_function(X),
                                small_model.classifier.decision_function(X), rtol=0, atol=1e-4)
+
+
+def test_count_feedback_equals_learning_the_same_feedback(clf: SpamClassifier,
+                                                          small_xy: Data) -> None:
+    X, y = small_xy
+    learned = copy.deepcopy(clf)
+    learned.partial_fit(X[:6], y[:6])
+    clf.count_feedback(X[:6], y[:6])
+    np.testing.assert_array_equal(clf.feedback_count_, learned.feedback_count_)
+    assert clf.feedback_count_.sum() > 0
