@@ -68,7 +68,7 @@ def main() -> None:
 
         def in_process(jobs: int):
             def run():
-                X, _ = featurize(m.featurizer, datas, n_jobs=jobs)
+                X, _ = featurize(m.featurizer, datas, n_jobs=jobs, with_meta=False)
                 m.classifier.decision_function(X)
             return run
 
