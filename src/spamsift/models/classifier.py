@@ -375,12 +375,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         """Per row and sender key (address, domain), the log-odds feedback adds."""
         rep = self._rep_block(X).tocsr()
         width = rep.shape[1] // len(REPUTATION_KEYS)
+        rows = np.repeat(np.arange(rep.shape[0]), np.diff(rep.indptr))
+        kind = rep.indices // width
+        keep = kind < _FEEDBACK_KEYS
+        cols = rep.indices[keep]
+        # Only the buckets these messages touch: log1p over every bucket cost ~1 ms a call.
         fc = self.feedback_count_
-        odds = self.feedback_weight * (np.log1p(fc[1]) - np.log1p(fc[0]))
-        out = np.zeros((X.shape[0], _FEEDBACK_KEYS))
-        for k in range(_FEEDBACK_KEYS):
-            block = rep[:, k * width:(k + 1) * width]
-            out[:, k] = np.asarray(block @ odds[k * width:(k + 1) * width]).ravel()
+        odds = self.feedback_weight * (np.log1p(fc[1, cols]) - np.log1p(fc[0, cols]))
+        out = np.zeros((rep.shape[0], _FEEDBACK_KEYS))
+        np.add.at(out, (rows[keep], kind[keep]), odds * rep.data[keep])
         return out
 
     def count_feedback(self, X: sp.csr_matrix, y: np.ndarray) -> SpamClassifier:
