@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay clean
+.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd clean
 
 $(BIN)/spamsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -36,7 +36,7 @@ bundled-model: venv
 	$(BIN)/spamsift train --index $(CORPUS)/index.csv --root $(CORPUS) --split-column random_split \
 		--model-out src/spamsift/data/default-model --report $(OUT)/bundled-model-report --json
 
-bench: bench-quality bench-speed bench-replay
+bench: bench-quality bench-speed bench-replay bench-load
 
 bench-quality: venv
 	$(BIN)/python benchmarks/quality.py --corpus $(CORPUS)
@@ -47,6 +47,16 @@ bench-replay: venv
 
 bench-speed: venv
 	$(BIN)/python benchmarks/speed.py --corpus $(CORPUS)
+
+# `spamsift serve` on loopback under 1, 10 and 100 closed-loop clients, 1 and 2 workers
+# (about 3 minutes).
+bench-load: venv
+	$(BIN)/python benchmarks/load.py --corpus $(CORPUS)
+
+# spamsift spamd beside SpamAssassin's spamd, 10 concurrent spamc clients (needs Debian's
+# spamc and spamassassin packages).
+bench-spamd: venv
+	$(BIN)/python benchmarks/spamd.py --corpus $(CORPUS)
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist src/*.egg-info

@@ -63,12 +63,14 @@ def run_split(corpus: Path, split: str, work: Path, target_fpr: float) -> dict:
 
 
 def table(results: list[dict]) -> str:
-    head = ("| split | cut-off target FPR | n test | 1-ROCA % | FPR % at cut-off | FNR % at cut-off (unsure = missed) "
-            "| unsure % | FNR % @FPR≤1% | FNR % @FPR≤0.1% | train s (CLI) | score s (CLI) |\n"
+    head = ("| split | cut-off target FPR | n test | 1-ROCA % | FPR % at cut-off "
+            "| FNR % at cut-off (unsure = missed) | unsure % | FNR % @FPR≤1% "
+            "| FNR % @FPR≤0.1% | train s (CLI) | score s (CLI) |\n"
             "|---|---|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for m in results:
-        rows.append(f"| {m['split']} | {100 * m['target_fpr']:g} % | {m['n']} | {m['one_minus_roca_pct']:.4f} | "
+        rows.append(f"| {m['split']} | {100 * m['target_fpr']:g} % | {m['n']} | "
+                    f"{m['one_minus_roca_pct']:.4f} | "
                     f"{100 * m['fpr']:.2f} | {100 * m['fnr']:.2f} | "
                     f"{100 * m['unsure_rate']:.2f} | {100 * m['fnr_at_fpr_1pct']:.2f} | "
                     f"{100 * m['fnr_at_fpr_0_1pct']:.2f} | {m['train_s']:.0f} | "

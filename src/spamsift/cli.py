@@ -373,6 +373,50 @@ def replay(
 
 
 @app.command()
+def retrain(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="The server's data folder: model registry and feedback store (default: SPAMSIFT_DATA_DIR or ./data).")] = None,
+    index: Annotated[Path | None, typer.Option(help="Base corpus index CSV (default: index.csv in the corpus_root setting's folder, if any; else feedback only).")] = None,
+    root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to (default: the index's folder).")] = None,
+    split_column: Annotated[str | None, typer.Option("--split-column", help="Train on the index rows whose value here is 'train' (default: every row).")] = None,
+    force: Annotated[bool, typer.Option(help="Activate the new model even if it compares worse (admins; reported as 'forced').")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the whole report as JSON.")] = False,
+) -> None:
+    """Retrain on the base corpus plus all feedback; activate the result only if it is not worse.
+
+    Exits 0 whether the new model was promoted or kept back; the decision and the
+    reason are printed and written to DATA_DIR/retrain-reports/VERSION.json.
+    """
+    from spamsift.training.retrain import default_corpus
+    from spamsift.training.retrain import retrain as run_retrain
+
+    with _errors():
+        settings = _settings(data_dir=data_dir)
+        if index is None:
+            index, default_root = default_corpus(settings)
+            root = root or default_root
+        report = run_retrain(settings.data_dir, settings, corpus_index=index, corpus_root=root,
+                             split_column=split_column, force=force,
+                             progress=lambda line: err.print(line, highlight=False,
+                                                             markup=False))
+        if as_json:
+            print(json.dumps(report.to_dict(), indent=2, default=str))
+            return
+        summary: dict[str, Any] = {
+            "decision": report.decision, "reason": report.reason,
+            "version": report.version, "active": report.active_version,
+            "previous": report.previous_version, "feedback_until": report.feedback_until,
+            "data": {k: report.data[k] for k in ("n_train", "n_held_back", "feedback_rows",
+                                                 "feedback_after_watermark")},
+        }
+        for who, m in (("challenger", report.challenger), ("served model", report.champion)):
+            if m is not None:
+                summary[who] = {k: m[k] for k in ("fpr", "fnr", "fnr_at_target",
+                                                  "one_minus_roca_pct")}
+        summary["report"] = report.report_path
+        _print_summary(summary, as_json=False)
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
@@ -387,6 +431,29 @@ def serve(
     with _errors():
         settings = _settings(data_dir=data_dir)
         run(host, port, settings.data_dir, settings, workers=workers, stores=open_stores,
+            log_level=log_level)
+
+
+@app.command()
+def spamd(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (spamd's is 783).")] = 783,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for `serve`: models and the feedback store (default: SPAMSIFT_DATA_DIR or ./data).")] = None,
+    max_size: Annotated[int | None, typer.Option("--max-size", help="Largest message in bytes; larger ones are answered EX_TOOBIG (default: the parser's cap, 10 MiB).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds a client has to send its request.")] = 30.0,
+    allow_tell: Annotated[bool | None, typer.Option("--allow-tell/--no-tell", help="TELL (learn, forget) from any client, or from none (default: loopback clients only).")] = None,
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Run a spamd-compatible daemon (SpamAssassin's spamc/spamd protocol)."""
+    from spamsift.serving.spamd.server import SpamdOptions, run
+    from spamsift.serving.stores import open_stores
+
+    with _errors():
+        settings = _settings(data_dir=data_dir)
+        options = SpamdOptions(max_size=settings.limits.max_message_bytes if max_size is None
+                               else max_size,
+                               timeout=timeout, allow_tell=allow_tell)
+        run(host, port, settings.data_dir, settings, options=options, stores=open_stores,
             log_level=log_level)
 
 

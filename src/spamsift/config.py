@@ -77,6 +77,16 @@ class Settings(BaseSettings):
     # How often the server re-reads the registry's active version, so one activated
     # elsewhere (the CLI, another worker) is served within this many seconds; 0: never.
     model_poll_seconds: float = Field(2.0, ge=0)
+    # Full retraining (`spamsift retrain`; see spamsift.training.retrain). The server
+    # retrains every this many hours on the corpus at corpus_root plus all feedback;
+    # 0: never (run `spamsift retrain` from cron instead).
+    retrain_interval_hours: float = Field(0.0, ge=0)
+    # Share of each class held back to compare the challenger with the served model.
+    retrain_holdout: float = Field(0.2, gt=0, lt=1)
+    # How much more spam (as a rate) the challenger may miss than the served model and
+    # still count as not worse. Not tuned: half a point, so a retrain on a little more
+    # data is not refused for one message's difference on a slice of a few hundred.
+    retrain_tolerance: float = Field(0.005, ge=0, lt=1)
 
     @field_validator("unsure_fpr")
     @classmethod

@@ -5,6 +5,8 @@ Data folder layout::
     DIR/
       models/            a ModelRegistry; a fresh DIR gets the bundled model as its
                          first version, active
+      retrain-reports/   one JSON report per retrain (``spamsift retrain``, or every
+                         ``retrain_interval_hours`` in a server thread)
 
 The feedback and key stores, when there are any, come from a ``stores`` factory
 called with ``(data_dir, settings)``; without one the server has no feedback store
@@ -21,7 +23,9 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,70 +33,63 @@ import uvicorn
 from fastapi import FastAPI
 
 from spamsift.config import Settings
-from spamsift.exceptions import ConfigError
-from spamsift.models.persistence import load_model
-from spamsift.models.registry import ModelRegistry
-from spamsift.models.spam_model import SpamModel
+from spamsift.exceptions import ConfigError, TrainingError
 from spamsift.serving.api.app import create_app
 from spamsift.serving.api.auth import InMemoryKeys, KeyVerifier
 from spamsift.serving.api.state import FeedbackStore
-from spamsift.serving.learning import LearningFeedback, catch_up
+from spamsift.serving.live import open_live, prepare_data_dir
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.service import bundled_model_path
 
 __all__ = ["Stores", "StoresFactory", "prepare_data_dir", "build_app", "run"]
 
 Stores = tuple[KeyVerifier | None, FeedbackStore | None]
 StoresFactory = Callable[[Path, Settings], Stores]
 
+log = logging.getLogger(__name__)
 _WORKER_ENV = "_SPAMSIFT_SERVE_WORKER"  # how a worker process learns what to serve
-
-
-def prepare_data_dir(data_dir: str | os.PathLike[str]) -> ModelRegistry:
-    """The registry under ``data_dir``, seeded with the bundled model when empty.
-
-    Raises
-    ------
-    ConfigError
-        The registry has versions but none is active: which to serve is not ours to
-        guess.
-    """
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    registry = ModelRegistry(data_dir / "models")
-    if registry.active() is not None:
-        return registry
-    if registry.versions():
-        raise ConfigError(f"{registry.root} has model versions but none is active; "
-                          "activate one with `spamsift models activate`")
-    registry.activate(registry.add(bundled_model_path()))
-    return registry
 
 
 def build_app(data_dir: str | os.PathLike[str], settings: Settings, *,
               stores: StoresFactory | None = None) -> FastAPI:
-    """The app for ``data_dir``: its registry's active model, loaded, and the stores."""
-    data_dir = Path(data_dir)
-    registry = prepare_data_dir(data_dir)
-    keys, store = stores(data_dir, settings) if stores else (None, None)
-    if store is None:
-        holder = ModelHolder(registry)
-        holder.reload()
-        return create_app(holder, keys=keys or InMemoryKeys(), settings=settings)
-    # Every model the holder loads first learns the feedback given since it was
-    # trained, so a restart or a roll-back serves what users have taught it; each
-    # later label change moves the model being served.
-    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store))
-    holder.reload()
-    feedback = LearningFeedback(store, lambda: holder.current.model)
-    return create_app(holder, keys=keys or InMemoryKeys(), settings=settings,
-                      feedback=feedback)
+    """The app for ``data_dir``: its registry's active model, loaded, and the stores
+    (:func:`~spamsift.serving.live.open_live`)."""
+    holder, feedback, keys = open_live(data_dir, settings, stores=stores)
+    app = create_app(holder, keys=keys or InMemoryKeys(), settings=settings,
+                     feedback=feedback)
+    if settings.retrain_interval_hours > 0:
+        store = feedback.store if feedback is not None else None
+        app.state.retrain_schedule = _retrain_schedule(Path(data_dir), settings, holder, store)
+    return app
 
 
-def _caught_up(path: Path, store: FeedbackStore) -> SpamModel:
-    model = load_model(path)
-    catch_up(model, store)
-    return model
+def _retrain_schedule(data_dir: Path, settings: Settings, holder: ModelHolder,
+                      store: FeedbackStore | None) -> threading.Event:
+    """Retrain every ``retrain_interval_hours`` in a daemon thread; set the event to stop.
+
+    A failed retrain is logged and the served model stays. With several workers each
+    runs a schedule; the retrain lock lets one through and the others log a skip.
+    """
+    from spamsift.training.retrain import default_corpus, retrain
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(settings.retrain_interval_hours * 3600):
+            try:
+                index, root = default_corpus(settings)
+                report = retrain(data_dir, settings, corpus_index=index, corpus_root=root,
+                                 store=store)
+                log.info("scheduled retrain: %s, version %s: %s", report.decision,
+                         report.version, report.reason)
+                if report.promoted:
+                    holder.refresh()  # now, not at the next poll
+            except TrainingError as exc:  # too little data, or another retrain running
+                log.warning("scheduled retrain skipped: %s", exc)
+            except Exception:  # never take the server down: the current model serves on
+                log.exception("scheduled retrain failed; the current model keeps serving")
+
+    threading.Thread(target=loop, name="spamsift-retrain", daemon=True).start()
+    return stop
 
 
 def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settings,

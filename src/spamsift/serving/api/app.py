@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from functools import partial
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +22,7 @@ from spamsift.serving.api import classify, health, models
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
 from spamsift.serving.api.auth import KeyVerifier
+from spamsift.serving.api.batching import ScoreBatcher
 from spamsift.serving.api.body import BodyLimitMiddleware
 from spamsift.serving.api.errors import install_error_handlers
 from spamsift.serving.api.metrics import ApiMetrics, MetricsMiddleware
@@ -70,6 +72,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
                      limiter=RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst),
                      metrics=metrics)
+    state.batcher = ScoreBatcher(partial(classify.score_each, state))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

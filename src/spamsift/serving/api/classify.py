@@ -4,7 +4,9 @@ The single form takes the raw message as the body (``message/rfc822``,
 ``application/octet-stream``, ``text/plain``; any type but JSON is read as the raw
 message, so ``curl --data-binary @mail.eml`` works), or JSON ``{"message_b64": ...}``.
 Scoring is CPU-bound and runs in the thread pool, so the event loop keeps answering
-health checks while messages are scored.
+health checks while messages are scored. Single messages that arrive while others
+are being scored are scored together in one model call
+(:mod:`spamsift.serving.api.batching`).
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ async def classify(request: Request, caller: ClassifyCaller) -> ClassifyResponse
     else:
         raw = require_message(body)
     loaded = state.holder.current  # this request's model, whatever swaps meanwhile
-    [(verdict, cid)] = await run_in_threadpool(_classify, state, loaded, [raw])
+    verdict, cid = await state.batcher.score(loaded, raw)
     return ClassifyResponse(**ClassifyResponse.fields_of(verdict, cid),
                             cutoffs=_cutoffs(loaded), model_version=loaded.version)
 
@@ -99,6 +101,38 @@ def _classify(state: ApiState, loaded: LoadedModel, raws: list[bytes]
     for raw, v in zip(raws, verdicts, strict=True):
         state.metrics.observe_verdict(v.verdict, v.score)
         out.append((v, _record(state, raw, v, loaded.version)))
+    return out
+
+
+def score_each(state: ApiState, loaded: LoadedModel, raws: list[bytes]
+               ) -> list[tuple[Verdict, str | None] | Exception]:
+    """Like :func:`_classify`, but a message that fails yields its exception alone.
+
+    The scorer of :class:`~spamsift.serving.api.batching.ScoreBatcher`: one model call
+    for all of ``raws``; should it fail, each message is scored on its own.
+    """
+    top = state.settings.top_clues
+    try:
+        verdicts: list[Verdict | Exception] = list(loaded.model.classify(raws, top=top))
+    except Exception:
+        if len(raws) == 1:
+            raise
+        verdicts = []
+        for raw in raws:
+            try:
+                verdicts.extend(loaded.model.classify([raw], top=top))
+            except Exception as exc:
+                verdicts.append(exc)
+    out: list[tuple[Verdict, str | None] | Exception] = []
+    for raw, v in zip(raws, verdicts, strict=True):
+        if isinstance(v, Exception):
+            out.append(v)
+            continue
+        try:
+            state.metrics.observe_verdict(v.verdict, v.score)
+            out.append((v, _record(state, raw, v, loaded.version)))
+        except Exception as exc:
+            out.append(exc)
     return out
 
 

@@ -6,7 +6,7 @@ depend on how feedback is kept.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
@@ -17,6 +17,7 @@ from spamsift.serving.model_holder import ModelHolder
 
 if TYPE_CHECKING:
     from spamsift.serving.api.auth import KeyVerifier
+    from spamsift.serving.api.batching import ScoreBatcher
     from spamsift.serving.api.metrics import ApiMetrics
 
 __all__ = ["ApiState", "FeedbackStore", "FeedbackEvent", "get_state"]
@@ -77,6 +78,7 @@ class ApiState:
     feedback: FeedbackStore | None
     limiter: RateLimiter
     metrics: ApiMetrics
+    batcher: ScoreBatcher = field(init=False)  # set by create_app: it needs the state
 
 
 def get_state(request: Request) -> ApiState:

@@ -1,0 +1,373 @@
+"""``spamsift spamd``: the spamd protocol over TCP, on the live service of a data folder.
+
+One asyncio loop reads requests; scoring and learning run in a thread pool, the
+messages waiting to be scored in batches (:mod:`~spamsift.serving.spamd.batches`),
+so a slow message holds up only the few that share its batch. Each connection carries one request,
+as with spamd. Limits, each answered in the protocol's terms:
+
+- ``timeout`` seconds to send the whole request (EX_TIMEOUT after that);
+- ``max_size`` bytes per message, as sent and once inflated (EX_TOOBIG; spamc
+  itself never sends what is over its own ``-s`` limit);
+- ``max_connections`` requests in progress at once; more wait to be read.
+
+``TELL`` learns and forgets through the same feedback store as the REST API, as
+the request's ``User`` (``spamd`` when there is none), with source ``spamd``. As
+with SpamAssassin's ``--allow-tell``, it is refused unless allowed: by default it
+is accepted from loopback clients only.
+
+A version activated in the registry (``spamsift models activate``, or through the
+REST API) is served within ``settings.model_poll_seconds``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import signal
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from spamsift.config import Settings
+from spamsift.exceptions import ConfigError, InputError
+from spamsift.feedback.errors import StoreError
+from spamsift.serving.live import Live, StoresFactory, forget, learn, open_live
+from spamsift.serving.spamd import protocol as p
+from spamsift.serving.spamd.batches import Batcher
+from spamsift.serving.spamd.markup import (
+    Scan,
+    header_lines,
+    headers_only,
+    mark,
+    scan_of,
+    strip_markup,
+)
+
+__all__ = ["SpamdOptions", "SpamdServer", "run", "DEFAULT_PORT"]
+
+log = logging.getLogger("spamsift.spamd")
+
+DEFAULT_PORT = 783
+_LINE_LIMIT = 8192  # spamc's own buffer for one header line
+_DRAIN_BYTES = 64 * 1024 * 1024  # read and dropped after an error, at most
+
+
+@dataclass(frozen=True)
+class SpamdOptions:
+    """How the daemon treats clients.
+
+    Attributes
+    ----------
+    max_size : int
+        Largest message in bytes (after inflating); larger is EX_TOOBIG.
+    timeout : float
+        Seconds a client has to send its whole request.
+    allow_tell : bool or None
+        TELL from any client (True), from none (False), or from loopback ones (None).
+    max_connections : int
+        Requests handled at once.
+    threads : int
+        Scoring and learning threads; as many batches of messages are scored at
+        once (:mod:`~spamsift.serving.spamd.batches`), so with 2 or more a slow
+        message does not hold up the daemon.
+    max_batch : int
+        Messages scored in one call, at most.
+    """
+
+    max_size: int = 10 * 1024 * 1024
+    timeout: float = 30.0
+    allow_tell: bool | None = None
+    max_connections: int = 64
+    threads: int = 2
+    max_batch: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("max_size", "max_connections", "threads", "max_batch"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name}: expected 1 or more, got {getattr(self, name)}")
+        if not self.timeout > 0:
+            raise ConfigError(f"timeout: expected seconds above 0, got {self.timeout}")
+
+
+class SpamdServer:
+    """The spamd protocol on top of a :class:`~spamsift.serving.live.Live` service.
+
+    Example
+    -------
+    >>> server = SpamdServer(open_live(data_dir, settings), settings)   # doctest: +SKIP
+    >>> asyncio.run(server.serve("127.0.0.1", 783))                     # doctest: +SKIP
+    """
+
+    def __init__(self, live: Live, settings: Settings,
+                 options: SpamdOptions | None = None) -> None:
+        self.live = live
+        self.settings = settings
+        self.options = options or SpamdOptions()
+        self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="spamd")
+        self.batcher = Batcher(self.scan_many, self.pool, self.options.threads,
+                               self.options.max_batch)
+        self.requests = 0
+        self.errors = 0
+        self._slots: asyncio.Semaphore | None = None
+        self._poller: asyncio.Task[None] | None = None
+
+    # -- running ---------------------------------------------------------------
+
+    async def start(self, host: str, port: int) -> asyncio.Server:
+        """Listen on ``host:port`` (port 0: any free one) and follow the registry.
+
+        Returns the asyncio server; :meth:`stop` ends the rest.
+        """
+        self._slots = asyncio.Semaphore(self.options.max_connections)
+        server = await asyncio.start_server(self.handle, host, port, limit=_LINE_LIMIT,
+                                            reuse_address=True)
+        self._poller = asyncio.create_task(self._poll())
+        return server
+
+    async def stop(self) -> None:
+        """Stop following the registry and let the scoring threads finish."""
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._poller
+            self._poller = None
+        await asyncio.get_running_loop().run_in_executor(
+            None, lambda: self.pool.shutdown(wait=True, cancel_futures=True))
+
+    async def serve(self, host: str, port: int, stop: asyncio.Event | None = None) -> None:
+        """Serve until ``stop`` is set (forever without one)."""
+        server = await self.start(host, port)
+        addr = ", ".join(f"{s.getsockname()[0]}:{s.getsockname()[1]}" for s in server.sockets)
+        log.info("spamd protocol on %s, model %s", addr, self.live.holder.current.version)
+        try:
+            async with server:
+                if stop is None:
+                    await server.serve_forever()
+                else:
+                    await stop.wait()
+        finally:
+            await self.stop()
+
+    async def _poll(self) -> None:
+        every = self.settings.model_poll_seconds
+        if self.live.holder.registry is None or every <= 0:
+            return
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(every)
+            try:
+                # Not in the scoring pool: loading and catching up a model takes seconds.
+                if await loop.run_in_executor(None, self.live.holder.refresh):
+                    log.info("now serving model version %s", self.live.holder.current.version)
+            except Exception:  # keep serving the model we have
+                log.exception("could not load the registry's active model version")
+
+    # -- one connection ------------------------------------------------------------
+
+    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Read one request, answer it, close."""
+        assert self._slots is not None, "start() first"
+        peer = writer.get_extra_info("peername")
+        async with self._slots:
+            started = time.monotonic()
+            try:
+                try:
+                    async with asyncio.timeout(self.options.timeout):
+                        req, raw = await self._read(reader, peer)
+                except TimeoutError:
+                    raise p.SpamdError(p.Ex.EX_TIMEOUT, f"({self.options.timeout:g} second "
+                                       "socket timeout reading input from client)") from None
+                self.requests += 1
+                answer = await self._answer(req, raw)
+                if answer:
+                    writer.write(answer)
+                    await writer.drain()
+                if req.has_body:
+                    log.info("%s for %s in %.3f s, %d bytes", req.method, req.user or "-",
+                             time.monotonic() - started, len(raw))
+            except p.SpamdError as exc:
+                self.errors += 1
+                log.warning("%s from %s: %s", exc.code.name, _peer(peer), exc)
+                await self._refuse(reader, writer, exc)
+            except (ConnectionError, asyncio.IncompleteReadError) as exc:
+                self.errors += 1
+                log.warning("client %s went away: %s", _peer(peer), exc or type(exc).__name__)
+            except Exception:  # one bad request must not take the daemon down
+                self.errors += 1
+                log.exception("request from %s failed", _peer(peer))
+                await self._refuse(reader, writer, p.SpamdError(
+                    p.Ex.EX_SOFTWARE, "(internal error; see the server's log)"))
+            finally:
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
+
+    async def _read(self, reader: asyncio.StreamReader, peer: Any) -> tuple[p.Request, bytes]:
+        req = p.parse_request_line(await _line(reader, "request line"))
+        if req.has_headers:
+            lines = []
+            while (line := await _line(reader, "headers")) not in (b"\r\n", b"\n"):
+                lines.append(line)
+                if len(lines) > p.MAX_HEADERS:
+                    break  # parse_headers refuses it
+            req = p.parse_headers(req, lines)
+        if req.method == "TELL":
+            self._check_tell_allowed(peer)  # before reading a message we will not use
+        if not req.has_body:
+            return req, b""
+        limit = self.options.max_size
+        n = req.content_length
+        if n is not None:
+            # Compressed or not: zlib does not make a message much smaller than it
+            # can make it bigger, so a compressed body over the limit is refused too.
+            if n > limit:
+                raise p.SpamdError(p.Ex.EX_TOOBIG, f"(Content-length {n} is over this "
+                                   f"server's limit of {limit} bytes)")
+            try:
+                data = await reader.readexactly(n)
+            except asyncio.IncompleteReadError as exc:
+                raise p.SpamdError(p.Ex.EX_PROTOCOL, f"(Content-Length mismatch: expected {n} "
+                                   f"bytes, got {len(exc.partial)} bytes)") from None
+        else:
+            data = await reader.read(limit + 1)
+            while len(data) <= limit and (more := await reader.read(limit + 1 - len(data))):
+                data += more
+            if len(data) > limit:
+                raise p.SpamdError(p.Ex.EX_TOOBIG, f"(message over this server's limit of "
+                                   f"{limit} bytes)")
+        return req, p.inflate(data, limit) if req.compress else data
+
+    async def _refuse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                      exc: p.SpamdError) -> None:
+        """Send the error line, then read (and drop) what the client is still sending.
+
+        spamc writes its whole request before it reads: closing on unread data
+        would reset the connection and lose the answer. The reading is bounded by
+        bytes and time.
+        """
+        with contextlib.suppress(Exception):
+            writer.write(p.error_response(exc.code, str(exc)))
+            await writer.drain()
+            if writer.can_write_eof():
+                writer.write_eof()
+            left = _DRAIN_BYTES
+            async with asyncio.timeout(min(self.options.timeout, 10.0)):
+                while left > 0 and (chunk := await reader.read(min(left, 65536))):
+                    left -= len(chunk)
+
+    async def _answer(self, req: p.Request, raw: bytes) -> bytes:
+        if req.method == "PING":
+            return p.pong_response()
+        if req.method == "SKIP":
+            return b""
+        loop = asyncio.get_running_loop()
+        if req.method == "TELL":
+            did_set, did_remove = await loop.run_in_executor(self.pool, self._tell, req, raw)
+            return p.tell_response(did_set, did_remove)
+        scan = await self.batcher.submit(raw)
+        if req.method in ("PROCESS", "HEADERS"):
+            marked, head_len = mark(raw, header_lines(scan))
+            out = headers_only(marked, head_len) if req.method == "HEADERS" else marked
+            return p.process_response(req, scan, out)
+        return p.check_response(req, scan)
+
+    # -- the service calls (in the pool) ---------------------------------------------
+
+    def scan_many(self, raws: list[bytes]) -> list[Scan]:
+        """Classify ``raws`` with the model served now, as the REST API does.
+
+        One call for many messages gives each the verdict it gets alone.
+        """
+        loaded = self.live.holder.current  # this batch's model, whatever swaps meanwhile
+        verdicts = loaded.model.classify(raws, top=self.settings.top_clues)
+        return [scan_of(v, loaded.model.spam_cutoff, loaded.version) for v in verdicts]
+
+    def _tell(self, req: p.Request, raw: bytes) -> tuple[list[str], list[str]]:
+        feedback = self.live.feedback
+        assert feedback is not None  # checked before the message was read
+        user = req.user or "spamd"
+        message = strip_markup(raw)  # learn the message that was scanned, not our verdict
+        did_set: list[str] = []
+        did_remove: list[str] = []
+        try:
+            if req.set_local and learn(feedback, message, str(req.message_class), user=user,
+                                       source="spamd"):
+                did_set.append("local")
+            if req.remove_local and forget(feedback, message, user=user):
+                did_remove.append("local")
+        except StoreError as exc:
+            raise p.SpamdError(p.Ex.EX_UNAVAILABLE, f"(feedback store: {exc})") from None
+        except InputError as exc:
+            raise p.SpamdError(p.Ex.EX_DATAERR, f"({exc})") from None
+        # Set/Remove: remote (collaborative reporting networks) is not ours to do,
+        # so it is never in DidSet/DidRemove and spamc says it could not report.
+        return did_set, did_remove
+
+    def _check_tell_allowed(self, peer: Any) -> None:
+        if self.live.feedback is None:
+            raise p.SpamdError(p.Ex.EX_UNAVAILABLE, "(TELL needs a feedback store, and this "
+                               "server has none)")
+        allow = self.options.allow_tell
+        if allow is None:
+            allow = _is_loopback(peer)
+        if not allow:
+            raise p.SpamdError(p.Ex.EX_UNAVAILABLE, "(TELL commands are not enabled for this "
+                               "client: start the server with --allow-tell)")
+
+
+async def _line(reader: asyncio.StreamReader, what: str) -> bytes:
+    try:
+        line = await reader.readuntil(b"\n")
+    except asyncio.LimitOverrunError:
+        raise p.SpamdError(p.Ex.EX_PROTOCOL, f"({what}: a line over {_LINE_LIMIT} "
+                           "bytes)") from None
+    except asyncio.IncompleteReadError as exc:
+        if exc.partial:
+            raise p.SpamdError(p.Ex.EX_PROTOCOL, f"(EOF during {what})") from None
+        raise p.SpamdError(p.Ex.EX_PROTOCOL, f"(closed before {what})") from None
+    return line
+
+
+def _is_loopback(peer: Any) -> bool:
+    if not isinstance(peer, tuple) or not peer:
+        return isinstance(peer, str)  # a Unix socket's peer is a path (or '')
+    try:
+        return ipaddress.ip_address(peer[0]).is_loopback
+    except ValueError:
+        return False
+
+
+def _peer(peer: Any) -> str:
+    return f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) and len(peer) >= 2 else str(peer)
+
+
+def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settings, *,
+        options: SpamdOptions | None = None, stores: StoresFactory | None = None,
+        log_level: str = "info") -> None:
+    """Serve the spamd protocol on ``data_dir`` until SIGINT or SIGTERM.
+
+    ``data_dir`` is a data folder as for ``spamsift serve``
+    (:func:`~spamsift.serving.live.open_live`); ``stores`` opens its feedback store.
+    """
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        raise ConfigError(f"log level: expected debug, info, warning or error, got {log_level!r}")
+    # Our own log at the level asked for; libraries' (SQLAlchemy, Alembic) at warnings.
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spamsift").setLevel(level)
+    live = open_live(data_dir, settings, stores=stores)
+    server = SpamdServer(live, settings, options)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await server.serve(host, port, stop)
+
+    asyncio.run(main())

@@ -1,0 +1,363 @@
+"""The daemon in this process, spoken to over loopback sockets byte by byte.
+
+Everything spamc cannot be made to do: half a message then a hang-up, a stall, a
+compressed body (Debian's spamc is built without zlib), a wrong Content-length, a
+request line that is not the protocol, a scan that fails. After each, the daemon
+must still answer the next client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import socket
+import threading
+import time
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from spamsift.config import Settings
+from spamsift.feedback import FeedbackStore
+from spamsift.feedback.db import default_url
+from spamsift.feedback.messages import message_id
+from spamsift.models.persistence import save_model
+from spamsift.models.registry import ModelRegistry
+from spamsift.models.spam_model import SpamModel
+from spamsift.serving.learning import LearningFeedback
+from spamsift.serving.live import Live, open_live
+from spamsift.serving.model_holder import ModelHolder
+from spamsift.serving.spamd.markup import scan_of
+from spamsift.serving.spamd.server import SpamdOptions, SpamdServer
+
+HAM = b"From: ann@example.org\r\nSubject: lunch\r\n\r\nNoon at the usual place?\r\n"
+
+
+@contextlib.contextmanager
+def running(server: SpamdServer) -> Iterator[int]:
+    """``server`` on a free loopback port, in a thread with its own event loop."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    listening = asyncio.run_coroutine_threadsafe(server.start("127.0.0.1", 0), loop).result(10)
+    try:
+        yield listening.sockets[0].getsockname()[1]
+    finally:
+        async def stop() -> None:
+            listening.close()
+            await listening.wait_closed()
+            await server.stop()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(20)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def exchange(port: int, data: bytes, *, shut: bool = True, timeout: float = 20) -> bytes:
+    """Send ``data`` (then end our side), read the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        return _read_all(s)
+
+
+def _read_all(s: socket.socket) -> bytes:
+    chunks = []
+    while chunk := s.recv(65536):
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def request(method: str, body: bytes = b"", *headers: str, version: str = "1.5") -> bytes:
+    head = [f"{method} SPAMC/{version}", f"Content-length: {len(body)}", *headers]
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[FeedbackStore]:
+    s = FeedbackStore(default_url(tmp_path))
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def live(small_model: SpamModel, store: FeedbackStore) -> Live:
+    holder = ModelHolder.fixed(copy.deepcopy(small_model), version="small")
+    return Live(holder, LearningFeedback(store, lambda: holder.current.model), None)
+
+
+def make(live: Live, **options: object) -> SpamdServer:
+    return SpamdServer(live, Settings(model_poll_seconds=0, top_clues=5),
+                       SpamdOptions(**{"timeout": 5.0, **options}))  # type: ignore[arg-type]
+
+
+def ping(port: int) -> bytes:
+    return exchange(port, b"PING SPAMC/1.5\r\n\r\n")
+
+
+def test_check_gives_the_in_process_verdict(live: Live, small_model: SpamModel,
+                                            mail_set: list[tuple[bytes, str]]) -> None:
+    with running(make(live)) as port:
+        for raw, _ in mail_set[:3] + mail_set[-3:]:
+            v = small_model.classify([raw], top=5)[0]
+            scan = scan_of(v, small_model.spam_cutoff, "small")
+            answer = exchange(port, request("CHECK", raw, "User: ann"))
+            spam = "True" if v.verdict == "spam" else "False"
+            assert answer == (f"SPAMD/1.1 0 EX_OK\r\nSpam: {spam} ; {scan.shown:.1f} / 5.0"
+                              "\r\n\r\n").encode()
+
+
+def test_a_malformed_request_line_is_ex_protocol_and_the_next_client_is_served(
+        live: Live) -> None:
+    server = make(live)
+    with running(server) as port:
+        answer = exchange(port, b"HELLO WORLD\r\n\r\n")
+        assert answer.startswith(b"SPAMD/1.0 76 Bad header line: (expected 'METHOD SPAMC/x.y'")
+        assert exchange(port, b"CHECK SPAMC/1.5\r\nContent-length: x\r\n\r\n").startswith(
+            b"SPAMD/1.0 76 ")
+        assert ping(port) == b"SPAMD/1.5 0 PONG\r\n"
+    assert server.errors == 2
+
+
+def test_a_client_that_hangs_up_mid_message(live: Live) -> None:
+    server = make(live)
+    with running(server) as port:
+        full = request("PROCESS", HAM * 100)
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(full[: len(full) // 2])
+        deadline = time.monotonic() + 10
+        while server.errors == 0:
+            assert time.monotonic() < deadline, "the daemon never noticed the hang-up"
+            time.sleep(0.01)
+        assert exchange(port, request("CHECK", HAM)).startswith(b"SPAMD/1.1 0 EX_OK\r\nSpam: ")
+
+
+def test_a_short_body_is_a_content_length_mismatch(live: Live) -> None:
+    with running(make(live)) as port:
+        answer = exchange(port, b"CHECK SPAMC/1.5\r\nContent-length: 1000\r\n\r\n" + HAM)
+        assert answer == (b"SPAMD/1.0 76 Bad header line: (Content-Length mismatch: expected "
+                          b"1000 bytes, got %d bytes)\r\n" % len(HAM))
+
+
+def test_a_client_that_stalls_times_out(live: Live) -> None:
+    server = make(live, timeout=0.5)
+    with running(server) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"CHECK SPAMC/1.5\r\nContent-length: 100\r\n\r\nSubject: x")
+            answer = _read_all(s)  # the daemon answers and closes; we never finished
+        assert answer.startswith(b"SPAMD/1.0 79 Timeout: (0.5 second socket timeout")
+        assert ping(port) == b"SPAMD/1.5 0 PONG\r\n"
+
+
+@pytest.mark.parametrize("headers", [
+    pytest.param(True, id="content-length"),
+    pytest.param(False, id="to-end-of-input"),
+])
+def test_too_big_is_ex_toobig(live: Live, headers: bool) -> None:
+    with running(make(live, max_size=1000)) as port:
+        body = HAM * 40
+        data = (request("CHECK", body) if headers
+                else b"CHECK SPAMC/1.5\r\nUser: ann\r\n\r\n" + body)
+        answer = exchange(port, data)
+        assert answer.startswith(b"SPAMD/1.0 98 Message too big: ")
+        assert exchange(port, request("CHECK", HAM)).startswith(b"SPAMD/1.1 0 EX_OK")
+
+
+def test_without_content_length_the_message_runs_to_the_end(live: Live) -> None:
+    with running(make(live)) as port:
+        with_length = exchange(port, request("SYMBOLS", HAM))
+        without = exchange(port, b"SYMBOLS SPAMC/1.5\r\n\r\n" + HAM)
+        assert with_length == without
+
+
+def test_zlib_bodies(live: Live) -> None:
+    with running(make(live, max_size=2000)) as port:
+        plain = exchange(port, request("PROCESS", HAM))
+        packed = exchange(port, request("PROCESS", zlib.compress(HAM), "Compress: zlib"))
+        assert packed == plain
+        bad = exchange(port, request("CHECK", b"not zlib", "Compress: zlib"))
+        assert bad.startswith(b"SPAMD/1.0 65 EX_DATAERR: (zlib: ")
+        bomb = exchange(port, request("CHECK", zlib.compress(b"a" * 100_000), "Compress: zlib"))
+        assert bomb.startswith(b"SPAMD/1.0 98 Message too big: (message inflates to more")
+
+
+def test_protocol_1_0_process(live: Live) -> None:
+    with running(make(live)) as port:
+        answer = exchange(port, b"PROCESS SPAMC/1.0\r\n" + HAM)
+        assert answer.startswith(b"SPAMD/1.0 0 EX_OK\r\nFrom: ann@example.org\r\n")
+        assert answer.endswith(b"\r\n\r\nNoon at the usual place?\r\n")
+
+
+def test_headers_answers_the_header_part_only(live: Live) -> None:
+    with running(make(live)) as port:
+        full = exchange(port, request("PROCESS", HAM)).partition(b"\r\n\r\n")[2]
+        head = exchange(port, request("HEADERS", HAM)).partition(b"\r\n\r\n")[2]
+        assert full.startswith(head) and head.endswith(b"\r\n\r\n")
+        assert full[len(head):] == b"Noon at the usual place?\r\n"
+
+
+def _wrap_classify(live: Live, before: object) -> None:
+    """Run ``before(raws)`` ahead of every classify call of the served model."""
+    model = live.holder.current.model
+    classify = model.classify
+
+    def wrapped(items, top=8):  # type: ignore[no-untyped-def]
+        before(items)  # type: ignore[operator]
+        return classify(items, top=top)
+
+    model.classify = wrapped  # type: ignore[method-assign]
+
+
+def test_a_slow_scan_does_not_hold_up_other_clients(live: Live) -> None:
+    release = threading.Event()
+    _wrap_classify(live, lambda raws: any(b"SLOW" in r for r in raws) and release.wait(20))
+    with running(make(live)) as port:
+        slow: list[bytes] = []
+        t = threading.Thread(target=lambda: slow.append(
+            exchange(port, request("CHECK", b"Subject: SLOW\r\n\r\nx"))))
+        t.start()
+        time.sleep(0.2)
+        assert exchange(port, request("CHECK", HAM), timeout=5).startswith(b"SPAMD/1.1 0 EX_OK")
+        assert not slow  # still waiting
+        release.set()
+        t.join(20)
+        assert slow and slow[0].startswith(b"SPAMD/1.1 0 EX_OK")
+
+
+def test_a_failing_scan_is_ex_software_and_the_daemon_goes_on(live: Live) -> None:
+    def fail(raws: list[bytes]) -> None:
+        if any(b"BREAK" in r for r in raws):
+            raise RuntimeError("boom")
+
+    _wrap_classify(live, fail)
+    with running(make(live)) as port:
+        answer = exchange(port, request("CHECK", b"Subject: BREAK\r\n\r\nx"))
+        assert answer.startswith(b"SPAMD/1.0 70 EX_SOFTWARE: ")
+        assert exchange(port, request("CHECK", HAM)).startswith(b"SPAMD/1.1 0 EX_OK")
+
+
+def test_busy_daemons_score_in_batches_with_the_verdicts_of_one_by_one(
+        live: Live, small_model: SpamModel, mail_set: list[tuple[bytes, str]]) -> None:
+    gate = threading.Event()
+
+    def held(raws: list[bytes]) -> None:
+        gate.wait(20)
+        if any(b"BREAK" in r for r in raws):  # fails its batch: the others still get answers
+            raise RuntimeError("boom")
+
+    _wrap_classify(live, held)
+    server = make(live, threads=1)
+    raws = [raw for raw, _ in mail_set[::4]] + [b"Subject: BREAK\r\n\r\nx"]
+    with running(server) as port:
+        answers: dict[int, bytes] = {}
+        threads = [threading.Thread(target=lambda i=i, r=r: answers.__setitem__(
+            i, exchange(port, request("CHECK", r)))) for i, r in enumerate(raws)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)  # all queued behind the first batch
+        gate.set()
+        for t in threads:
+            t.join(20)
+    assert server.batcher.batches < len(raws)
+    assert answers[len(raws) - 1].startswith(b"SPAMD/1.0 70 EX_SOFTWARE: ")
+    for i, raw in enumerate(raws[:-1]):
+        v = small_model.classify([raw], top=5)[0]
+        shown = scan_of(v, small_model.spam_cutoff, "small").shown
+        assert answers[i].endswith(f"; {shown:.1f} / 5.0\r\n\r\n".encode())
+
+
+def _score(answer: bytes) -> float:
+    line = answer.split(b"\r\n")[1].decode()  # Spam: X ; score / 5.0
+    return float(line.split(";")[1].split("/")[0])
+
+
+def test_tell_learns_and_forgets_per_user(live: Live, store: FeedbackStore) -> None:
+    with running(make(live)) as port:
+        before = _score(exchange(port, request("CHECK", HAM)))
+        learn = ("Message-class: spam", "Set: local")
+        assert exchange(port, request("TELL", HAM, *learn, "User: ann")) == (
+            b"SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n\r\n")
+        assert exchange(port, request("TELL", HAM, *learn, "User: ann")) == (
+            b"SPAMD/1.1 0 EX_OK\r\n\r\n")  # already learned
+        assert exchange(port, request("TELL", HAM, *learn, "User: bob")).endswith(
+            b"DidSet: local\r\n\r\n")
+        after = _score(exchange(port, request("CHECK", HAM)))
+        assert after > before
+        events = store.events(message_id=message_id(HAM))
+        assert sorted(e.user for e in events) == ["ann", "bob"]
+        assert {e.source for e in events} == {"spamd"}
+        # ann forgets: bob's vote stands, so the label (and the model) stay
+        assert exchange(port, request("TELL", HAM, "Remove: local", "User: ann")).endswith(
+            b"DidRemove: local\r\n\r\n")
+        assert exchange(port, request("TELL", HAM, "Remove: local", "User: ann")) == (
+            b"SPAMD/1.1 0 EX_OK\r\n\r\n")
+        assert _score(exchange(port, request("CHECK", HAM))) == after
+        assert exchange(port, request("TELL", HAM, "Remove: local", "User: bob")).endswith(
+            b"DidRemove: local\r\n\r\n")
+        assert _score(exchange(port, request("CHECK", HAM))) == before
+        # without a User header the voter is "spamd"; remote reporting is not done
+        assert exchange(port, request("TELL", HAM, "Message-class: ham", "Set: local,remote")
+                        ).endswith(b"DidSet: local\r\n\r\n")
+        assert store.events(limit=1, message_id=message_id(HAM))[0].user == "spamd"
+
+
+def test_tell_learns_the_scanned_message_from_a_processed_copy(live: Live,
+                                                              store: FeedbackStore) -> None:
+    with running(make(live)) as port:
+        processed = exchange(port, request("PROCESS", HAM)).partition(b"\r\n\r\n")[2]
+        assert b"X-Spam-Status: " in processed
+        exchange(port, request("TELL", processed, "Message-class: spam", "Set: local"))
+        assert store.events(message_id=message_id(HAM))[0].label == "spam"
+
+
+@pytest.mark.parametrize(("allow", "feedback", "allowed"), [
+    pytest.param(None, True, True, id="loopback-by-default"),
+    pytest.param(False, True, False, id="no-tell"),
+    pytest.param(True, False, False, id="no-store"),
+])
+def test_who_may_tell(live: Live, allow: bool | None, feedback: bool, allowed: bool) -> None:
+    if not feedback:
+        live = live._replace(feedback=None)
+    with running(make(live, allow_tell=allow)) as port:
+        answer = exchange(port, request("TELL", HAM, "Message-class: spam", "Set: local"))
+        if allowed:
+            assert answer.endswith(b"DidSet: local\r\n\r\n")
+        else:
+            assert answer.startswith(b"SPAMD/1.0 69 Service Unavailable: ")
+
+
+def test_a_version_activated_in_the_registry_is_served(tmp_path: Path,
+                                                       small_model: SpamModel) -> None:
+    registry = ModelRegistry(tmp_path / "models")
+    for version in ("v1", "v2"):
+        registry.add(lambda p: save_model(small_model, p), version=version)
+    registry.activate("v1")
+    live = open_live(tmp_path, Settings())
+    server = SpamdServer(live, Settings(model_poll_seconds=0.05), SpamdOptions())
+    with running(server) as port:
+        assert b"X-Spamsift-Model: v1\r\n" in exchange(port, request("PROCESS", HAM))
+        registry.activate("v2")
+        deadline = time.monotonic() + 10
+        while b"X-Spamsift-Model: v2\r\n" not in exchange(port, request("PROCESS", HAM)):
+            assert time.monotonic() < deadline, "the new version was never served"
+            time.sleep(0.05)
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["--max-size", "0"], id="max-size"),
+    pytest.param(["--timeout", "0"], id="timeout"),
+    pytest.param(["--log-level", "chatty"], id="log-level"),
+])
+def test_bad_options_are_configuration_errors(tmp_path: Path, args: list[str]) -> None:
+    from typer.testing import CliRunner
+
+    from spamsift.cli import app
+
+    result = CliRunner().invoke(app, ["spamd", "--data-dir", str(tmp_path), "--port", "0",
+                                      *args])
+    assert result.exit_code == 6, result.output

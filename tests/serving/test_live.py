@@ -1,0 +1,59 @@
+"""The live service every server front end opens, and per-user learn / forget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from spamsift.config import Settings
+from spamsift.feedback import KeyStore
+from spamsift.feedback.messages import message_id
+from spamsift.models.persistence import save_model
+from spamsift.models.registry import ModelRegistry
+from spamsift.models.spam_model import SpamModel
+from spamsift.serving.learning import LearningFeedback
+from spamsift.serving.live import forget, learn, open_live
+from spamsift.serving.stores import open_stores
+
+MESSAGE = b"From: ann@example.org\nSubject: lunch\n\nNoon at the usual place?\n"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, small_model: SpamModel) -> Path:
+    registry = ModelRegistry(tmp_path / "models")
+    registry.activate(registry.add(lambda p: save_model(small_model, p), version="mine"))
+    return tmp_path
+
+
+def test_without_stores_there_is_a_model_and_nothing_else(data_dir: Path) -> None:
+    live = open_live(data_dir, Settings())
+    assert live.holder.current.version == "mine"
+    assert live.feedback is None and live.keys is None
+
+
+def test_with_stores_feedback_moves_the_served_model(data_dir: Path) -> None:
+    holder, feedback, keys = open_live(data_dir, Settings(), stores=open_stores)
+    assert isinstance(feedback, LearningFeedback) and isinstance(keys, KeyStore)
+    before = holder.current.model.classify([MESSAGE], top=0)[0].logit
+    assert learn(feedback, MESSAGE, "spam", user="ann", source="test")
+    assert holder.current.model.classify([MESSAGE], top=0)[0].logit > before
+    # a restart catches up with what was learned
+    again = open_live(data_dir, Settings(), stores=open_stores)
+    assert again.holder.current.model.classify([MESSAGE], top=0)[0].logit == pytest.approx(
+        holder.current.model.classify([MESSAGE], top=0)[0].logit)
+
+
+def test_learn_counts_a_users_vote_once_and_forget_takes_back_only_theirs(
+        data_dir: Path) -> None:
+    _, feedback, _ = open_live(data_dir, Settings(), stores=open_stores)
+    assert learn(feedback, MESSAGE, "spam", user="ann", source="test")
+    assert not learn(feedback, MESSAGE, "spam", user="ann", source="test")
+    assert learn(feedback, MESSAGE, "ham", user="ann", source="test")  # changed her mind
+    assert learn(feedback, MESSAGE, "ham", user="bob", source="test")
+    assert forget(feedback, MESSAGE, user="ann") == 2
+    assert forget(feedback, MESSAGE, user="ann") == 0
+    live = [e for e in feedback.events(message_id=message_id(MESSAGE)) if e.retracted_at is None]
+    assert [(e.user, e.label) for e in live] == [("bob", "ham")]
+    assert {e.retracted_by for e in feedback.events(message_id=message_id(MESSAGE))
+            if e.user == "ann"} == {"ann"}
