@@ -22,7 +22,7 @@ from spamsift.ingest.labels import normalise_label
 from spamsift.ingest.limits import DEFAULT_MAX_BYTES, capped_meta, check_max_bytes
 from spamsift.ingest.message import RawMessage
 from spamsift.ingest.report import IngestReport, ensure_report
-from spamsift.ingest.tables import csv_header, open_csv
+from spamsift.ingest.tables import csv_header, csv_rows
 
 __all__ = ["read_text_dataset", "synthetic_message", "DATASET_COLUMNS", "SYNTHETIC_HEADER"]
 
@@ -127,27 +127,10 @@ def _iter_csv(path: Path, max_bytes: int, report: IngestReport) -> Iterator[RawM
     # process-wide; it is only ever raised, so no other reader is hurt.
     if csv.field_size_limit() < max_bytes:
         csv.field_size_limit(max_bytes)
-    with open_csv(path) as stream:
-        rows = csv.reader(stream)
-        header = [name.strip() for name in next(rows)]
-        while True:
-            where = f"{path.as_posix()}#{rows.line_num + 1}"
-            try:
-                values = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                report.skip(where, "malformed row", str(exc))
-                continue
-            if not values:
-                continue  # a blank line is not a row
-            if len(values) != len(header):
-                detail = f"{len(values)} fields where the header has {len(header)}"
-                report.skip(where, "malformed row", detail)
-                continue
-            message = _message(dict(zip(header, values, strict=True)), where, max_bytes, report)
-            if message is not None:
-                yield report.record(message)
+    for where, row in csv_rows(path, report):
+        message = _message(row, where, max_bytes, report)
+        if message is not None:
+            yield report.record(message)
 
 
 def _iter_jsonl(path: Path, max_bytes: int, report: IngestReport) -> Iterator[RawMessage]:

@@ -6,7 +6,6 @@ from the repository root), headed ``path,label,era,random_split,temporal_split``
 
 from __future__ import annotations
 
-import csv
 import os
 from collections.abc import Iterator
 from pathlib import Path, PurePath
@@ -17,7 +16,7 @@ from spamsift.ingest.labels import normalise_label
 from spamsift.ingest.limits import DEFAULT_MAX_BYTES, check_max_bytes
 from spamsift.ingest.message import RawMessage
 from spamsift.ingest.report import IngestReport, ensure_report
-from spamsift.ingest.tables import csv_header, open_csv
+from spamsift.ingest.tables import csv_header, csv_rows
 
 __all__ = ["read_index", "INDEX_COLUMNS"]
 
@@ -88,47 +87,26 @@ def read_index(
         )
     if only_split is not None and split_column is None:
         raise IngestError(f"only_split={only_split!r} needs split_column to say which column")
-    return _iter_index(
-        path, root, header, split_column, only_split, max_bytes, ensure_report(report)
-    )
+    return _iter_index(path, root, split_column, only_split, max_bytes, ensure_report(report))
 
 
 def _iter_index(
     path: Path,
     root: Path,
-    header: list[str],
     split_column: str | None,
     only_split: str | None,
     max_bytes: int,
     report: IngestReport,
 ) -> Iterator[RawMessage]:
     real_root = root.resolve()
-    with open_csv(path) as stream:
-        rows = csv.reader(stream)
-        next(rows)  # the header, already read
-        while True:
-            where = f"{path.as_posix()}#{rows.line_num + 1}"
-            try:
-                values = next(rows)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                report.skip(where, "malformed row", str(exc))
-                continue
-            if not values:
-                continue  # a blank line is not a row
-            if len(values) != len(header):
-                detail = f"{len(values)} fields where the header has {len(header)}"
-                report.skip(where, "malformed row", detail)
-                continue
-            row = dict(zip(header, values, strict=True))
-            split = (row[split_column].strip() or None) if split_column else None
-            if only_split is not None and split != only_split:
-                report.filtered += 1
-                continue
-            message = _read_row(row, where, root, real_root, split, max_bytes, report)
-            if message is not None:
-                yield report.record(message)
+    for where, row in csv_rows(path, report):
+        split = (row[split_column].strip() or None) if split_column else None
+        if only_split is not None and split != only_split:
+            report.filtered += 1
+            continue
+        message = _read_row(row, where, root, real_root, split, max_bytes, report)
+        if message is not None:
+            yield report.record(message)
 
 
 def _read_row(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
 from spamsift.exceptions import IngestError
+from spamsift.ingest.report import IngestReport
 
-__all__ = ["open_csv", "csv_header"]
+__all__ = ["open_csv", "csv_header", "csv_rows"]
 
 
 def open_csv(path: Path) -> TextIO:
@@ -36,3 +38,30 @@ def csv_header(path: Path) -> list[str]:
     if not header:
         raise IngestError(f"expected a header line of column names in {path}, found none")
     return [name.strip() for name in header]
+
+
+def csv_rows(path: Path, report: IngestReport) -> Iterator[tuple[str, dict[str, str]]]:
+    """``(PATH#LINE, row)`` for each data row, keyed by the stripped header names.
+
+    Rows that are not CSV or have the wrong number of fields are reported as
+    ``malformed row`` and skipped; blank lines are not rows.
+    """
+    with open_csv(path) as stream:
+        rows = csv.reader(stream)
+        header = [name.strip() for name in next(rows, [])]
+        while True:
+            where = f"{path.as_posix()}#{rows.line_num + 1}"
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                report.skip(where, "malformed row", str(exc))
+                continue
+            if not values:
+                continue
+            if len(values) != len(header):
+                detail = f"{len(values)} fields where the header has {len(header)}"
+                report.skip(where, "malformed row", detail)
+                continue
+            yield where, dict(zip(header, values, strict=True))
