@@ -344,18 +344,24 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         if sample_weight not in (1.0, -1.0):
             raise ValueError(f"sample_weight must be 1 (learn) or -1 (unlearn), "
                              f"got {sample_weight!r}")
-        E = self._expand(X).binary
-        n_fixed = self.layout.n_tokens + self.binner_.edges_.shape[0] * self.n_bins
-        E = E[:, :n_fixed].tocsr()
+        # The counts Naive Bayes would add from the binary expanded rows, read off X:
+        # each token once per message it is in, and the weighted structure bins.
+        n_tokens = self.layout.n_tokens
+        _, aux = self._aux(X)
+        struct = aux[:, :self.binner_.edges_.shape[0] * self.n_bins].tocsr()
         touched: list[np.ndarray] = []
         for c in (0, 1):
             rows = np.flatnonzero(y == c)
             if not len(rows):
                 continue
-            add = np.asarray(E[rows].sum(axis=0)).ravel()
-            cols = np.flatnonzero(add)
-            self.nb_count_[c, cols] = np.maximum(self.nb_count_[c, cols] + sample_weight
-                                                 * add[cols], 0.0)
+            idx = X[rows].indices
+            tcols, tcounts = np.unique(idx[idx < n_tokens], return_counts=True)
+            s_add = np.asarray(struct[rows].sum(axis=0)).ravel()
+            scols = np.flatnonzero(s_add)
+            cols = np.concatenate([tcols, n_tokens + scols])
+            add = np.concatenate([tcounts.astype(np.float64), s_add[scols]])
+            self.nb_count_[c, cols] = np.maximum(self.nb_count_[c, cols] + sample_weight * add,
+                                                 0.0)
             self.nb_class_count_[c] = max(self.nb_class_count_[c] + sample_weight * len(rows),
                                           0.0)
             touched.append(cols)
@@ -365,8 +371,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             rows = np.flatnonzero(y == c)
             if len(rows):
                 add = np.asarray(rep_block[rows].sum(axis=0)).ravel()
-                self.feedback_count_[c] = np.maximum(self.feedback_count_[c]
-                                                     + sample_weight * add, 0.0)
+                cols = np.flatnonzero(add)
+                self.feedback_count_[c, cols] = np.maximum(
+                    self.feedback_count_[c, cols] + sample_weight * add[cols], 0.0)
         if touched:
             self._refresh_nb(np.unique(np.concatenate(touched)))
         return self
