@@ -138,11 +138,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         lay = self.layout
         return X[:, lay.reputation(0).start: lay.reputation(len(REPUTATION_KEYS) - 1).stop]
 
-    def _expand(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Expanded:
-        lay = self.layout
-        if X.shape[1] != lay.n_features:
-            raise ValueError(f"expected {lay.n_features} feature columns (featurizer layout "
+    def _check_width(self, X: sp.csr_matrix) -> None:
+        n = self.layout.n_features
+        if X.shape[1] != n:
+            raise ValueError(f"expected {n} feature columns (featurizer layout "
                              f"token_bits={self.token_bits}), got {X.shape[1]}")
+
+    def _expand(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Expanded:
+        self._check_width(X)
+        lay = self.layout
         tokens = X[:, lay.tokens].tocsr(copy=True)
         tokens.data[:] = 1.0
         structure = X[:, lay.structure].toarray()
@@ -409,6 +413,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
 
     def _aux(self, X: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
         """The raw structural numbers and the weighted [structure bins | reputation] block."""
+        self._check_width(X)
         structure = X[:, self.layout.structure].toarray()
         struct_x = self.binner_.transform(structure)
         struct_x.data *= self.aux_weight
@@ -427,9 +432,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         X = sp.csr_matrix(X)
         n = X.shape[0]
         lay = self.layout
-        if X.shape[1] != lay.n_features:
-            raise ValueError(f"expected {lay.n_features} feature columns (featurizer layout "
-                             f"token_bits={self.token_bits}), got {X.shape[1]}")
+        structure, aux = self._aux(X)
         rows = np.repeat(np.arange(n), np.diff(X.indptr))
         tok = X.indices < lay.n_tokens
         r, cols = rows[tok], X.indices[tok]
@@ -437,7 +440,6 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         binary = np.bincount(r, weights=self.coef_binary_[cols], minlength=n)
         margin = (np.bincount(r, weights=self.coef_normalized_[cols], minlength=n)
                   / np.sqrt(np.maximum(count, 1.0)))
-        structure, aux = self._aux(X)
         a0 = lay.n_tokens
         a1 = a0 + aux.shape[1]
         aux_w = self.coef_binary_[a0:a1] + self.coef_normalized_[a0:a1]

@@ -160,12 +160,14 @@ def evaluate_job(model: SpamModel, test: Dataset, out_dir: Path | None,
         errors = []
         wrong = [i for i, r in enumerate(rows)
                  if (r.label == 1) != (r.verdict == "spam")]
-        clue_rows = model.classifier.contributions(test.X[wrong]) if wrong else []
-        for i, contrib in zip(wrong, clue_rows, strict=True):
+        for i in wrong:
             r = rows[i]
             data = (datas or {}).get(r.source)
-            clues = (model.classify([data], top=top)[0].clues if data is not None else
-                     [(model.classifier.column_label(j)[1], w) for j, w in contrib[:top]])
+            if data is not None:  # the raw message lets clues name their tokens
+                clues = model.classify([data], top=top)[0].clues
+            else:
+                contrib = model.classifier.contributions(test.X[i])[0]
+                clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib[:top]]
             errors.append({"source": r.source, "label": "spam" if r.label else "ham",
                            "score": r.score, "verdict": r.verdict,
                            "subject": test.meta[i].subject, "clues": clues})
