@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import scipy.sparse as sp
 from joblib import Parallel, delayed
@@ -15,6 +16,8 @@ from joblib import Parallel, delayed
 from spamsift.features.featurizer import MessageFeaturizer
 
 __all__ = ["MessageMeta", "featurize", "chunks"]
+
+T = TypeVar("T")
 
 # Messages per task: large enough that process hand-off is a small share of the
 # work, small enough to balance two cores.
@@ -30,8 +33,9 @@ class MessageMeta:
     flags: tuple[str, ...]
 
 
-def chunks(items: Iterable[bytes], size: int = _CHUNK) -> Iterator[list[bytes]]:
-    batch: list[bytes] = []
+def chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
+    """Lists of up to ``size`` consecutive items, read lazily."""
+    batch: list[T] = []
     for it in items:
         batch.append(it)
         if len(batch) >= size:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from spamsift.config import Settings
 from spamsift.exceptions import ModelError
+from spamsift.features.batch import chunks
 from spamsift.ingest import RawMessage
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
@@ -68,13 +69,6 @@ class SpamService:
                         ) -> Iterator[tuple[RawMessage, Verdict]]:
         """Verdicts for a stream, in batches so memory stays flat."""
         top = self.top_clues if top is None else top
-        batch: list[RawMessage] = []
-        for m in messages:
-            batch.append(m)
-            if len(batch) >= _BATCH:
-                yield from zip(batch, self.model.classify([b.data for b in batch], top=top),
-                               strict=True)
-                batch = []
-        if batch:
+        for batch in chunks(messages, _BATCH):
             yield from zip(batch, self.model.classify([b.data for b in batch], top=top),
                            strict=True)
