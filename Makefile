@@ -15,6 +15,12 @@ $(BIN)/spamsift: pyproject.toml
 
 venv: $(BIN)/spamsift
 
+# The milter's extra: pymilter compiles against libmilter (Debian's libmilter-dev,
+# which .ci/run installs); `make run` does not need it.
+$(VENV)/.milter: $(BIN)/spamsift
+	$(BIN)/pip install -q -e '.[milter]'
+	touch $@
+
 # Main job on embedded defaults: the REST API on 127.0.0.1:8025, bundled model, SQLite in data/.
 run: venv
 	$(BIN)/spamsift serve --host 127.0.0.1 --port 8025 --data-dir data
@@ -23,7 +29,7 @@ run: venv
 demo: venv
 	$(BIN)/spamsift demo --out $(OUT)
 
-test: venv
+test: venv $(VENV)/.milter
 	$(BIN)/python -m pytest -q
 
 lint: venv

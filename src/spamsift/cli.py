@@ -457,6 +457,35 @@ def spamd(
             log_level=log_level)
 
 
+@app.command()
+def milter(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on (the MTA's smtpd_milters / INPUT_MAIL_FILTER names it).")] = 11332,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for `serve`: models and the feedback store (default: SPAMSIFT_DATA_DIR or ./data).")] = None,
+    reject_score: Annotated[float | None, typer.Option("--reject-score", help="Reject (550 5.7.1) spam whose score is at or above this (5.0 is the spam cut-off; default: never).")] = None,
+    quarantine_score: Annotated[float | None, typer.Option("--quarantine-score", help="Quarantine (Postfix: hold queue) spam at or above this score (default: never).")] = None,
+    max_size: Annotated[int | None, typer.Option("--max-size", help="Bytes of a message scanned; the rest is not (default: the parser's cap, 10 MiB).")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds the MTA waits for an answer.")] = 60.0,
+    log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
+) -> None:
+    """Run a milter for Postfix and Sendmail: mark, quarantine or reject spam."""
+    from spamsift.serving.milter.policy import MilterOptions
+    from spamsift.serving.stores import open_stores
+
+    with _errors():
+        try:
+            from spamsift.serving.milter.server import run
+        except ImportError as e:
+            raise exc.ConfigError("the milter needs pymilter: pip install 'spamsift[milter]' "
+                                  f"(it builds against libmilter-dev) ({e})") from None
+        settings = _settings(data_dir=data_dir)
+        options = MilterOptions(reject_score=reject_score, quarantine_score=quarantine_score,
+                                max_size=settings.limits.max_message_bytes if max_size is None
+                                else max_size, timeout=timeout)
+        run(host, port, settings.data_dir, settings, options=options, stores=open_stores,
+            log_level=log_level)
+
+
 @models_app.command("list")
 def models_list(
     registry: Annotated[Path, typer.Option(help="Registry folder.")],

@@ -33,9 +33,10 @@ from dataclasses import dataclass
 
 from spamsift import __version__
 from spamsift.models.spam_model import Verdict
+from spamsift.serving.model_holder import ModelHolder
 from spamsift.serving.spamd.score import THRESHOLD, sa_score, shown_score, stars
 
-__all__ = ["Scan", "scan_of", "symbol", "header_lines", "mark", "headers_only",
+__all__ = ["Scan", "scan_of", "scan_many", "symbol", "header_lines", "mark", "headers_only",
            "strip_markup", "report"]
 
 _BLANK = re.compile(rb"\n\r?\n")
@@ -66,6 +67,17 @@ def scan_of(verdict: Verdict, spam_cutoff: float, model_version: str) -> Scan:
     """The :class:`Scan` of a verdict given by a model with ``spam_cutoff``."""
     score = sa_score(verdict.logit, spam_cutoff)
     return Scan(verdict, model_version, score, shown_score(score, verdict.verdict == "spam"))
+
+
+def scan_many(holder: ModelHolder, raws: list[bytes], top: int) -> list[Scan]:
+    """Classify ``raws`` with the model ``holder`` serves now, as the REST API does.
+
+    The whole batch uses one model, whatever swaps meanwhile; one call for many
+    messages gives each the verdict it gets alone.
+    """
+    loaded = holder.current
+    verdicts = loaded.model.classify(raws, top=top)
+    return [scan_of(v, loaded.model.spam_cutoff, loaded.version) for v in verdicts]
 
 
 def symbol(clue: str) -> str:

@@ -43,7 +43,7 @@ from spamsift.serving.spamd.markup import (
     header_lines,
     headers_only,
     mark,
-    scan_of,
+    scan_many,
     strip_markup,
 )
 
@@ -278,13 +278,8 @@ class SpamdServer:
     # -- the service calls (in the pool) ---------------------------------------------
 
     def scan_many(self, raws: list[bytes]) -> list[Scan]:
-        """Classify ``raws`` with the model served now, as the REST API does.
-
-        One call for many messages gives each the verdict it gets alone.
-        """
-        loaded = self.live.holder.current  # this batch's model, whatever swaps meanwhile
-        verdicts = loaded.model.classify(raws, top=self.settings.top_clues)
-        return [scan_of(v, loaded.model.spam_cutoff, loaded.version) for v in verdicts]
+        """Classify ``raws`` with the model served now (:func:`markup.scan_many`)."""
+        return scan_many(self.live.holder, raws, self.settings.top_clues)
 
     def _tell(self, req: p.Request, raw: bytes) -> tuple[list[str], list[str]]:
         feedback = self.live.feedback

@@ -1,0 +1,243 @@
+"""``spamsift milter``: the Sendmail/Postfix milter protocol, on the live service of a data folder.
+
+The protocol itself is Sendmail's libmilter, through pymilter: libmilter owns the
+socket, the option negotiation and one thread per MTA connection; this module
+only turns its callbacks into a message (:mod:`~spamsift.serving.milter.message`),
+scores it with the same live service as ``spamsift serve`` and ``spamsift spamd``
+(:func:`~spamsift.serving.live.open_live`), and answers at end of message:
+
+- add spamd's ``X-Spam-*`` / ``X-Spamsift-*`` headers (after deleting incoming
+  headers of those names, which a sender can forge);
+- then accept, quarantine or reject (:mod:`~spamsift.serving.milter.policy`).
+
+Scoring runs in a small thread pool behind the spamd daemon's
+:class:`~spamsift.serving.spamd.batches.Batcher` (on an event loop of its own), so
+messages that arrive together through several MTA connections are scored in one
+call, as with spamd and the REST API. The same loop follows the registry: a version
+activated elsewhere is served within ``settings.model_poll_seconds``.
+
+A scan that fails accepts the message unmarked (and logs why), as spamc passes mail
+through when spamd fails: losing mail is worse than letting one spam by. The MTA's
+``milter_default_action`` decides what happens while the milter is down.
+
+libmilter allows one milter per process, so :func:`run` is for a process of its
+own (``spamsift milter``); tests start it as one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import Milter
+
+from spamsift.config import Settings
+from spamsift.exceptions import ConfigError
+from spamsift.serving.live import Live, StoresFactory, open_live
+from spamsift.serving.milter.message import MessageBuffer
+from spamsift.serving.milter.policy import Action, MilterOptions, decide
+from spamsift.serving.spamd.batches import Batcher
+from spamsift.serving.spamd.markup import Scan, header_lines, scan_many
+
+__all__ = ["MilterScanner", "SpamsiftMilter", "socket_spec", "run", "DEFAULT_PORT"]
+
+log = logging.getLogger("spamsift.milter")
+
+DEFAULT_PORT = 11332  # where rspamd's milter listens by default; no port is registered
+
+
+class MilterScanner:
+    """Scores messages for the libmilter threads, batched, on a loop of its own.
+
+    Parameters
+    ----------
+    live : Live
+        The data folder's live service.
+    settings : Settings
+        ``top_clues`` and ``model_poll_seconds`` are read.
+    options : MilterOptions
+        ``threads`` and ``max_batch``.
+    """
+
+    def __init__(self, live: Live, settings: Settings, options: MilterOptions) -> None:
+        self.live = live
+        self.settings = settings
+        self.options = options
+        self.pool = ThreadPoolExecutor(options.threads, thread_name_prefix="milter-scan")
+        self.batcher: Batcher[Scan] = Batcher(self.scan_many, self.pool, options.threads,
+                                              options.max_batch)
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="milter-loop", daemon=True)
+        self._poller: concurrent.futures.Future[None] | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+        self._poller = asyncio.run_coroutine_threadsafe(self._poll(), self.loop)
+
+    def stop(self) -> None:
+        if self._poller is not None:
+            self._poller.cancel()
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(timeout=10)
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def scan_many(self, raws: list[bytes]) -> list[Scan]:
+        return scan_many(self.live.holder, raws, self.settings.top_clues)
+
+    def scan(self, raw: bytes) -> Scan:
+        """The scan of ``raw``; blocks the calling (libmilter) thread."""
+        fut = asyncio.run_coroutine_threadsafe(self.batcher.submit(raw), self.loop)
+        return fut.result(timeout=self.options.timeout)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_forever()
+
+    async def _poll(self) -> None:
+        every = self.settings.model_poll_seconds
+        if self.live.holder.registry is None or every <= 0:
+            return
+        while True:
+            await asyncio.sleep(every)
+            try:
+                if await self.loop.run_in_executor(None, self.live.holder.refresh):
+                    log.info("now serving model version %s", self.live.holder.current.version)
+            except Exception:  # keep serving the model we have
+                log.exception("could not load the registry's active model version")
+
+
+class SpamsiftMilter(Milter.Base):
+    """One MTA connection (libmilter makes one per connection, from :data:`Milter.factory`).
+
+    A connection can carry several messages: each starts at ``envfrom``.
+    """
+
+    scanner: MilterScanner  # set on the class by run()
+    options: MilterOptions
+
+    def __init__(self) -> None:
+        self.buf: MessageBuffer | None = None
+        self.queue_id = "-"
+
+    @Milter.nocallback
+    def connect(self, hostname: str, family: Any, hostaddr: Any) -> int:
+        return Milter.CONTINUE
+
+    @Milter.nocallback
+    def hello(self, hostname: str) -> int:
+        return Milter.CONTINUE
+
+    def envfrom(self, mailfrom: str, *params: str) -> int:
+        self.buf = MessageBuffer(self.options.max_size)
+        return Milter.CONTINUE
+
+    @Milter.nocallback
+    def envrcpt(self, to: str, *params: str) -> int:
+        return Milter.CONTINUE
+
+    @Milter.decode("bytes")  # the value's bytes as sent, whatever their charset
+    @Milter.noreply
+    def header(self, name: str, value: bytes) -> int:
+        if self.buf is not None:
+            self.buf.header(name, value)
+        return Milter.CONTINUE
+
+    @Milter.noreply
+    def eoh(self) -> int:
+        if self.buf is not None:
+            self.buf.end_of_headers()
+        return Milter.CONTINUE
+
+    @Milter.noreply
+    def body(self, chunk: bytes) -> int:
+        if self.buf is not None:
+            self.buf.body(chunk)
+        return Milter.CONTINUE
+
+    def eom(self) -> int:
+        buf, self.buf = self.buf, None
+        if buf is None:  # no MAIL FROM seen: nothing to scan
+            return Milter.ACCEPT
+        self.queue_id = self.getsymval("i") or "-"
+        try:
+            scan = self.scanner.scan(buf.raw())
+        except Exception:
+            log.exception("%s: scan failed; accepted unmarked", self.queue_id)
+            return Milter.ACCEPT
+        for name, index in reversed(buf.markup):  # forged markup out, by index
+            self.chgheader(name, index, "")
+        for name, value in _fields(header_lines(scan)):
+            self.addheader(name, value)
+        action = decide(scan, self.options)
+        log.info("%s: %s score=%.1f %s%s, %d bytes", self.queue_id, scan.verdict.verdict,
+                 scan.shown, action.value, " (truncated)" if buf.truncated else "", buf.size)
+        if action is Action.REJECT:
+            self.setreply("550", "5.7.1", self.options.reject_message)
+            return Milter.REJECT
+        if action is Action.QUARANTINE:
+            self.quarantine(f"spamsift: spam, score {scan.shown:.1f}")
+        return Milter.ACCEPT
+
+    def abort(self) -> int:
+        self.buf = None
+        return Milter.CONTINUE
+
+
+def _fields(lines: list[str]) -> list[tuple[str, str]]:
+    """Header lines (continuations start with a tab) as (name, folded value) pairs."""
+    out: list[tuple[str, str]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t") and out:
+            name, value = out[-1]
+            out[-1] = (name, value + "\n" + line)
+        else:
+            name, _, value = line.partition(":")
+            out.append((name, value.lstrip(" ")))
+    return out
+
+
+def socket_spec(host: str, port: int) -> str:
+    """libmilter's name for a TCP socket: ``inet:PORT@HOST`` (``inet6:`` for IPv6)."""
+    if not 0 < port < 65536:
+        raise ConfigError(f"port: expected 1 to 65535, got {port}")
+    family = "inet6" if ":" in host else "inet"
+    return f"{family}:{port}@{host}"
+
+
+def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settings, *,
+        options: MilterOptions | None = None, stores: StoresFactory | None = None,
+        log_level: str = "info") -> None:
+    """Serve the milter protocol on ``host:port`` for ``data_dir`` until SIGINT/SIGTERM.
+
+    ``data_dir`` is a data folder as for ``spamsift serve``
+    (:func:`~spamsift.serving.live.open_live`).
+    """
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        raise ConfigError(f"log level: expected debug, info, warning or error, got {log_level!r}")
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spamsift").setLevel(level)
+    options = options or MilterOptions()
+    spec = socket_spec(host, port)
+    live = open_live(data_dir, settings, stores=stores)
+    scanner = MilterScanner(live, settings, options)
+    SpamsiftMilter.scanner = scanner
+    SpamsiftMilter.options = options
+    Milter.factory = SpamsiftMilter
+    Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE)
+    scanner.start()
+    log.info("milter on %s, model %s", spec, live.holder.current.version)
+    try:
+        # libmilter's own thread turns SIGINT, SIGTERM and SIGHUP into a clean stop.
+        Milter.runmilter("spamsift", spec, timeout=int(options.timeout))
+    except Milter.milter.error as exc:
+        raise ConfigError(f"milter socket {spec}: {exc}") from None
+    finally:
+        scanner.stop()
+    log.info("milter stopped")
