@@ -50,6 +50,8 @@ class MTA:
 
     def __init__(self, host: str, port: int, timeout: float = 30.0) -> None:
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        # Frames that get no reply go out at once, as an MTA flushes them.
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.actions = self.protocol = 0
 

@@ -3,8 +3,11 @@
 The MTA hands a milter the header fields one by one (name and value, without the
 colon, and on Postfix and Sendmail without the one space that follows it), then the
 body in chunks with CRLF line ends. :class:`MessageBuffer` rebuilds the RFC 822
-bytes the other front ends receive whole, so the same message gets the same
-verdict through every door, and stops keeping bytes past ``max_size``: the rest
+bytes the other front ends receive whole, with LF line ends as a mailbox stores
+them (and as spamc and ``spamsift classify`` read them from a mailbox), so the
+same message gets the same score through every door; scores of a message in CRLF
+and in LF differ slightly (by up to 8e-4 in probability on 200 corpus messages,
+as lengths differ), verdicts did not. It stops keeping bytes past ``max_size``: the rest
 of a large message is dropped and the message is scored on what was kept, flagged
 by the parser as it flags any message over its byte cap.
 
@@ -47,6 +50,7 @@ class MessageBuffer:
         self.max_size = max_size
         self._out = io.BytesIO()
         self._body_started = False
+        self._cr = b""  # a CR at the end of the last body chunk, not yet kept
         self.size = 0  # bytes offered, kept or not
         self.truncated = False
         self._counts: dict[str, int] = {}
@@ -58,20 +62,22 @@ class MessageBuffer:
         self._counts[key] = self._counts.get(key, 0) + 1
         if is_markup(name):
             self.markup.append((name, self._counts[key]))
-        # The MTA folds long values with bare LF; the message's own line end is CRLF.
-        value = value.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-        self._keep(name.encode("ascii", "replace") + b": " + value + b"\r\n")
+        value = value.replace(b"\r\n", b"\n")  # folded values: LF, as the mailbox has them
+        self._keep(name.encode("ascii", "replace") + b": " + value + b"\n")
 
     def end_of_headers(self) -> None:
         """The empty line between header and body."""
         if not self._body_started:
             self._body_started = True
-            self._keep(b"\r\n")
+            self._keep(b"\n")
 
     def body(self, chunk: bytes) -> None:
-        """The next piece of the body."""
+        """The next piece of the body (CRLF line ends, as the protocol sends it)."""
         self.end_of_headers()
-        self._keep(chunk)
+        chunk = self._cr + chunk
+        # A CRLF split across two chunks: keep the CR until the next one says.
+        self._cr = b"\r" if chunk.endswith(b"\r") else b""
+        self._keep(chunk[: len(chunk) - len(self._cr)].replace(b"\r\n", b"\n"))
 
     def _keep(self, data: bytes) -> None:
         self.size += len(data)
@@ -85,4 +91,4 @@ class MessageBuffer:
     def raw(self) -> bytes:
         """The message as kept so far."""
         self.end_of_headers()
-        return self._out.getvalue()
+        return self._out.getvalue() + self._cr

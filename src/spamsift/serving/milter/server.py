@@ -30,6 +30,7 @@ import asyncio
 import concurrent.futures
 import logging
 import os
+import signal
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -49,6 +50,9 @@ __all__ = ["MilterScanner", "SpamsiftMilter", "socket_spec", "run", "DEFAULT_POR
 log = logging.getLogger("spamsift.milter")
 
 DEFAULT_PORT = 11332  # where rspamd's milter listens by default; no port is registered
+# What the milter may do to a message, and no more: the MTA is told so at negotiation.
+ACTIONS = Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 class MilterScanner:
@@ -123,6 +127,11 @@ class SpamsiftMilter(Milter.Base):
     def __init__(self) -> None:
         self.buf: MessageBuffer | None = None
         self.queue_id = "-"
+
+    def negotiate(self, opts: list[int]) -> int:
+        rc = super().negotiate(opts)
+        opts[0] = self._actions = opts[0] & ACTIONS
+        return int(rc)
 
     @Milter.nocallback
     def connect(self, hostname: str, family: Any, hostaddr: Any) -> int:
@@ -230,14 +239,47 @@ def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settin
     SpamsiftMilter.scanner = scanner
     SpamsiftMilter.options = options
     Milter.factory = SpamsiftMilter
-    Milter.set_flags(Milter.ADDHDRS | Milter.CHGHDRS | Milter.QUARANTINE)
+    Milter.set_flags(ACTIONS)
     scanner.start()
     log.info("milter on %s, model %s", spec, live.holder.current.version)
     try:
-        # libmilter's own thread turns SIGINT, SIGTERM and SIGHUP into a clean stop.
-        Milter.runmilter("spamsift", spec, timeout=int(options.timeout))
-    except Milter.milter.error as exc:
-        raise ConfigError(f"milter socket {spec}: {exc}") from None
+        _serve_until_signalled(spec, int(options.timeout))
     finally:
         scanner.stop()
     log.info("milter stopped")
+
+
+def _serve_until_signalled(spec: str, timeout: int) -> None:
+    """Run libmilter in a thread; SIGINT, SIGTERM or SIGHUP stop it cleanly.
+
+    libmilter's own signal thread only hears signals that every other thread
+    blocks, and NumPy's BLAS threads, started at import, do not: so the main thread
+    takes them (Python's handlers) and asks libmilter to stop.
+    """
+    stop = threading.Event()
+    failed: list[BaseException] = []
+
+    def main() -> None:
+        try:
+            Milter.runmilter("spamsift", spec, timeout=timeout)
+        except BaseException as exc:  # reported by the main thread
+            failed.append(exc)
+        finally:
+            stop.set()
+
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in _STOP_SIGNALS}
+    worker = threading.Thread(target=main, name="libmilter")
+    try:
+        worker.start()
+        while not stop.wait(0.5):  # a timed wait, so the handlers get to run
+            pass
+        Milter.milter.stop()
+        worker.join(timeout=max(timeout, 10))
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if failed:
+        exc = failed[0]
+        if isinstance(exc, Milter.milter.error):
+            raise ConfigError(f"milter socket {spec}: {exc}") from None
+        raise exc
