@@ -372,11 +372,7 @@ def replay(
     with _errors(), tempfile.TemporaryDirectory() as tmp:
         settings = _settings()
         model: SpamModel
-        rows, _ = _read_index(index, root, split_column)
-        train_rows = [r for r in rows if split_column is None or r.split == "train"]
-        test_rows = [r for r in rows if split_column is None or r.split == "test"]
-        if split_column is None:
-            train_rows = []
+        train_rows, test_rows = _replay_rows(index, root, split_column)
         store = FeedbackStore(default_url(data_dir or Path(tmp)))
         try:
             if from_bundled:
@@ -426,6 +422,30 @@ def replay(
                 t.add_row(f"{p['from']}-{p['to']}", _fmt(p.get("one_minus_roca_pct", "–")),
                           _fmt(p["fpr"]), _fmt(p["fnr"]))
             out.print(t)
+
+
+def _replay_rows(index: Path, root: Path | None, split_column: str | None
+                 ) -> tuple[list[Any], Any]:
+    """The rows to train on (in memory: training needs the matrix) and the rows to replay
+    (held as paths and read again one at a time, so memory does not grow with them)."""
+    from spamsift.ingest import IngestReport, read_index
+    from spamsift.training.replay import IndexMessages
+
+    report = IngestReport()
+    train_rows: list[Any] = []
+
+    def replayed() -> Iterator[Any]:
+        for r in read_index(index, root=root or index.parent, split_column=split_column,
+                            report=report):
+            if split_column is None or r.split == "test":
+                yield r
+            elif r.split == "train":
+                train_rows.append(r)
+
+    test_rows = IndexMessages(replayed(), root or index.parent)
+    if report.skipped_count:
+        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+    return train_rows, test_rows
 
 
 @app.command()
