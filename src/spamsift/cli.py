@@ -253,19 +253,20 @@ def score(
         settings = _settings()
         m = resolve_model(model, settings)
         messages, report = _message_stream(index, root, split_column, input_path)
-        fh = open(out_path, "w", newline="") if out_path else sys.stdout
         n = 0
-        try:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["path", "score", "verdict"])
-            prog, advance = _progress(None, "scoring")
-            with prog, _scored(m, messages, n_jobs, dask, settings, advance) as scored:
+        prog, advance = _progress(None, "scoring")
+        # The cluster is reached before the output is opened: no address, no file.
+        with prog, _scored(m, messages, n_jobs, dask, settings, advance) as scored:
+            fh = open(out_path, "w", newline="") if out_path else sys.stdout
+            try:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow(["path", "score", "verdict"])
                 for r in scored:
                     w.writerow([r.source, repr(r.score), r.verdict])
                     n += 1
-        finally:
-            if out_path:
-                fh.close()
+            finally:
+                if out_path:
+                    fh.close()
         if report.skipped_count:
             err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
         if out_path:

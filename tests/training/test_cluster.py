@@ -197,7 +197,9 @@ def test_an_unreachable_scheduler_is_a_configuration_error(
     monkeypatch.setenv("SPAMSIFT_DASK_TIMEOUT", "1")
     args = ["--index", str(corpus / "index.csv"), "--root", str(corpus),
             "--dask", f"tcp://127.0.0.1:{_free_port()}"]
-    extra = ["--model-out", str(tmp_path / "m")] if command == "train" else []
+    out = tmp_path / "m"
+    extra = ["--model-out", str(out)] if command == "train" else ["--out", str(out)]
     result = runner.invoke(app, [command, *args, *extra])
     assert result.exit_code == 6, result.output
     assert "no Dask scheduler answered within 1 s" in " ".join(result.output.split())
+    assert not out.exists()
