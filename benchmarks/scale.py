@@ -127,7 +127,8 @@ class DaskCluster:
             time.sleep(0.1)
         self.procs.append(subprocess.Popen([DASK, "worker", "--scheduler-file", str(self.file),
                                             "--nworkers", str(self.n_workers), "--nthreads",
-                                            "1", "--no-dashboard", "--memory-limit", "0"],
+                                            "1", "--no-dashboard", "--memory-limit", "0",
+                                            "--local-directory", str(self.file.parent)],
                                            **quiet))
         from distributed import Client
 

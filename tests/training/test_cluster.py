@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import dask
 import distributed
 import numpy as np
 import pytest
@@ -38,10 +39,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def cluster() -> Iterator[Any]:
-    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                  host="127.0.0.1", dashboard_address=None,
-                                  silence_logs=50) as c:
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    scratch = str(tmp_path_factory.mktemp("dask"))  # not the shared temp folder
+    with dask.config.set({"temporary-directory": scratch}), \
+            distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                     host="127.0.0.1", dashboard_address=None,
+                                     local_directory=scratch, silence_logs=50) as c:
         yield c
 
 
