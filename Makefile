@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd clean
+.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-scale clean
 
 $(BIN)/spamsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -63,6 +63,12 @@ bench-load: venv
 # spamc and spamassassin packages).
 bench-spamd: venv
 	$(BIN)/python benchmarks/spamd.py --corpus $(CORPUS)
+
+# `spamsift score` on generated archives of 10k, 100k and 1M messages (peak memory), and
+# with --dask on 1 and 2 local workers (msgs/s). About 30 minutes on 2 cores; the archives
+# (up to 7 GB) go to a temporary folder (SCALE_TMP to choose it) and are deleted.
+bench-scale: venv
+	$(BIN)/python benchmarks/scale.py --corpus $(CORPUS) $(if $(SCALE_TMP),--tmp $(SCALE_TMP))
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist src/*.egg-info

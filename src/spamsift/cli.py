@@ -9,6 +9,7 @@ unexpected; 8 feedback store (database unreachable or failing after retries).
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import sys
 from collections.abc import Iterator
@@ -77,7 +78,7 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(code) from None
 
 
-def _progress(total: int, what: str) -> tuple[Progress, Any]:
+def _progress(total: int | None, what: str) -> tuple[Progress, Any]:
     p = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
                  TimeElapsedColumn(), console=err, transient=True,
                  disable=not err.is_terminal)
@@ -127,6 +128,7 @@ def train(
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --model-out.")] = True,
     n_jobs: Annotated[int, typer.Option(help="Processes for featurising (-1: every core).")] = -1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
 ) -> None:
     """Train a model on the 'train' rows of an index and save it."""
     from spamsift.models.persistence import save_model
@@ -136,16 +138,20 @@ def train(
     with _errors():
         settings = _settings(target_fpr=target_fpr)
         how = (SplitHow.column if split_column else (split or SplitHow.random)).value
-        rows, _ = _read_index(index, root, split_column)
-        ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
         params = dict(DEFAULT_PARAMS)
         if model:
             params["model"] = model
         opts = TrainOptions(search=None if search is SearchKind.none else search.value,
                             n_iter=n_iter, learning_curve=learning_curve and report is not None,
                             params=params)
-        with err.status("training"):
-            fitted, details, te = train_job(ds, how, settings, opts)
+        if dask is None:
+            rows, _ = _read_index(index, root, split_column)
+            ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
+            with err.status("training"):
+                fitted, details, te = train_job(ds, how, settings, opts)
+        else:
+            fitted, details, te, ds = _train_on_cluster(dask, index, root, split_column, how,
+                                                        settings, opts)
         summary: dict[str, Any] = {"model_out": str(model_out), "n_train": details["n_train"],
                                    "duplicates_dropped": details["duplicates_dropped"],
                                    "cutoffs": details["cutoffs"],
@@ -160,6 +166,27 @@ def train(
             summary["report"] = str(report / "report.html")
         save_model(fitted, model_out, overwrite=overwrite)
         _print_summary(summary, as_json)
+
+
+def _train_on_cluster(address: str, index: Path, root: Path | None, split_column: str | None,
+                      how: str, settings: Settings, opts: Any) -> tuple[Any, ...]:
+    from spamsift.features.featurizer import MessageFeaturizer
+    from spamsift.ingest import IngestReport, read_index
+    from spamsift.training.cluster import connect, load_dataset_on_cluster, train_job_on_cluster
+
+    report = IngestReport()
+    rows = read_index(index, root=root or index.parent, split_column=split_column,
+                      report=report)
+    with connect(address, settings.dask_timeout) as client:
+        prog, advance = _progress(None, "featurising on the cluster")
+        with prog:
+            ds, parts = load_dataset_on_cluster(client, rows, MessageFeaturizer(), report,
+                                                progress=advance)
+        if report.skipped_count:
+            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+        with err.status("training"):
+            fitted, details, te = train_job_on_cluster(client, ds, parts, how, settings, opts)
+    return fitted, details, te, ds
 
 
 def _headline(m: dict[str, Any]) -> dict[str, Any]:
@@ -217,37 +244,67 @@ def score(
     input_path: Annotated[Path | None, typer.Option("--input", help="Any source instead of an index: file, folder, mbox, Maildir, dataset.")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="CSV to write path,score,verdict to (default: stdout).")] = None,
     n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+    dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): parse, featurise and score on its workers.")] = None,
 ) -> None:
-    """Batch scoring: write path,score,verdict for every message."""
-    from spamsift.ingest import IngestReport, open_source
+    """Batch scoring: write path,score,verdict for every message, streaming in input order."""
     from spamsift.serving.service import resolve_model
-    from spamsift.training.jobs import score_rows
 
     with _errors():
-        m = resolve_model(model, _settings())
-        if index is not None:
-            rows, _ = _read_index(index, root, split_column,
-                                  only_split="test" if split_column else None)
-        elif input_path is not None:
-            rep = IngestReport()
-            rows = list(open_source(input_path, report=rep))
-            if rep.skipped_count:
-                err.print(f"[yellow]{rep.summary()}[/yellow]", highlight=False)
-        else:
-            raise exc.InputError("score needs --index or --input")
-        ds = _dataset(rows, labelled=False, n_jobs=n_jobs)
-        scored = score_rows(m, ds.X, ds.sources)
-        fh = open(out_path, "w", newline="") if out_path else sys.stdout
-        try:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["path", "score", "verdict"])
-            for r in scored:
-                w.writerow([r.source, repr(r.score), r.verdict])
-        finally:
-            if out_path:
-                fh.close()
+        settings = _settings()
+        m = resolve_model(model, settings)
+        messages, report = _message_stream(index, root, split_column, input_path)
+        n = 0
+        prog, advance = _progress(None, "scoring")
+        # The cluster is reached before the output is opened: no address, no file.
+        with prog, _scored(m, messages, n_jobs, dask, settings, advance) as scored:
+            fh = open(out_path, "w", newline="") if out_path else sys.stdout
+            try:
+                w = csv.writer(fh, lineterminator="\n")
+                w.writerow(["path", "score", "verdict"])
+                for r in scored:
+                    w.writerow([r.source, repr(r.score), r.verdict])
+                    n += 1
+            finally:
+                if out_path:
+                    fh.close()
+        if report.skipped_count:
+            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
         if out_path:
-            err.print(f"scored {len(scored)} messages -> {out_path}")
+            err.print(f"scored {n} messages -> {out_path}")
+
+
+def _message_stream(index: Path | None, root: Path | None, split_column: str | None,
+                    input_path: Path | None) -> tuple[Iterator[Any], Any]:
+    """The messages of an index (its 'test' rows with a split column) or of any source,
+    read lazily, and the report their skipped items go to."""
+    from spamsift.ingest import IngestReport, open_source, read_index
+
+    report = IngestReport()
+    if index is not None:
+        it = read_index(index, root=root or index.parent, split_column=split_column,
+                        only_split="test" if split_column else None, report=report)
+    elif input_path is not None:
+        it = open_source(input_path, report=report)
+    else:
+        raise exc.InputError("score needs --index or --input")
+    # Open the source now, so a missing file or bad index fails before any output.
+    first = next(iter(it), None)
+    return (itertools.chain([first], it) if first is not None else iter(())), report
+
+
+@contextmanager
+def _scored(model: Any, messages: Iterator[Any], n_jobs: int, dask: str | None,
+            settings: Settings, progress: Any) -> Iterator[Iterator[Any]]:
+    """Scored rows in input order: local processes, or a Dask cluster's workers."""
+    if dask is None:
+        from spamsift.training.scoring import score_stream
+
+        yield score_stream(model, messages, n_jobs=n_jobs, progress=progress)
+        return
+    from spamsift.training.cluster import connect, score_on_cluster
+
+    with connect(dask, settings.dask_timeout) as client:
+        yield score_on_cluster(client, model, messages, progress=progress)
 
 
 @app.command()
@@ -316,11 +373,7 @@ def replay(
     with _errors(), tempfile.TemporaryDirectory() as tmp:
         settings = _settings()
         model: SpamModel
-        rows, _ = _read_index(index, root, split_column)
-        train_rows = [r for r in rows if split_column is None or r.split == "train"]
-        test_rows = [r for r in rows if split_column is None or r.split == "test"]
-        if split_column is None:
-            train_rows = []
+        train_rows, test_rows = _replay_rows(index, root, split_column)
         store = FeedbackStore(default_url(data_dir or Path(tmp)))
         try:
             if from_bundled:
@@ -370,6 +423,30 @@ def replay(
                 t.add_row(f"{p['from']}-{p['to']}", _fmt(p.get("one_minus_roca_pct", "–")),
                           _fmt(p["fpr"]), _fmt(p["fnr"]))
             out.print(t)
+
+
+def _replay_rows(index: Path, root: Path | None, split_column: str | None
+                 ) -> tuple[list[Any], Any]:
+    """The rows to train on (in memory: training needs the matrix) and the rows to replay
+    (held as paths and read again one at a time, so memory does not grow with them)."""
+    from spamsift.ingest import IngestReport, read_index
+    from spamsift.training.replay import IndexMessages
+
+    report = IngestReport()
+    train_rows: list[Any] = []
+
+    def replayed() -> Iterator[Any]:
+        for r in read_index(index, root=root or index.parent, split_column=split_column,
+                            report=report):
+            if split_column is None or r.split == "test":
+                yield r
+            elif r.split == "train":
+                train_rows.append(r)
+
+    test_rows = IndexMessages(replayed(), root or index.parent)
+    if report.skipped_count:
+        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+    return train_rows, test_rows
 
 
 @app.command()

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     # still count as not worse. Not tuned: half a point, so a retrain on a little more
     # data is not refused for one message's difference on a slice of a few hundred.
     retrain_tolerance: float = Field(0.005, ge=0, lt=1)
+    # `--dask ADDRESS`: seconds to wait for the scheduler to answer and for a worker to
+    # join before giving up with a configuration error (not tuned: long enough for a
+    # scheduler across a data centre, short enough that a typo fails fast).
+    dask_timeout: float = Field(10.0, gt=0)
 
     @field_validator("unsure_fpr")
     @classmethod

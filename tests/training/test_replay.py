@@ -96,3 +96,36 @@ def test_replay_without_training_rows(mail_set: list[tuple[bytes, str]], index_w
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert len(_csv(out)) == 20
+
+
+def test_index_messages_replay_as_the_rows_in_memory_do(
+        mail_set: list[tuple[bytes, str]], index_writer, small_layout: dict[str, int],
+        small_featurizer, tmp_path: Path) -> None:
+    from spamsift.ingest import read_index
+    from spamsift.training.replay import IndexMessages
+
+    index = index_writer(tmp_path / "c", mail_set, test_every=1)
+    lazy = IndexMessages(read_index(index), tmp_path / "c")
+    assert all(r.data == b"" for r in lazy._rows)  # only where each message is
+    in_memory = list(read_index(index))
+    assert [(m.source, m.data, m.label) for m in lazy] == [(m.source, m.data, m.label)
+                                                          for m in in_memory]
+    results = []
+    for i, msgs in enumerate((in_memory, lazy)):
+        model = SpamModel(small_featurizer, SpamClassifier.empty(**small_layout), 0.9, 0.5)
+        with FeedbackStore(default_url(tmp_path / f"s{i}")) as store:
+            results.append(replay(model, msgs, LearningFeedback(store, lambda m=model: m)))
+    assert results[0].rows == results[1].rows
+
+
+def test_a_message_gone_before_its_replay_is_an_ingest_error(
+        mail_set: list[tuple[bytes, str]], index_writer, tmp_path: Path) -> None:
+    from spamsift.exceptions import IngestError
+    from spamsift.ingest import read_index
+    from spamsift.training.replay import IndexMessages
+
+    index = index_writer(tmp_path / "c", mail_set[:4], test_every=1)
+    lazy = IndexMessages(read_index(index), tmp_path / "c")
+    (tmp_path / "c" / lazy._rows[2].source).unlink()
+    with pytest.raises(IngestError, match="could be read once but not again"):
+        lazy[2]

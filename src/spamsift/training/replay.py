@@ -9,22 +9,25 @@ the change of that label moves the live model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, overload
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from spamsift.evaluation import compute_metrics
-from spamsift.ingest import RawMessage
+from spamsift.exceptions import IngestError
+from spamsift.ingest import DEFAULT_MAX_BYTES, IngestReport, RawMessage
+from spamsift.ingest.files import read_message_file
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse import parse_message
 from spamsift.serving.learning import LearningFeedback
 from spamsift.training.jobs import ScoredRow
 from spamsift.training.splits import fill_forward
 
-__all__ = ["ReplayResult", "replay", "date_order"]
+__all__ = ["ReplayResult", "replay", "date_order", "IndexMessages"]
 
 # Messages per point of the learning curve over time.
 _WINDOW = 250
@@ -36,6 +39,51 @@ class ReplayResult:
     metrics: dict[str, Any]
     curve: list[dict[str, Any]] = field(default_factory=list)
     learned: int = 0
+
+
+class IndexMessages(Sequence[RawMessage]):
+    """Index rows kept as where their messages are, each read again when asked for.
+
+    Date order needs every replayed message's date before the first is replayed.
+    Holding the rows' raw bytes for that made replay's memory grow with the input;
+    these rows hold a source, a label and a split (some dozens of bytes), and each
+    message is read twice: once for its date, once to replay it.
+
+    Parameters
+    ----------
+    messages : iterable of RawMessage
+        Rows as :func:`~spamsift.ingest.read_index` yields them (its checks done);
+        their bytes are dropped.
+    root : path
+        The folder their sources are relative to.
+    """
+
+    def __init__(self, messages: Iterable[RawMessage], root: Path,
+                 max_bytes: int = DEFAULT_MAX_BYTES):
+        self._rows = [replace(m, data=b"") for m in messages]
+        self._root = Path(root)
+        self._max_bytes = max_bytes
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, i: int) -> RawMessage: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[RawMessage]: ...
+
+    def __getitem__(self, i: int | slice) -> RawMessage | list[RawMessage]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        r = self._rows[i]
+        failed = IngestReport()
+        m = read_message_file(self._root / r.source, r.source, failed, self._max_bytes,
+                              label=r.label, split=r.split, meta=dict(r.meta))
+        if m is None:
+            why = failed.skipped[0]
+            raise IngestError(f"{r.source} could be read once but not again: {why.reason} "
+                              f"({why.detail})")
+        return m
 
 
 def date_order(messages: Sequence[RawMessage]) -> list[int]:

@@ -30,6 +30,8 @@ class TrainOptions:
     search: str | None = None          # None, "grid" or "random"
     n_iter: int = 12
     learning_curve: bool = True
+    # Processes (or, under joblib's Dask backend, cluster workers: -1) for the search.
+    search_n_jobs: int = 1
     params: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_PARAMS))
 
 
@@ -46,7 +48,7 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
     t0 = time.perf_counter()
     if options.search:
         clf, details["search"] = search(base, X, y, options.search, n_iter=options.n_iter,
-                                        seed=settings.seed)
+                                        seed=settings.seed, n_jobs=options.search_n_jobs)
     else:
         clf = base.fit(X, y)
     details["fit_seconds"] = time.perf_counter() - t0
