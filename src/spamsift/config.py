@@ -77,6 +77,11 @@ class Settings(BaseSettings):
     # How often the server re-reads the registry's active version, so one activated
     # elsewhere (the CLI, another worker) is served within this many seconds; 0: never.
     model_poll_seconds: float = Field(2.0, ge=0)
+    # How often each server process reads the feedback store's label changes made by
+    # other processes (workers, spamd, replicas) and applies them; on PostgreSQL a
+    # NOTIFY wakes it at once and this poll is the backstop. 0: never (each process
+    # then learns only its own feedback until it next loads a model).
+    feedback_poll_seconds: float = Field(0.5, ge=0)
     # Full retraining (`spamsift retrain`; see spamsift.training.retrain). The server
     # retrains every this many hours on the corpus at corpus_root plus all feedback;
     # 0: never (run `spamsift retrain` from cron instead).
