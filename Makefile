@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd clean
+.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-replicas clean
 
 $(BIN)/spamsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -57,6 +57,11 @@ bench-load: venv
 # spamc and spamassassin packages).
 bench-spamd: venv
 	$(BIN)/python benchmarks/spamd.py --corpus $(CORPUS)
+
+# 1 and 2 `spamsift serve` replicas on one PostgreSQL (SPAMSIFT_TEST_PG_URL, or
+# PG_URL=...): 10 clients round-robin, feedback and promotion propagation (about 2 minutes).
+bench-replicas: venv
+	$(BIN)/python benchmarks/replicas.py --corpus $(CORPUS) $(if $(PG_URL),--database-url $(PG_URL))
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist src/*.egg-info
