@@ -188,7 +188,9 @@ def markdown(res: dict) -> str:
         f"{CLIENTS} closed-loop clients dealt out round-robin over the replicas "
         f"(`benchmarks/load.py`'s generator), {res['messages']} test messages of "
         f"`{res['split']}`, {res['seconds']:g} s measured after {res['warmup']:g} s warm-up; "
-        "every classification recorded in the shared store.",
+        "every classification recorded in the shared store. Load average at the start "
+        f"{res['loadavg_at_start']} (other work on the machine: compare rows of one run, "
+        "not with other tables).",
         "",
         "| replicas | clients | msgs/s | p50 ms | p99 ms | errors |",
         "|---|---|---|---|---|---|",
@@ -235,7 +237,8 @@ def main() -> None:
     res: dict = {"split": args.split, "messages": len(paths), "cpus": os.cpu_count(),
                  "seconds": args.seconds, "warmup": args.warmup, "runs": [],
                  "feedback_poll_seconds": settings.feedback_poll_seconds,
-                 "model_poll_seconds": settings.model_poll_seconds}
+                 "model_poll_seconds": settings.model_poll_seconds,
+                 "loadavg_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg())}
     with tempfile.TemporaryDirectory(prefix="spamsift-replicas-") as tmp_s:
         tmp = Path(tmp_s)
         paths_file = tmp / "paths.txt"
