@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from sqlalchemy import text
 
+from feedback.conftest import db_url, pg_server_url, pg_url
 from spamsift.exceptions import ModelError, ModelIntegrityError
 from spamsift.feedback import Database
 from spamsift.models.artifact import save_artifact
@@ -26,6 +27,10 @@ from spamsift.models.db_registry import DatabaseRegistry
 from spamsift.models.persistence import save_model
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.model_holder import ModelHolder
+
+# The feedback tests' database fixtures (a fresh SQLite file, a fresh PostgreSQL schema),
+# requested here by name; tests/models has no conftest of its own to hold them.
+_FIXTURES = (db_url, pg_server_url, pg_url)
 
 
 def builder(coef: float, **manifest: object):
