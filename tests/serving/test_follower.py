@@ -142,3 +142,25 @@ def test_a_store_that_fails_is_logged_and_retried(small_model: SpamModel,
     finally:
         p.follower.stop()
     assert "could not follow" in caplog.text
+
+
+def test_on_postgresql_a_notification_wakes_the_follower_before_its_poll(
+        small_model: SpamModel, pg_url: str, mail_set: list[tuple[bytes, str]]) -> None:
+    raw = mail_set[3][0]
+    with FeedbackStore(pg_url) as store:
+        a, b = Process(small_model, store), Process(small_model, store, interval=60)
+        b.follower.start()
+        try:
+            for n, label in enumerate(("spam", "ham"), start=1):
+                # The second change can only arrive by notification: the thread has
+                # synced once and waits, with its next poll a minute away.
+                a.feedback.add_feedback(raw, label=label, user="ann", source="api")
+                deadline = time.monotonic() + 20
+                while b.follower.applied < n:
+                    assert time.monotonic() < deadline, f"change {n} not applied in 20 s"
+                    time.sleep(0.02)
+            assert b.logit(raw) == pytest.approx(a.logit(raw), abs=1e-9)
+        finally:
+            t0 = time.monotonic()
+            b.follower.stop()
+        assert time.monotonic() - t0 < 30  # a long wait ends when asked to stop

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Any, Self
 
 __all__ = ["Notifications"]
 
 log = logging.getLogger(__name__)
+_SLICE = 0.5  # seconds: how soon a wait notices the stop event
 
 
 class Notifications:
@@ -47,6 +49,9 @@ class Notifications:
         self._conn: Any = None
 
     def __enter__(self) -> Self:
+        # Listening before the caller's first read: a change committed after that
+        # read is then always notified.
+        self._listening()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -60,8 +65,14 @@ class Notifications:
             return False
         try:
             got = False
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                got = True
+            deadline = time.monotonic() + timeout
+            # In slices, so that setting the stop event ends a long wait soon.
+            while not got and not self._stop.is_set():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                for _ in conn.notifies(timeout=min(left, _SLICE), stop_after=1):
+                    got = True
             # Several changes committed at once are one wake-up, not one each.
             for _ in conn.notifies(timeout=0.0):
                 pass
