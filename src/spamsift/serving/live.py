@@ -25,6 +25,7 @@ user said about it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +47,7 @@ __all__ = ["Live", "StoresFactory", "open_live", "prepare_data_dir", "open_regis
 
 # Under DATA_DIR/models: this process's copies of the shared registry's versions.
 SHARED_CACHE = "shared"
+_SEED_LOCK = ".seed.lock"  # in DATA_DIR, held while a fresh folder gets its first model
 
 # stores(data_dir, settings) -> (keys, feedback store); either may be None.
 StoresFactory = Callable[[Path, Settings], tuple[Any, Any]]
@@ -147,10 +149,19 @@ def prepare_data_dir(data_dir: str | os.PathLike[str], *, database: Any = None
         return shared
     if registry.active() is not None:
         return registry
-    if registry.versions():
-        raise ConfigError(f"{registry.root} has model versions but none is active; "
-                          "activate one with `spamsift models activate`")
-    registry.activate(registry.add(bundled_model_path()))
+    # `serve` and `spamd` started together on a fresh folder: one seeds, the other
+    # waits and finds it done (a lock the kernel drops if the process dies).
+    with open(data_dir / _SEED_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            if registry.active() is not None:
+                return registry
+            if registry.versions():
+                raise ConfigError(f"{registry.root} has model versions but none is active; "
+                                  "activate one with `spamsift models activate`")
+            registry.activate(registry.add(bundled_model_path()))
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
     return registry
 
 
