@@ -80,8 +80,8 @@ async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes, bool
     return status, body, headers.get("connection") == "close"
 
 
-async def _load(port: int, bodies: list[bytes], clients: int, warmup: float, seconds: float,
-                max_requests: int, timeout: float) -> dict:
+async def _load(ports: list[int], bodies: list[bytes], clients: int, warmup: float,
+                seconds: float, max_requests: int, timeout: float) -> dict:
     start = time.perf_counter()
     t_measure = start + warmup
     t_end = t_measure + seconds
@@ -89,11 +89,12 @@ async def _load(port: int, bodies: list[bytes], clients: int, warmup: float, sec
     errors: dict[str, int] = {}
     sent = 0
     done_total = 0
-    head = (f"POST /v1/classify HTTP/1.1\r\nHost: {HOST}:{port}\r\n"
+    head = (f"POST /v1/classify HTTP/1.1\r\nHost: {HOST}\r\n"
             "Content-Type: message/rfc822\r\nContent-Length: %d\r\n\r\n")
 
-    async def client() -> None:
+    async def client(i: int) -> None:
         nonlocal sent, done_total
+        port = ports[i % len(ports)]  # several servers: clients dealt out round-robin
         conn = None
         while True:
             now = time.perf_counter()
@@ -134,7 +135,7 @@ async def _load(port: int, bodies: list[bytes], clients: int, warmup: float, sec
             conn[1].close()
 
     cpu0 = time.process_time()
-    await asyncio.gather(*(client() for _ in range(clients)))
+    await asyncio.gather(*(client(i) for i in range(clients)))
     cpu = time.process_time() - cpu0
     wall = time.perf_counter() - start
     t = os.times()
@@ -145,7 +146,7 @@ async def _load(port: int, bodies: list[bytes], clients: int, warmup: float, sec
 
 def client_main(argv: list[str]) -> None:
     ap = argparse.ArgumentParser(prog="load.py _client")
-    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--port", required=True, help="a port, or several joined by commas")
     ap.add_argument("--paths", type=Path, required=True, help="file of message paths")
     ap.add_argument("--clients", type=int, required=True)
     ap.add_argument("--warmup", type=float, required=True)
@@ -159,7 +160,8 @@ def client_main(argv: list[str]) -> None:
         uvloop.install()
     except ImportError:
         pass
-    out = asyncio.run(_load(a.port, bodies, a.clients, a.warmup, a.seconds, a.max_requests,
+    ports = [int(p) for p in a.port.split(",")]
+    out = asyncio.run(_load(ports, bodies, a.clients, a.warmup, a.seconds, a.max_requests,
                             a.timeout))
     json.dump(out, sys.stdout)
 
@@ -291,11 +293,13 @@ def in_process_costs(paths: list[str], n: int) -> dict:
             "record_seen_ms": record_seen_ms}
 
 
-def run_clients(port: int, paths_file: Path, clients: int, args: argparse.Namespace,
-                server_pid: int) -> dict:
+def run_clients(port: int | list[int], paths_file: Path, clients: int,
+                args: argparse.Namespace, server_pid: int) -> dict:
+    """Run the load generator against ``port`` (several: clients spread round-robin)."""
+    ports = ",".join(str(p) for p in (port if isinstance(port, list) else [port]))
     cpu0, busy0 = tree_cpu(server_pid), machine_busy_seconds()
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "_client", "--port", str(port),
+        [sys.executable, str(Path(__file__).resolve()), "_client", "--port", ports,
          "--paths", str(paths_file), "--clients", str(clients), "--warmup", str(args.warmup),
          "--seconds", str(args.seconds), "--max-requests", str(args.max_requests)],
         check=True, capture_output=True, text=True,

@@ -568,11 +568,15 @@ def models_list(
     registry: Annotated[Path, typer.Option(help="Registry folder.")],
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """List the versions in a registry; the active one is marked."""
-    from spamsift.models.registry import ModelRegistry
+    """List the versions in a registry; the active one is marked.
+
+    With SPAMSIFT_DATABASE_URL on PostgreSQL, the `models` commands work on the registry
+    the servers share in that database (REGISTRY holds this machine's cache).
+    """
+    from spamsift.serving.live import open_registry
 
     with _errors():
-        versions = ModelRegistry(registry).versions()
+        versions = open_registry(registry, _settings()).versions()
         if as_json:
             print(json.dumps([v.__dict__ for v in versions], default=str))
             return
@@ -590,10 +594,10 @@ def models_add(
     activate: Annotated[bool, typer.Option(help="Make it the active version.")] = False,
 ) -> None:
     """Add a model directory to a registry."""
-    from spamsift.models.registry import ModelRegistry
+    from spamsift.serving.live import open_registry
 
     with _errors():
-        reg = ModelRegistry(registry)
+        reg = open_registry(registry, _settings())
         version = reg.add(model)
         if activate:
             reg.activate(version)
@@ -606,10 +610,10 @@ def models_activate(
     registry: Annotated[Path, typer.Option(help="Registry folder.")],
 ) -> None:
     """Switch the active version atomically."""
-    from spamsift.models.registry import ModelRegistry
+    from spamsift.serving.live import open_registry
 
     with _errors():
-        ModelRegistry(registry).activate(version)
+        open_registry(registry, _settings()).activate(version)
         err.print(f"active: {version}")
 
 

@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     # How often the server re-reads the registry's active version, so one activated
     # elsewhere (the CLI, another worker) is served within this many seconds; 0: never.
     model_poll_seconds: float = Field(2.0, ge=0)
+    # How often each server process reads the feedback store's label changes made by
+    # other processes (workers, spamd, replicas) and applies them: the bound on how
+    # stale a replica's model can be. On PostgreSQL a NOTIFY wakes it at once (measured
+    # by benchmarks/replicas.py: median 16-25 ms from one replica's answer to the
+    # other's verdict) and this poll is the backstop; a poll is one indexed query. 0: no
+    # polling (others' changes then arrive only with this process's own feedback writes).
+    feedback_poll_seconds: float = Field(0.5, ge=0)
     # Full retraining (`spamsift retrain`; see spamsift.training.retrain). The server
     # retrains every this many hours on the corpus at corpus_root plus all feedback;
     # 0: never (run `spamsift retrain` from cron instead).

@@ -22,7 +22,9 @@ from spamsift.feedback.schema import VERSION_TABLE, metadata
 from ._helpers import message
 from .conftest import sqlite_url
 
-TABLES = {"messages", "feedback_events", "labels", "classifications", "api_keys", VERSION_TABLE}
+TABLES = {"messages", "feedback_events", "labels", "classifications", "api_keys",
+          "label_changes", "model_versions", "model_active", VERSION_TABLE}
+HEAD = "0002"
 
 
 def version(db: Database) -> str | None:
@@ -34,7 +36,7 @@ def test_fresh_database_is_migrated(db_url: str) -> None:
     db = Database(db_url)
     try:
         assert TABLES <= set(inspect(db.engine).get_table_names())
-        assert version(db) == "0001"
+        assert version(db) == HEAD
     finally:
         db.close()
 
@@ -46,7 +48,7 @@ def test_reopening_migrates_nothing_and_keeps_data(db_url: str) -> None:
     try:
         with db.read() as conn:
             assert conn.execute(text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar() == 1
-        assert version(db) == "0001"
+        assert version(db) == HEAD
         assert FeedbackStore(db).counts().events == 1
     finally:
         db.close()
@@ -200,7 +202,7 @@ def test_concurrent_first_open_by_several_processes(db_url: str) -> None:
     try:
         with db.read() as conn:
             assert conn.execute(text(f"SELECT count(*) FROM {VERSION_TABLE}")).scalar() == 1
-        assert version(db) == "0001"
+        assert version(db) == HEAD
     finally:
         db.close()
 

@@ -14,7 +14,8 @@ def test_public_names() -> None:
     assert sorted(spamsift.feedback.__all__) == sorted([
         "FeedbackStore", "KeyStore", "Database", "keys_app",
         "FeedbackResult", "RetractResult", "LabelledMessage", "FeedbackEvent", "Conflict",
-        "Classification", "Counts", "PruneResult", "KeyInfo", "KeyRecord", "LabelState",
+        "Classification", "Counts", "PruneResult", "LabelChangeRecord", "KeyInfo", "KeyRecord",
+        "LabelState",
         "StoreError", "NotFoundError", "IdempotencyError",
         "SCOPES", "LABELS", "VERDICTS", "DB_FILENAME",
         "default_url", "resolve_url", "resolve", "voter_of", "message_id",

@@ -57,3 +57,31 @@ def test_learn_counts_a_users_vote_once_and_forget_takes_back_only_theirs(
     assert [(e.user, e.label) for e in live] == [("bob", "ham")]
     assert {e.retracted_by for e in feedback.events(message_id=message_id(MESSAGE))
             if e.user == "ann"} == {"ann"}
+
+
+def test_the_models_commands_use_the_shared_registry_on_postgresql(tmp_path: Path,
+                                                                   pg_url: str) -> None:
+    from spamsift.models.db_registry import DatabaseRegistry
+    from spamsift.serving.live import open_registry
+
+    assert isinstance(open_registry(tmp_path / "models", Settings()), ModelRegistry)
+    shared = open_registry(tmp_path / "models", Settings(database_url=pg_url))
+    try:
+        assert isinstance(shared, DatabaseRegistry)
+        assert shared.root == tmp_path / "models" / "shared"
+    finally:
+        shared.db.close()
+
+
+def test_live_start_and_stop_follow_the_store(tmp_path: Path) -> None:
+    live = open_live(tmp_path / "data", Settings(feedback_poll_seconds=0.05),
+                     stores=open_stores)
+    follower = live.feedback.follower
+    live.start()
+    live.start()  # twice is once
+    try:
+        assert follower._thread is not None and follower._thread.is_alive()
+    finally:
+        live.stop()
+    assert follower._thread is None
+    open_live(tmp_path / "bare", Settings()).stop()  # no store: nothing to follow

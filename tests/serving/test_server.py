@@ -82,3 +82,17 @@ def test_a_worker_builds_its_app_from_the_environment(tmp_path: Path,
     app = server._worker_app()
     assert app.state.spamsift.settings == settings
     assert app.state.spamsift.holder.ready
+
+
+def test_processes_seeding_one_fresh_folder_at_once_add_one_version(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from spamsift.serving.live import prepare_data_dir; "
+            "print(prepare_data_dir(sys.argv[1]).active())")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data")],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [e.decode()[-500:] for _, e in outs]
+    assert len({o for o, _ in outs}) == 1
+    assert len(prepare_data_dir(tmp_path / "data").versions()) == 1

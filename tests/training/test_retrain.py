@@ -347,3 +347,28 @@ def test_held_back_is_stratified_seeded_and_needs_both_classes() -> None:
     assert np.array_equal(held_back(y[order], [keys[i] for i in order], 0.2, 0), mask[order])
     with pytest.raises(TrainingError, match="at least 2 spam"):
         held_back(np.array([0, 0, 1]), ["a", "b", "c"], 0.2, seed=0)
+
+
+def test_on_postgresql_a_promotion_is_in_the_shared_registry(
+        tmp_path: Path, corpus: Path, weak_champion: SpamModel, settings: Settings,
+        pg_url: str) -> None:
+    from spamsift.feedback import Database
+    from spamsift.models.db_registry import DatabaseRegistry
+    from spamsift.serving.live import prepare_data_dir
+    from spamsift.serving.model_holder import ModelHolder
+
+    shared = settings.model_copy(update={"database_url": pg_url})
+    db = Database(pg_url)
+    try:
+        elsewhere = DatabaseRegistry(db, tmp_path / "other" / "models" / "shared")
+        elsewhere.activate(elsewhere.add(lambda p: save_model(weak_champion, p),
+                                         version="champion"))
+        report = retrain(tmp_path / "a", shared, corpus_index=corpus, corpus_root=None,
+                         split_column="split")
+        assert report.promoted and report.previous_version == "champion"
+        assert elsewhere.active() == report.version  # what another replica sees
+        replica = ModelHolder(prepare_data_dir(tmp_path / "b", database=db))
+        assert replica.reload().version == report.version
+        assert not (tmp_path / "a" / "models" / "versions").exists()  # no folder registry
+    finally:
+        db.close()

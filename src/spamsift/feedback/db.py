@@ -145,11 +145,18 @@ class Database:
         self.engine.dispose()
 
     @contextmanager
-    def read(self) -> Iterator[Connection]:
-        """A read transaction (on SQLite a deferred one, which never blocks the writer)."""
+    def read(self, *, snapshot: bool = False) -> Iterator[Connection]:
+        """A read transaction (on SQLite a deferred one, which never blocks the writer).
+
+        ``snapshot``: every statement sees the same committed state (PostgreSQL's
+        REPEATABLE READ; a SQLite read transaction is one snapshot already).
+        """
         try:
-            with self.engine.connect() as conn, conn.begin():
-                yield conn
+            with self.engine.connect() as conn:
+                if snapshot and self.backend == "postgresql":
+                    conn.execution_options(isolation_level="REPEATABLE READ")
+                with conn.begin():
+                    yield conn
         except DBAPIError as exc:
             raise StoreError(f"reading {self.url} failed: {exc.orig}") from exc
 

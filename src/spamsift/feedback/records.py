@@ -14,6 +14,7 @@ __all__ = [
     "Classification",
     "Counts",
     "PruneResult",
+    "LabelChangeRecord",
 ]
 
 
@@ -126,3 +127,20 @@ class PruneResult:
 
     classifications: int
     messages: int
+
+
+@dataclass(frozen=True)
+class LabelChangeRecord:
+    """One change of a message's effective label, as the change log numbers it.
+
+    ``seq`` increases in commit order, so a reader that has applied every change up
+    to ``seq`` needs exactly those after it. ``previous_label`` / ``effective_label``
+    are None for no label (never labelled, retracted, or in conflict).
+    """
+
+    seq: int
+    message_id: str
+    previous_label: str | None
+    effective_label: str | None
+    raw: bytes
+    created_at: datetime

@@ -11,6 +11,12 @@ the two, so a change here without a migration (or the reverse) fails.
   in the same transaction as every change to them.
 - ``classifications``: verdicts given earlier, so feedback can name one.
 - ``api_keys``: hashed API keys and their scopes.
+- ``label_changes``: every change of a message's effective label (before, after),
+  numbered by an increasing ``id`` in commit order, written by the same transaction
+  as the change: what every live process follows to keep its model in step.
+- ``model_versions`` and ``model_active``: the shared model registry (artifact
+  bytes and their checksum, one row a version; one pointer row), used when the
+  store is PostgreSQL (:mod:`spamsift.models.db_registry`).
 
 No foreign key to ``messages`` cascades: a message is deleted only by
 :meth:`~spamsift.feedback.store.FeedbackStore.prune_classifications`, once
@@ -24,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -48,6 +55,9 @@ __all__ = [
     "labels",
     "classifications",
     "api_keys",
+    "label_changes",
+    "model_versions",
+    "model_active",
     "UTCDateTime",
     "VERSION_TABLE",
 ]
@@ -151,4 +161,39 @@ api_keys = Table(
     Column("scopes", String(100), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("revoked_at", UTCDateTime),
+)
+
+# BIGSERIAL on PostgreSQL; on SQLite an INTEGER PRIMARY KEY (the rowid), which is
+# what autoincrements there.
+_SEQ = BigInteger().with_variant(Integer, "sqlite")
+
+label_changes = Table(
+    "label_changes",
+    metadata,
+    Column("id", _SEQ, primary_key=True, autoincrement=True),
+    Column("message_id", String(64), ForeignKey("messages.id"), nullable=False),
+    Column("previous_label", String(4)),
+    Column("label", String(4)),
+    Column("created_at", UTCDateTime, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+model_versions = Table(
+    "model_versions",
+    metadata,
+    Column("version", String(128), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("manifest", LargeBinary, nullable=False),
+    Column("arrays", LargeBinary, nullable=False),
+    # sha256 of the manifest's bytes, then the arrays': checked before a byte is used.
+    Column("sha256", String(64), nullable=False),
+)
+
+model_active = Table(
+    "model_active",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("version", String(128), ForeignKey("model_versions.version"), nullable=False),
+    Column("activated_at", UTCDateTime, nullable=False),
+    CheckConstraint("id = 1", name="ck_model_active_one_row"),
 )

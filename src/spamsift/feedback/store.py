@@ -9,8 +9,14 @@ transaction that changes the events, so training reads one row per message.
 Concurrency: a write locks the message's row (``SELECT ... FOR UPDATE`` on
 PostgreSQL; on SQLite the whole write transaction holds the database's write
 lock), so one message's events are ordered (``seq``) and its label recomputed
-by one writer at a time. A ``client_event_id`` is unique in the table: a client
-that retries after a timeout gets the stored event back, never a second one.
+by one writer at a time. Each change of a label is also appended to the change
+log (``label_changes``) in that transaction; on PostgreSQL under one advisory lock
+taken just before the insert, so log ids are handed out and committed in the same
+order and a reader that has seen id ``n`` never finds an ``n - 1`` committed later.
+On PostgreSQL the commit also notifies channel ``spamsift_label_changes``.
+
+A ``client_event_id`` is unique in the table: a client that retries after a
+timeout gets the stored event back, never a second one.
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -48,13 +55,25 @@ from spamsift.feedback.records import (
     Counts,
     FeedbackEvent,
     FeedbackResult,
+    LabelChangeRecord,
     LabelledMessage,
     PruneResult,
     RetractResult,
 )
-from spamsift.feedback.schema import classifications, feedback_events, labels, messages
+from spamsift.feedback.schema import (
+    classifications,
+    feedback_events,
+    label_changes,
+    labels,
+    messages,
+)
 
-__all__ = ["FeedbackStore", "VERDICTS", "DEFAULT_MAX_MESSAGE_BYTES"]
+__all__ = ["FeedbackStore", "VERDICTS", "DEFAULT_MAX_MESSAGE_BYTES", "CHANGES_CHANNEL"]
+
+# PostgreSQL NOTIFY channel a label change is announced on (followers LISTEN).
+CHANGES_CHANNEL = "spamsift_label_changes"
+# Any constant 64-bit number, other than the migration lock's: "SSLABELS".
+_CHANGE_LOG_LOCK = 0x53534C4142454C53
 
 VERDICTS = ("spam", "unsure", "ham")
 # The parser's default cap (ParseLimits.max_message_bytes): a message it would
@@ -76,6 +95,13 @@ _MESSAGE_OF_EVENT = select(_E.message_id).where(_E.id == bindparam("eid"))
 _LABEL_OF = select(labels.c.label, labels.c.conflict).where(
     labels.c.message_id == bindparam("mid"))
 _INSERT_EVENT = insert(feedback_events)
+_INSERT_CHANGE = insert(label_changes)
+_LC = label_changes.c
+_CHANGES = (select(_LC.id, _LC.message_id, _LC.previous_label, _LC.label, _LC.created_at,
+                   messages.c.raw)
+            .join(messages, messages.c.id == _LC.message_id)
+            .where(_LC.id > bindparam("since")).order_by(_LC.id).limit(bindparam("limit")))
+_LAST_CHANGE = select(func.coalesce(func.max(_LC.id), 0))
 _UPSERTS = {}
 for _name, _ins in (("postgresql", pg_insert), ("sqlite", sqlite_insert)):
     _u = _ins(labels)
@@ -221,6 +247,7 @@ class FeedbackStore:
                     for h in history if h.retracted_at is None]
             after = resolve([*live, (voter, label)])
             _save_state(conn, target, after, len(live) + 1, now)
+            _log_change(conn, target, before.label, after.label, now)
             return FeedbackResult(event_id, target, label, before.label == label, after.conflict,
                                   after.label, previous_label=before.label)
 
@@ -260,6 +287,7 @@ class FeedbackStore:
             live = [h for h in history if h.retracted_at is None and h.id != event_id]
             after = _state(live)
             _save_state(conn, target, after, len(live), now)
+            _log_change(conn, target, before.label, after.label, now)
             return RetractResult(event_id, target, after.label, after.conflict, before.label)
 
         return self.db.run(tx, what="retracting feedback")
@@ -335,14 +363,47 @@ class FeedbackStore:
         transaction, so a slow one may commit after a faster, later one: to read
         changes incrementally, ask from a little before the last change seen.
         """
-        q = (select(labels.c.message_id, messages.c.raw, labels.c.label, labels.c.updated_at)
-             .join(messages, messages.c.id == labels.c.message_id)
-             .where(labels.c.label.is_not(None))
-             .order_by(labels.c.updated_at, labels.c.message_id))
-        if since is not None:
-            q = q.where(labels.c.updated_at >= since)
+        q = _labels_query(since)
         with self.db.read() as conn:
             for row in conn.execute(q.execution_options(yield_per=256)):
+                yield LabelledMessage(row.message_id, decompress(row.raw), row.label,
+                                      row.updated_at)
+
+    def label_changes(self, since: int = 0, limit: int = 1000) -> list[LabelChangeRecord]:
+        """The changes of effective labels after change ``since``, oldest first.
+
+        Applying every change in order, from 0, gives each message's current label;
+        a reader that keeps the last ``seq`` it applied and asks again gets each
+        change once (the ids are committed in order, see the module docstring).
+        """
+        if not 0 < limit <= 10_000 or since < 0:
+            raise InputError(f"label_changes: expected 0 < limit <= 10000 and since >= 0, "
+                             f"got limit={limit}, since={since}")
+        with self.db.read() as conn:
+            rows = conn.execute(_CHANGES, {"since": since, "limit": limit}).all()
+        return [LabelChangeRecord(r.id, r.message_id, r.previous_label, r.label,
+                                  decompress(r.raw), r.created_at) for r in rows]
+
+    def last_change(self) -> int:
+        """The newest change's ``seq`` (0 before any)."""
+        with self.db.read() as conn:
+            return int(conn.execute(_LAST_CHANGE).scalar_one())
+
+    def labels_with_seq(self, since: datetime | None = None
+                        ) -> tuple[int, Iterator[LabelledMessage]]:
+        """:meth:`effective_labels` and the change ``seq`` they include, from one snapshot.
+
+        A model taught these labels then follows :meth:`label_changes` from ``seq``:
+        nothing is learned twice, nothing falls between. The iterator holds a read
+        transaction open until it is exhausted or closed.
+        """
+        gen = self._labels_with_seq(since)
+        return next(gen), gen  # type: ignore[return-value]
+
+    def _labels_with_seq(self, since: datetime | None) -> Iterator[int | LabelledMessage]:
+        with self.db.read(snapshot=True) as conn:
+            yield int(conn.execute(_LAST_CHANGE).scalar_one())
+            for row in conn.execute(_labels_query(since).execution_options(yield_per=256)):
                 yield LabelledMessage(row.message_id, decompress(row.raw), row.label,
                                       row.updated_at)
 
@@ -447,6 +508,29 @@ class FeedbackStore:
         state = conn.execute(_LABEL_OF, {"mid": row.message_id}).one()
         return FeedbackResult(row.id, row.message_id, row.label, row.duplicate, state.conflict,
                               state.label, replayed=True, previous_label=state.label)
+
+
+def _labels_query(since: datetime | None) -> Any:
+    q = (select(labels.c.message_id, messages.c.raw, labels.c.label, labels.c.updated_at)
+         .join(messages, messages.c.id == labels.c.message_id)
+         .where(labels.c.label.is_not(None))
+         .order_by(labels.c.updated_at, labels.c.message_id))
+    if since is not None:
+        q = q.where(labels.c.updated_at >= since)
+    return q
+
+
+def _log_change(conn: Connection, mid: str, before: str | None, after: str | None,
+                now: datetime) -> None:
+    """Append a label change to the log (nothing when the label stayed)."""
+    if before == after:
+        return
+    if conn.dialect.name == "postgresql":
+        # Held to commit: the next writer's id is drawn after this one is visible.
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _CHANGE_LOG_LOCK})
+        conn.execute(text("SELECT pg_notify(:c, '')"), {"c": CHANGES_CHANNEL})
+    conn.execute(_INSERT_CHANGE, {"message_id": mid, "previous_label": before,
+                                  "label": after, "created_at": now})
 
 
 def _history(conn: Connection, mid: str) -> Sequence[Any]:

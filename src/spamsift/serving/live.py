@@ -10,6 +10,14 @@ module builds it once, so a message gets the same verdict through every door::
     learn(live.feedback, raw, "spam", user="ann", source="spamd")
     forget(live.feedback, raw, user="ann")
 
+Every process on one store follows the label changes the others make (a
+:class:`~spamsift.serving.learning.FeedbackFollower`): a front end calls
+``live.start()`` when it starts serving and ``live.stop()`` when it ends. With a
+PostgreSQL store the model registry is shared too
+(:class:`~spamsift.models.db_registry.DatabaseRegistry`, artifacts cached under
+``DATA_DIR/models/shared``), so a version activated through one replica is served
+by all at their next registry poll; on SQLite it is the folder ``DATA_DIR/models``.
+
 ``learn`` and ``forget`` are the per-user forms the mail protocols need (spamd's
 ``TELL``): a user teaches a message once, and forgetting takes back exactly what that
 user said about it.
@@ -17,6 +25,7 @@ user said about it.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -25,14 +34,20 @@ from typing import Any, NamedTuple
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError
 from spamsift.feedback.messages import message_id
+from spamsift.models.db_registry import DatabaseRegistry
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback, catch_up
+from spamsift.serving.learning import FeedbackFollower, LearningFeedback, ModelLearner, catch_up_seq
 from spamsift.serving.model_holder import ModelHolder
 from spamsift.serving.service import bundled_model_path
 
-__all__ = ["Live", "StoresFactory", "open_live", "prepare_data_dir", "learn", "forget"]
+__all__ = ["Live", "StoresFactory", "open_live", "prepare_data_dir", "open_registry", "learn",
+           "forget", "SHARED_CACHE"]
+
+# Under DATA_DIR/models: this process's copies of the shared registry's versions.
+SHARED_CACHE = "shared"
+_SEED_LOCK = ".seed.lock"  # in DATA_DIR, held while a fresh folder gets its first model
 
 # stores(data_dir, settings) -> (keys, feedback store); either may be None.
 StoresFactory = Callable[[Path, Settings], tuple[Any, Any]]
@@ -60,6 +75,18 @@ class Live(NamedTuple):
     feedback: LearningFeedback | None
     keys: Any
 
+    def start(self) -> None:
+        """Start following the other processes' feedback (a no-op without a store)."""
+        follower = getattr(self.feedback, "follower", None)
+        if follower is not None:
+            follower.start()
+
+    def stop(self) -> None:
+        """Stop following; returns once the follower's thread has ended."""
+        follower = getattr(self.feedback, "follower", None)
+        if follower is not None:
+            follower.stop()
+
 
 def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
               stores: StoresFactory | None = None) -> Live:
@@ -75,45 +102,87 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
         The active version cannot be loaded.
     """
     data_dir = Path(data_dir)
-    registry = prepare_data_dir(data_dir)
     keys, store = stores(data_dir, settings) if stores else (None, None)
+    registry = prepare_data_dir(data_dir, database=getattr(store, "db", None))
     if store is None:
         holder = ModelHolder(registry)
         holder.reload()
         return Live(holder, None, keys)
     # Every model the holder loads first learns the feedback given since it was
-    # trained, so a restart or a roll-back serves what users have taught it; each
-    # later label change moves the model being served.
-    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store))
+    # trained, so a restart or a roll-back serves what users have taught it, and is
+    # then followed from the store's change log: each later label change, made
+    # through this process or any other on the store, moves the model being served.
+    follower = FeedbackFollower(store, lambda: holder.current.model, ModelLearner(),
+                                interval=settings.feedback_poll_seconds)
+    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower))
     holder.reload()
-    feedback = LearningFeedback(store, lambda: holder.current.model)
+    feedback = LearningFeedback(store, lambda: holder.current.model, follower=follower)
     return Live(holder, feedback, keys)
 
 
-def prepare_data_dir(data_dir: str | os.PathLike[str]) -> ModelRegistry:
-    """The registry under ``data_dir``, seeded with the bundled model when empty.
+def prepare_data_dir(data_dir: str | os.PathLike[str], *, database: Any = None
+                     ) -> ModelRegistry | DatabaseRegistry:
+    """The registry a data folder serves from, seeded with a first version when empty.
+
+    ``DATA_DIR/models`` (a folder registry) by default. With ``database`` on
+    PostgreSQL, the registry shared in it (:class:`DatabaseRegistry`, cache in
+    ``DATA_DIR/models/shared``); an empty one is seeded with this folder's active
+    version, else the bundled model.
 
     Raises
     ------
     ConfigError
-        The registry has versions but none is active: which to serve is not ours to
-        guess.
+        The folder registry has versions but none is active: which to serve is not
+        ours to guess.
     """
     data_dir = Path(data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     registry = ModelRegistry(data_dir / "models")
+    if database is not None and getattr(database, "backend", None) == "postgresql":
+        shared = DatabaseRegistry(database, registry.root / SHARED_CACHE)
+
+        def first() -> Path:
+            active = registry.active()
+            return registry.path(active) if active else bundled_model_path()
+
+        shared.seed(first)
+        return shared
     if registry.active() is not None:
         return registry
-    if registry.versions():
-        raise ConfigError(f"{registry.root} has model versions but none is active; "
-                          "activate one with `spamsift models activate`")
-    registry.activate(registry.add(bundled_model_path()))
+    # `serve` and `spamd` started together on a fresh folder: one seeds, the other
+    # waits and finds it done (a lock the kernel drops if the process dies).
+    with open(data_dir / _SEED_LOCK, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            if registry.active() is not None:
+                return registry
+            if registry.versions():
+                raise ConfigError(f"{registry.root} has model versions but none is active; "
+                                  "activate one with `spamsift models activate`")
+            registry.activate(registry.add(bundled_model_path()))
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
     return registry
 
 
-def _caught_up(path: Path, store: Any) -> SpamModel:
+def open_registry(root: str | os.PathLike[str], settings: Settings
+                  ) -> ModelRegistry | DatabaseRegistry:
+    """The registry ``spamsift models --registry ROOT`` works on.
+
+    The folder ``ROOT``; with ``settings.database_url`` on PostgreSQL, the registry
+    shared in that database (cached under ``ROOT/shared``), as the servers use it.
+    """
+    url = settings.database_url
+    if url and url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
+        from spamsift.feedback.db import Database
+
+        return DatabaseRegistry(Database(url), Path(root) / SHARED_CACHE)
+    return ModelRegistry(root)
+
+
+def _caught_up(path: Path, store: Any, follower: FeedbackFollower) -> SpamModel:
     model = load_model(path)
-    catch_up(model, store)
+    follower.track(model, catch_up_seq(model, store))
     return model
 
 

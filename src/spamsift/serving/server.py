@@ -14,9 +14,10 @@ and no API keys (classify only, and only while ``classify_requires_key`` is off)
 
 With ``workers > 1`` uvicorn starts separate processes, each building its own app
 from the same data folder: the factory must then be a module-level function (it is
-passed by name). Each worker keeps its own rate-limit buckets and metrics, and a
-version activated through one worker reaches the others when they next poll the
-registry (``model_poll_seconds``).
+passed by name). Each worker keeps its own rate-limit buckets and metrics; feedback given
+through one worker reaches the others' models through the store's change log
+(``feedback_poll_seconds``), and a version activated through one worker reaches
+the others when they next poll the registry (``model_poll_seconds``).
 """
 
 from __future__ import annotations

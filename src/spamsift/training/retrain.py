@@ -185,12 +185,13 @@ def retrain(data_dir: str | os.PathLike[str], settings: Settings, *,
     data_dir = Path(data_dir)
     t0 = time.perf_counter()
     with _exclusive(data_dir):
-        registry = prepare_data_dir(data_dir)
         own_db = None
         if store is None:
             _, store = open_stores(data_dir, settings)
             own_db = store.db
         try:
+            # The registry the servers use: shared in the database on PostgreSQL.
+            registry = prepare_data_dir(data_dir, database=getattr(store, "db", None))
             report = _retrain(registry, store, settings, corpus_index, corpus_root,
                               split_column, now, force, say)
         finally:

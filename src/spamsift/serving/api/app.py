@@ -79,9 +79,15 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
         poller = None
         if holder.registry is not None and settings.model_poll_seconds > 0:
             poller = asyncio.create_task(_poll(holder, settings.model_poll_seconds))
+        # Other processes' feedback on the same store (spamsift.serving.live).
+        follower = getattr(feedback, "follower", None)
+        if follower is not None:
+            follower.start()
         try:
             yield
         finally:
+            if follower is not None:
+                await run_in_threadpool(follower.stop)
             if poller is not None:
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

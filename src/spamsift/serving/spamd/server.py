@@ -16,7 +16,8 @@ with SpamAssassin's ``--allow-tell``, it is refused unless allowed: by default i
 is accepted from loopback clients only.
 
 A version activated in the registry (``spamsift models activate``, or through the
-REST API) is served within ``settings.model_poll_seconds``.
+REST API) is served within ``settings.model_poll_seconds``; feedback given through
+any other process on the same store within ``settings.feedback_poll_seconds``.
 """
 
 from __future__ import annotations
@@ -126,10 +127,12 @@ class SpamdServer:
         server = await asyncio.start_server(self.handle, host, port, limit=_LINE_LIMIT,
                                             reuse_address=True)
         self._poller = asyncio.create_task(self._poll())
+        self.live.start()  # follow the feedback other processes give
         return server
 
     async def stop(self) -> None:
-        """Stop following the registry and let the scoring threads finish."""
+        """Stop following the registry and the store; let the scoring threads finish."""
+        await asyncio.get_running_loop().run_in_executor(None, self.live.stop)
         if self._poller is not None:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
