@@ -16,6 +16,8 @@ Example
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +29,9 @@ from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
 
-__all__ = ["LoadedModel", "ModelHolder"]
+__all__ = ["LoadedModel", "ModelHolder", "follow_registry"]
+
+_log = logging.getLogger("spamsift.serving")
 
 
 @dataclass(frozen=True)
@@ -135,3 +139,23 @@ class ModelHolder:
             raise ModelError("this server serves a fixed model: it has no registry "
                              "to load versions from")
         return self.registry
+
+
+async def follow_registry(holder: ModelHolder, every: float) -> None:
+    """Serve the registry's active version whenever something else changes it.
+
+    Every front end runs this on its event loop; it checks every ``every`` seconds
+    (returns at once without a registry, or for ``every <= 0``). Loading runs in the
+    loop's default executor, not a scoring pool: loading and catching up a model
+    takes seconds. A version that fails to load is logged and the current one kept.
+    """
+    if holder.registry is None or every <= 0:
+        return
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if await loop.run_in_executor(None, holder.refresh):
+                _log.info("now serving model version %s", holder.current.version)
+        except Exception:  # keep serving the model we have
+            _log.exception("could not load the registry's active model version")

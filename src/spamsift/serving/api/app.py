@@ -28,7 +28,7 @@ from spamsift.serving.api.errors import install_error_handlers
 from spamsift.serving.api.metrics import ApiMetrics, MetricsMiddleware
 from spamsift.serving.api.ratelimit import RateLimiter
 from spamsift.serving.api.state import ApiState, FeedbackStore
-from spamsift.serving.model_holder import ModelHolder
+from spamsift.serving.model_holder import ModelHolder, follow_registry
 
 __all__ = ["create_app"]
 
@@ -76,9 +76,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        poller = None
-        if holder.registry is not None and settings.model_poll_seconds > 0:
-            poller = asyncio.create_task(_poll(holder, settings.model_poll_seconds))
+        poller = asyncio.create_task(follow_registry(holder, settings.model_poll_seconds))
         # Other processes' feedback on the same store (spamsift.serving.live).
         follower = getattr(feedback, "follower", None)
         if follower is not None:
@@ -88,10 +86,9 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
         finally:
             if follower is not None:
                 await run_in_threadpool(follower.stop)
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
+            poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await poller
 
     app = FastAPI(title="spamsift", version=__version__, description=_DESCRIPTION,
                   lifespan=lifespan)
@@ -103,14 +100,3 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     return app
-
-
-async def _poll(holder: ModelHolder, every: float) -> None:
-    """Serve the registry's active version when something else changes it."""
-    while True:
-        await asyncio.sleep(every)
-        try:
-            if await run_in_threadpool(holder.refresh):
-                log.info("now serving model version %s", holder.current.version)
-        except Exception:  # keep serving the model we have
-            log.exception("could not load the registry's active model version")

@@ -42,6 +42,7 @@ from spamsift.exceptions import ConfigError
 from spamsift.serving.live import Live, StoresFactory, open_live
 from spamsift.serving.milter.message import MessageBuffer
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
+from spamsift.serving.model_holder import follow_registry
 from spamsift.serving.spamd.batches import Batcher
 from spamsift.serving.spamd.markup import Scan, header_lines, scan_many
 
@@ -80,8 +81,10 @@ class MilterScanner:
         self._poller: concurrent.futures.Future[None] | None = None
 
     def start(self) -> None:
+        self.live.start()  # follow the feedback other processes give
         self._thread.start()
-        self._poller = asyncio.run_coroutine_threadsafe(self._poll(), self.loop)
+        self._poller = asyncio.run_coroutine_threadsafe(
+            follow_registry(self.live.holder, self.settings.model_poll_seconds), self.loop)
 
     def stop(self) -> None:
         if self._poller is not None:
@@ -89,6 +92,7 @@ class MilterScanner:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout=10)
         self.pool.shutdown(wait=True, cancel_futures=True)
+        self.live.stop()
 
     def scan_many(self, raws: list[bytes]) -> list[Scan]:
         return scan_many(self.live.holder, raws, self.settings.top_clues)
@@ -101,18 +105,6 @@ class MilterScanner:
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)
         self.loop.run_forever()
-
-    async def _poll(self) -> None:
-        every = self.settings.model_poll_seconds
-        if self.live.holder.registry is None or every <= 0:
-            return
-        while True:
-            await asyncio.sleep(every)
-            try:
-                if await self.loop.run_in_executor(None, self.live.holder.refresh):
-                    log.info("now serving model version %s", self.live.holder.current.version)
-            except Exception:  # keep serving the model we have
-                log.exception("could not load the registry's active model version")
 
 
 class SpamsiftMilter(Milter.Base):

@@ -37,6 +37,7 @@ from spamsift.config import Settings
 from spamsift.exceptions import ConfigError, InputError
 from spamsift.feedback.errors import StoreError
 from spamsift.serving.live import Live, StoresFactory, forget, learn, open_live
+from spamsift.serving.model_holder import follow_registry
 from spamsift.serving.spamd import protocol as p
 from spamsift.serving.spamd.batches import Batcher
 from spamsift.serving.spamd.markup import (
@@ -126,7 +127,8 @@ class SpamdServer:
         self._slots = asyncio.Semaphore(self.options.max_connections)
         server = await asyncio.start_server(self.handle, host, port, limit=_LINE_LIMIT,
                                             reuse_address=True)
-        self._poller = asyncio.create_task(self._poll())
+        self._poller = asyncio.create_task(
+            follow_registry(self.live.holder, self.settings.model_poll_seconds))
         self.live.start()  # follow the feedback other processes give
         return server
 
@@ -154,20 +156,6 @@ class SpamdServer:
                     await stop.wait()
         finally:
             await self.stop()
-
-    async def _poll(self) -> None:
-        every = self.settings.model_poll_seconds
-        if self.live.holder.registry is None or every <= 0:
-            return
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(every)
-            try:
-                # Not in the scoring pool: loading and catching up a model takes seconds.
-                if await loop.run_in_executor(None, self.live.holder.refresh):
-                    log.info("now serving model version %s", self.live.holder.current.version)
-            except Exception:  # keep serving the model we have
-                log.exception("could not load the registry's active model version")
 
     # -- one connection ------------------------------------------------------------
 
