@@ -34,10 +34,11 @@ def free_port() -> int:
 class MilterDaemon:
     """One ``spamsift milter --host 127.0.0.1 --port P --data-dir DIR`` subprocess."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.port = free_port()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("SPAMSIFT_")}
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("SPAMSIFT_")},
+               **(env or {})}
         self.log = data_dir.parent / f"milter-{self.port}.log"
         self._log = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -220,3 +221,36 @@ def test_a_bad_cut_off_is_a_configuration_error(tmp_path: Path) -> None:
                        capture_output=True, timeout=60, check=False)
     assert r.returncode == 6, r.stderr
     assert b"reject_score" in r.stderr
+
+
+def _probability(port: int, raw: bytes) -> float:
+    with MTA("127.0.0.1", port) as mta:
+        mta.negotiate()
+        return float(mta.message(raw).headers["X-Spamsift-Probability"])
+
+
+def test_feedback_given_through_another_process_moves_the_milter(
+        tmp_path: Path, scans: list[tuple[bytes, Scan]]) -> None:
+    from spamsift.config import Settings
+    from spamsift.serving.stores import open_stores
+
+    raw = next(raw for raw, s in scans if s.verdict.verdict == "ham")
+    data = tmp_path / "data"
+    d = MilterDaemon(data, env={"SPAMSIFT_FEEDBACK_POLL_SECONDS": "0.2"})
+    try:
+        before = _probability(d.port, raw)
+        # Another process on the same folder (the REST API, spamd, `spamsift learn`)
+        # records a vote in the folder's store; the milter follows the store.
+        _, store = open_stores(data, Settings(data_dir=data))
+        event_id = store.add_feedback(raw, label="spam", user="ann", source="test").event_id
+        deadline = time.monotonic() + 30
+        while (after := _probability(d.port, raw)) <= before:
+            assert time.monotonic() < deadline, "the milter did not learn the vote in 30 s"
+            time.sleep(0.2)
+        store.retract(event_id, by="ann")
+        while _probability(d.port, raw) != before:
+            assert time.monotonic() < deadline, "the milter did not unlearn the vote"
+            time.sleep(0.2)
+        assert after > before
+    finally:
+        assert d.stop() == 0, d.log.read_text()
