@@ -5,11 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-<<<<<<< HEAD
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-scale clean
-=======
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-replicas clean
->>>>>>> replicas
+.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-replicas clean
 
 $(BIN)/spamsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -68,18 +64,20 @@ bench-load: venv
 bench-spamd: venv
 	$(BIN)/python benchmarks/spamd.py --corpus $(CORPUS)
 
-<<<<<<< HEAD
+# spamsift milter under 1 and 10 concurrent MTA connections (needs the milter extra).
+bench-milter: venv $(VENV)/.milter
+	$(BIN)/python benchmarks/milter.py --corpus $(CORPUS)
+
 # `spamsift score` on generated archives of 10k, 100k and 1M messages (peak memory), and
 # with --dask on 1 and 2 local workers (msgs/s). About 30 minutes on 2 cores; the archives
 # (up to 7 GB) go to a temporary folder (SCALE_TMP to choose it) and are deleted.
 bench-scale: venv
 	$(BIN)/python benchmarks/scale.py --corpus $(CORPUS) $(if $(SCALE_TMP),--tmp $(SCALE_TMP))
-=======
+
 # 1 and 2 `spamsift serve` replicas on one PostgreSQL (SPAMSIFT_TEST_PG_URL, or
 # PG_URL=...): 10 clients round-robin, feedback and promotion propagation (about 2 minutes).
 bench-replicas: venv
 	$(BIN)/python benchmarks/replicas.py --corpus $(CORPUS) $(if $(PG_URL),--database-url $(PG_URL))
->>>>>>> replicas
 
 clean:
 	rm -rf $(VENV) $(OUT) build dist src/*.egg-info
