@@ -254,3 +254,17 @@ def test_feedback_given_through_another_process_moves_the_milter(
         assert after > before
     finally:
         assert d.stop() == 0, d.log.read_text()
+
+
+def test_no_delay_is_set_on_the_listening_socket_only() -> None:
+    from spamsift.serving.milter.server import _no_delay
+
+    with socket.socket() as listener, socket.socket() as other:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        other.bind(("127.0.0.1", 0))  # bound, not listening: not libmilter's
+        port = listener.getsockname()[1]
+        assert _no_delay(port)
+        assert listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert not other.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert not _no_delay(other.getsockname()[1])
