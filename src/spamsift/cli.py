@@ -488,8 +488,11 @@ def learn(
         report = IngestReport()
         failed = seen = 0
         with votes:
-            stream = (read_stdin(report=report) if not paths or [str(p) for p in paths] == ["-"]
-                      else (m for p in paths for m in open_source(p, report=report)))
+            cap = settings.limits.max_message_bytes  # what the servers would scan
+            stream = (read_stdin(max_bytes=cap, report=report)
+                      if not paths or [str(p) for p in paths] == ["-"]
+                      else (m for p in paths for m in open_source(p, max_bytes=cap,
+                                                                  report=report)))
             for msg in stream:
                 seen += 1
                 if msg.meta.get("truncated"):
@@ -503,7 +506,7 @@ def learn(
                     failed += 1
                     err.print(f"error: {msg.source}: {e}", highlight=False, markup=False)
                     continue
-                out.print(f"{msg.source}: {told.describe()}", highlight=False, markup=False)
+                print(f"{msg.source}: {told.describe()}", flush=True)  # one unwrapped line
         if report.skipped_count:
             err.print(report.summary(), highlight=False, markup=False)
         if failed or report.skipped_count or not seen:

@@ -83,7 +83,7 @@ plugin {{
   imapsieve_mailbox2_before = file:{files}/report-ham.sieve
 }}
 service spamsift-learn-spam {{
-  executable = script /usr/bin/env SPAMSIFT={spamsift} SPAMSIFT_API_KEY={key} {files}/spamsift-learn-spam.sh --api {url}
+  executable = script {env} SPAMSIFT_API_KEY={key} {files}/spamsift-learn-spam.sh --api {url}
   vsz_limit = 1G
   unix_listener sieve-pipe/spamsift-learn-spam.sh {{
     user = {mail_user}
@@ -91,7 +91,7 @@ service spamsift-learn-spam {{
   }}
 }}
 service spamsift-learn-ham {{
-  executable = script /usr/bin/env SPAMSIFT={spamsift} {files}/spamsift-learn-ham.sh --data-dir {data}
+  executable = script {env} {files}/spamsift-learn-ham.sh --data-dir {data}
   vsz_limit = 1G
   unix_listener sieve-pipe/spamsift-learn-ham.sh {{
     user = {mail_user}
@@ -187,8 +187,8 @@ class Dovecot:
         spamsift = Path(sys.executable).with_name("spamsift")
         conf = _SERVER_CONF.format(root=root, port=self.port, internal_user=internal,
                                    internal_group=internal, login_user=login)
-        conf += _SIEVE_CONF.format(files=files, data=data_dir, spamsift=spamsift,
-                                   url=api[0], key=api[1],
+        conf += _SIEVE_CONF.format(files=files, data=data_dir, url=api[0], key=api[1],
+                                   env=f"/usr/bin/env SPAMSIFT={spamsift}",
                                    mail_user=mail.pw_name)
         self.conf = root / "dovecot.conf"
         self.conf.write_text(conf)

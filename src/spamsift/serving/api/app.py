@@ -18,10 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from spamsift import __version__
 from spamsift.config import Settings
-from spamsift.serving.api import classify, health, models
+from spamsift.serving.api import classify, health, models, votes
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
-from spamsift.serving.api import votes
 from spamsift.serving.api.auth import KeyVerifier
 from spamsift.serving.api.batching import ScoreBatcher
 from spamsift.serving.api.body import BodyLimitMiddleware

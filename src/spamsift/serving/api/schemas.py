@@ -11,7 +11,8 @@ from spamsift.models.spam_model import Verdict
 __all__ = [
     "ClassifyRequest", "BatchMessage", "BatchRequest", "Clue", "Cutoffs", "Classification",
     "ClassifyResponse", "BatchResult", "BatchResponse", "FeedbackRequest", "FeedbackResponse",
-    "RetractResponse", "LearnRequest", "ForgetRequest", "VoteResponse", "ModelVersion", "ModelsResponse", "ActivateResponse", "Health",
+    "RetractResponse", "LearnRequest", "ForgetRequest", "VoteResponse",
+    "ModelVersion", "ModelsResponse", "ActivateResponse", "Health",
     "Readiness", "ErrorBody",
 ]
 
