@@ -46,6 +46,8 @@ def test_learn_counts_a_users_vote_once(vote_client: TestClient,
                                                   "changed": 1}
     assert _learn(vote_client, "ann", "spam")["changed"] == 0
     assert _learn(vote_client, "bob", "spam", scope="admin")["changed"] == 1
+    metrics = vote_client.get("/metrics").text
+    assert 'spamsift_feedback_total{label="spam",outcome="recorded"} 2.0' in metrics
     events = real_store.events(message_id=message_id(MESSAGE))
     assert sorted((e.user, e.label, e.source) for e in events) == [
         ("ann", "spam", "api"), ("bob", "spam", "api")]
@@ -66,6 +68,8 @@ def test_forget_withdraws_that_users_votes_and_moves_the_served_model(
     assert r.status_code == 200 and r.json()["changed"] == 1
     assert score() == pytest.approx(before)  # exactly unlearned
     assert all(e.retracted_at is not None for e in real_store.events())
+    assert 'spamsift_feedback_retractions_total{retracted="true"} 1.0' in vote_client.get(
+        "/metrics").text
 
 
 @pytest.mark.parametrize(("headers", "body", "status", "error"), [

@@ -51,4 +51,9 @@ async def _tell(request: Request, message_b64: str, action: str, user: str) -> V
     raw = decode_b64(message_b64, "message_b64")
     told: Told = await run_in_threadpool(partial(tell, store, raw, action, user=user,
                                                  source="api"))
+    # Counted with the other feedback; a vote that changed nothing is no event.
+    if action == "forget" and told.changed:
+        state.metrics.retractions.labels("true").inc(told.changed)
+    elif action != "forget" and told.changed:
+        state.metrics.feedback.labels(action, "recorded").inc()
     return VoteResponse(message_id=told.message_id, changed=told.changed)
