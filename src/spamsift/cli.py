@@ -563,6 +563,63 @@ def milter(
             log_level=log_level)
 
 
+@app.command()
+def learn(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Message files, folders, mboxes or Maildirs; '-' or nothing for one message on stdin.")] = None,
+    spam: Annotated[bool, typer.Option("--spam", help="The user says spam (moved it into Junk).")] = False,
+    ham: Annotated[bool, typer.Option("--ham", help="The user says not spam (moved it out of Junk).")] = False,
+    forget: Annotated[bool, typer.Option("--forget", help="Withdraw this user's votes on it (other users' stand).")] = False,
+    user: Annotated[str | None, typer.Option(help="Whose vote it is (default: the Unix user). Each user's vote counts once.")] = None,
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Record in this data folder's feedback store, as `serve`/`spamd` use it (default: SPAMSIFT_DATA_DIR or ./data).")] = None,
+    api: Annotated[str | None, typer.Option("--api", envvar="SPAMSIFT_API_URL", help="Send to a running `spamsift serve` at this base URL instead (moves its model at once).")] = None,
+    key: Annotated[str | None, typer.Option("--key", envvar="SPAMSIFT_API_KEY", help="With --api: a key with the 'feedback' scope.")] = None,
+    source: Annotated[str, typer.Option(help="Through what the vote came, for the audit trail (the Dovecot scripts say 'imap').")] = "cli",
+) -> None:
+    """Learn messages as one user's spam or ham, or forget that user's votes (as spamc -L)."""
+    import getpass
+
+    from spamsift.ingest import IngestReport, open_source, read_stdin
+    from spamsift.serving.mailclients import ApiVotes, StoreVotes
+
+    actions = [a for a, on in (("spam", spam), ("ham", ham), ("forget", forget)) if on]
+    if len(actions) != 1:
+        raise typer.BadParameter("give exactly one of --spam, --ham, --forget")
+    if api is not None and data_dir is not None:
+        raise typer.BadParameter("give --data-dir or --api, not both")
+    with _errors():
+        who = user if user is not None else getpass.getuser()
+        settings = _settings(data_dir=data_dir)
+        votes = (ApiVotes(api, key or "") if api is not None
+                 else StoreVotes(settings.data_dir, settings))
+        report = IngestReport()
+        failed = seen = 0
+        with votes:
+            cap = settings.limits.max_message_bytes  # what the servers would scan
+            stream = (read_stdin(max_bytes=cap, report=report)
+                      if not paths or [str(p) for p in paths] == ["-"]
+                      else (m for p in paths for m in open_source(p, max_bytes=cap,
+                                                                  report=report)))
+            for msg in stream:
+                seen += 1
+                if msg.meta.get("truncated"):
+                    failed += 1
+                    err.print(f"error: {msg.source}: over the size cap, not learned (it would "
+                              "be learned cut short)", highlight=False, markup=False)
+                    continue
+                try:
+                    told = votes.tell(msg.data, actions[0], user=who, source=source)
+                except exc.InputError as e:
+                    failed += 1
+                    err.print(f"error: {msg.source}: {e}", highlight=False, markup=False)
+                    continue
+                print(f"{msg.source}: {told.describe()}", flush=True)  # one unwrapped line
+        if report.skipped_count:
+            err.print(report.summary(), highlight=False, markup=False)
+        if failed or report.skipped_count or not seen:
+            raise exc.InputError("no message to learn" if not seen and not report.skipped_count
+                                 else f"{failed + report.skipped_count} message(s) not learned")
+
+
 @models_app.command("list")
 def models_list(
     registry: Annotated[Path, typer.Option(help="Registry folder.")],

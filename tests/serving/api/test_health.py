@@ -57,7 +57,8 @@ def test_each_app_has_its_own_metrics(make_client: MakeClient) -> None:
 def test_openapi_and_docs_are_served(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert set(spec["paths"]) == {"/v1/classify", "/v1/classify/batch", "/v1/feedback",
-                                  "/v1/feedback/{event_id}", "/v1/models",
+                                  "/v1/feedback/{event_id}", "/v1/feedback/learn",
+                                  "/v1/feedback/forget", "/v1/models",
                                   "/v1/models/{version}/activate", "/healthz", "/readyz",
                                   "/metrics"}
     body = spec["paths"]["/v1/classify"]["post"]["requestBody"]["content"]

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from spamsift import __version__
 from spamsift.config import Settings
-from spamsift.serving.api import classify, health, models
+from spamsift.serving.api import classify, health, models, votes
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
 from spamsift.serving.api.auth import KeyVerifier
@@ -94,7 +94,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
                   lifespan=lifespan)
     app.state.spamsift = state
     install_error_handlers(app)
-    for module in (classify, feedback_api, models, health, metrics_api):
+    for module in (classify, feedback_api, votes, models, health, metrics_api):
         app.include_router(module.router)
     # Added last is outermost: metrics sees every answer, 413s included.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)

@@ -11,7 +11,8 @@ from spamsift.models.spam_model import Verdict
 __all__ = [
     "ClassifyRequest", "BatchMessage", "BatchRequest", "Clue", "Cutoffs", "Classification",
     "ClassifyResponse", "BatchResult", "BatchResponse", "FeedbackRequest", "FeedbackResponse",
-    "RetractResponse", "ModelVersion", "ModelsResponse", "ActivateResponse", "Health",
+    "RetractResponse", "LearnRequest", "ForgetRequest", "VoteResponse",
+    "ModelVersion", "ModelsResponse", "ActivateResponse", "Health",
     "Readiness", "ErrorBody",
 ]
 
@@ -117,6 +118,25 @@ class RetractResponse(BaseModel):
     retracted: bool = Field(description="False if it was already retracted.")
     effective_label: str | None = Field(None, description=(
         "The message's label after the retraction, where the store tells it."))
+
+
+class ForgetRequest(_Request):
+    """One user's word on a message, as a mail client gives it (spamd's ``TELL``)."""
+
+    message_b64: str = Field(description="The message, standard base64.")
+    user: str = Field(min_length=1, max_length=320, description=(
+        "Whose vote it is (the IMAP user, say): each user's vote counts once."))
+
+
+class LearnRequest(ForgetRequest):
+    label: Literal["ham", "spam"]
+
+
+class VoteResponse(BaseModel):
+    message_id: str
+    changed: int = Field(description=(
+        "learn: 1 if recorded, 0 if that was the user's vote already; "
+        "forget: how many of the user's votes were withdrawn."))
 
 
 class ModelVersion(BaseModel):
