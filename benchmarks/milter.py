@@ -31,7 +31,6 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
 from spamd import SPAMSIFT, free_port, sample, stop, tree_rss_mb  # noqa: E402
-
 from tests.serving.milter.mta import MTA  # noqa: E402
 
 
