@@ -51,10 +51,10 @@ from spamsift.models.registry import (
     ArtifactSource,
     VersionInfo,
     _check_version,
-    _copy_artifact,
     _fsync_file,
     _metrics_summary,
     _new_version,
+    staged_artifact,
 )
 
 __all__ = ["DatabaseRegistry", "MODELS_CHANNEL", "checksum"]
@@ -103,22 +103,9 @@ class DatabaseRegistry:
         ModelError
             A bad or taken name; its subclasses for a broken artifact.
         """
-        if version is not None:
-            _check_version(version)
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = _make_temp_dir(self.root, ".incoming-")
-        try:
-            staged = staging / "artifact"
-            if callable(source):
-                source(staged)
-            else:
-                _copy_artifact(Path(source), staged)
-            load_artifact(staged)
-            version = version or _new_version(staged)
+        with staged_artifact(self.root, source, version) as (staged, version):
             manifest = (staged / MANIFEST_NAME).read_bytes()
             arrays = (staged / ARRAYS_NAME).read_bytes()
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         try:
             self.db.run(lambda conn: _insert(conn, version, manifest, arrays),
                         what=f"adding model version {version!r}")

@@ -24,12 +24,13 @@ Example
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,34 @@ class VersionInfo:
     metrics: dict[str, Any] = field(default_factory=dict)
     is_active: bool = False
     problem: str | None = None
+
+
+@contextlib.contextmanager
+def staged_artifact(root: Path, source: ArtifactSource, version: str | None = None
+                    ) -> Iterator[tuple[Path, str]]:
+    """``source`` copied (or built) into a temporary folder under ``root`` and verified
+    in full; yields its path and version name (checked, or made from the manifest).
+    The folder is removed afterwards, whatever the caller did with it.
+
+    Raises
+    ------
+    ModelError
+        A bad version name; its subclasses when the artifact is broken.
+    """
+    if version is not None:
+        _check_version(version)
+    root.mkdir(parents=True, exist_ok=True)
+    staging = _make_temp_dir(root, ".incoming-")
+    try:
+        staged = staging / "artifact"
+        if callable(source):
+            source(staged)
+        else:
+            _copy_artifact(Path(source), staged)
+        load_artifact(staged)
+        yield staged, version or _new_version(staged)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 class ModelRegistry:
@@ -111,19 +140,7 @@ class ModelRegistry:
             A bad or taken version name. Its subclasses when the artifact is broken: it
             is verified in full before it is registered.
         """
-        if version is not None:
-            _check_version(version)
-        self.versions_dir.mkdir(parents=True, exist_ok=True)
-        staging = _make_temp_dir(self.versions_dir, ".incoming-")
-        try:
-            staged = staging / "artifact"
-            if callable(source):
-                source(staged)
-            else:
-                _copy_artifact(Path(source), staged)
-            load_artifact(staged)
-            if version is None:
-                version = _new_version(staged)
+        with staged_artifact(self.versions_dir, source, version) as (staged, version):
             target = self.versions_dir / version
             if os.path.lexists(target):
                 raise ModelError(f"version {version!r} already exists in {self.root}")
@@ -135,8 +152,6 @@ class ModelRegistry:
             except OSError as exc:  # another process took the name meanwhile
                 raise ModelError(f"cannot add version {version!r} to {self.root}: {exc}") from exc
             _fsync_dir(self.versions_dir)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
         return version
 
     def versions(self) -> list[VersionInfo]:
