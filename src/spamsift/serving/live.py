@@ -26,6 +26,7 @@ user said about it.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -42,8 +43,8 @@ from spamsift.serving.learning import FeedbackFollower, LearningFeedback, ModelL
 from spamsift.serving.model_holder import ModelHolder
 from spamsift.serving.service import bundled_model_path
 
-__all__ = ["Live", "StoresFactory", "open_live", "prepare_data_dir", "open_registry", "learn",
-           "forget", "SHARED_CACHE"]
+__all__ = ["configure_logging", "Live", "StoresFactory", "open_live", "prepare_data_dir",
+           "open_registry", "learn", "forget", "SHARED_CACHE"]
 
 # Under DATA_DIR/models: this process's copies of the shared registry's versions.
 SHARED_CACHE = "shared"
@@ -86,6 +87,23 @@ class Live(NamedTuple):
         follower = getattr(self.feedback, "follower", None)
         if follower is not None:
             follower.stop()
+
+
+def configure_logging(log_level: str) -> None:
+    """Log spamsift at ``log_level``, libraries (SQLAlchemy, Alembic) at warnings, as
+    every daemon front end (spamd, milter) does.
+
+    Raises
+    ------
+    ConfigError
+        A level that is not debug, info, warning or error.
+    """
+    level = logging.getLevelName(log_level.upper())
+    if not isinstance(level, int):
+        raise ConfigError(f"log level: expected debug, info, warning or error, got {log_level!r}")
+    logging.basicConfig(level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("spamsift").setLevel(level)
 
 
 def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,

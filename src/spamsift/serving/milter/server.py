@@ -41,7 +41,7 @@ import Milter
 
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError
-from spamsift.serving.live import Live, StoresFactory, open_live
+from spamsift.serving.live import Live, StoresFactory, configure_logging, open_live
 from spamsift.serving.milter.message import MessageBuffer
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
 from spamsift.serving.model_holder import follow_registry
@@ -220,12 +220,7 @@ def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settin
     ``data_dir`` is a data folder as for ``spamsift serve``
     (:func:`~spamsift.serving.live.open_live`).
     """
-    level = logging.getLevelName(log_level.upper())
-    if not isinstance(level, int):
-        raise ConfigError(f"log level: expected debug, info, warning or error, got {log_level!r}")
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spamsift").setLevel(level)
+    configure_logging(log_level)
     options = options or MilterOptions()
     spec = socket_spec(host, port)
     live = open_live(data_dir, settings, stores=stores)

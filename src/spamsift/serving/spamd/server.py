@@ -36,7 +36,14 @@ from typing import Any
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError, InputError
 from spamsift.feedback.errors import StoreError
-from spamsift.serving.live import Live, StoresFactory, forget, learn, open_live
+from spamsift.serving.live import (
+    Live,
+    StoresFactory,
+    configure_logging,
+    forget,
+    learn,
+    open_live,
+)
 from spamsift.serving.model_holder import follow_registry
 from spamsift.serving.spamd import protocol as p
 from spamsift.serving.spamd.batches import Batcher
@@ -339,13 +346,7 @@ def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settin
     ``data_dir`` is a data folder as for ``spamsift serve``
     (:func:`~spamsift.serving.live.open_live`); ``stores`` opens its feedback store.
     """
-    level = logging.getLevelName(log_level.upper())
-    if not isinstance(level, int):
-        raise ConfigError(f"log level: expected debug, info, warning or error, got {log_level!r}")
-    # Our own log at the level asked for; libraries' (SQLAlchemy, Alembic) at warnings.
-    logging.basicConfig(level=logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("spamsift").setLevel(level)
+    configure_logging(log_level)
     live = open_live(data_dir, settings, stores=stores)
     server = SpamdServer(live, settings, options)
 
