@@ -18,19 +18,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
-from spamd import SPAMSIFT, free_port, sample, stop, tree_rss_mb  # noqa: E402
+from spamd import SPAMSIFT, free_port, sample, stop, timed_passes, tree_rss_mb  # noqa: E402
 from tests.serving.milter.mta import MTA  # noqa: E402
 
 
@@ -57,22 +55,9 @@ def wait_ready(port: int, proc: subprocess.Popen, log: Path, timeout: float = 12
 
 
 def drive(port: int, pid: int, raws: list[bytes], clients: int, repeats: int) -> dict:
-    passes = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        with ThreadPoolExecutor(clients) as pool:
-            answers = list(pool.map(lambda r: one(port, r), raws))
-        passes.append((time.perf_counter() - t0, answers))
-    passes.sort(key=lambda x: x[0])
-    wall, answers = passes[len(passes) // 2]
-    lat = sorted(a[0] for a in answers)
-    return {"clients": clients, "messages": len(raws), "seconds": round(wall, 2),
-            "msgs_per_s": round(len(raws) / wall, 1),
-            "all_msgs_per_s": [round(len(raws) / w, 1) for w, _ in passes],
-            "latency_ms_p50": round(1000 * statistics.median(lat), 1),
-            "latency_ms_p95": round(1000 * lat[int(0.95 * (len(lat) - 1))], 1),
-            "latency_ms_max": round(1000 * lat[-1], 1),
-            "flagged_spam": sum(a[1] for a in answers), "peak_rss_mb": round(tree_rss_mb(pid), 1)}
+    r = timed_passes(lambda raw: one(port, raw), raws, clients, repeats)
+    flagged = sum(r.pop("answers"))
+    return {**r, "flagged_spam": flagged, "peak_rss_mb": round(tree_rss_mb(pid), 1)}
 
 
 def table(results: list[dict], split: str, repeats: int) -> str:

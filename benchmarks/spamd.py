@@ -38,8 +38,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
@@ -97,27 +99,35 @@ def tree_rss_mb(pid: int) -> float:
     return total / 1024
 
 
-def drive(name: str, port: int, pid: int, paths: list[str], clients: int,
-          repeats: int) -> dict:
-    """``repeats`` timed passes over ``paths``; the pass with the median time is reported."""
-    spamc(port, paths[0])  # warm-up, not timed
+def timed_passes(send: Callable[[Any], tuple[float, Any]], items: list[Any], clients: int,
+                 repeats: int) -> dict:
+    """``repeats`` passes of ``send`` over ``items`` from ``clients`` threads; the pass
+    with the median time is reported: its answers, wall time and latency quantiles."""
     passes = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:
-            answers = list(pool.map(lambda p: spamc(port, p), paths))
+            answers = list(pool.map(send, items))
         passes.append((time.perf_counter() - t0, answers))
     passes.sort(key=lambda x: x[0])
     wall, answers = passes[len(passes) // 2]
     lat = sorted(a[0] for a in answers)
-    flagged = sum(b"X-Spam-Status: Yes" in a[1] for a in answers)
-    return {"daemon": name, "messages": len(paths), "clients": clients, "repeats": repeats,
-            "seconds": round(wall, 2), "msgs_per_s": round(len(paths) / wall, 1),
-            "all_msgs_per_s": [round(len(paths) / w, 1) for w, _ in passes],
+    return {"answers": [a[1] for a in answers], "messages": len(items), "clients": clients,
+            "repeats": repeats, "seconds": round(wall, 2),
+            "msgs_per_s": round(len(items) / wall, 1),
+            "all_msgs_per_s": [round(len(items) / w, 1) for w, _ in passes],
             "latency_ms_p50": round(1000 * statistics.median(lat), 1),
             "latency_ms_p95": round(1000 * lat[int(0.95 * (len(lat) - 1))], 1),
-            "latency_ms_max": round(1000 * lat[-1], 1),
-            "flagged_spam": flagged, "peak_rss_mb": round(tree_rss_mb(pid), 1)}
+            "latency_ms_max": round(1000 * lat[-1], 1)}
+
+
+def drive(name: str, port: int, pid: int, paths: list[str], clients: int,
+          repeats: int) -> dict:
+    """``repeats`` timed passes over ``paths``; the pass with the median time is reported."""
+    spamc(port, paths[0])  # warm-up, not timed
+    r = timed_passes(lambda p: spamc(port, p), paths, clients, repeats)
+    flagged = sum(b"X-Spam-Status: Yes" in a for a in r.pop("answers"))
+    return {"daemon": name, **r, "flagged_spam": flagged, "peak_rss_mb": round(tree_rss_mb(pid), 1)}
 
 
 def stop(proc: subprocess.Popen) -> None:
