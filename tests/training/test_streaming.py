@@ -136,10 +136,13 @@ def _bounded(it: Iterator[RawMessage], n: int) -> Iterator[RawMessage]:
 @pytest.mark.parametrize(("n", "seed_size", "match"), [
     pytest.param(0, 10, "no training rows", id="empty"),
     pytest.param(20, 40, "needs 40 distinct training rows, the input has 20", id="seed-too-big"),
+    pytest.param(-1, 20, "is all ham: .* must come mixed", id="sorted-by-label"),
 ])
 def test_bad_input_is_a_training_error(mail_set: Mail, small_featurizer: MessageFeaturizer,
                                        small_settings: Settings, n: int, seed_size: int,
                                        match: str) -> None:
+    msgs = raw(mail_set)
+    msgs = sorted(msgs, key=lambda m: m.label != "ham") if n < 0 else msgs[:n]
     with pytest.raises(TrainingError, match=match):
-        train_stream(iter(raw(mail_set)[:n]), small_featurizer, small_settings, OPTS,
+        train_stream(iter(msgs), small_featurizer, small_settings, OPTS,
                      seed_size=seed_size)
