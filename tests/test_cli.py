@@ -362,9 +362,11 @@ def test_train_stream_writes_a_model_that_scores(corpus: Path, tmp_path: Path) -
     result = runner.invoke(app, ["train", "--index", str(corpus / "index.csv"), "--root",
                                  str(corpus), "--split-column", "split", "--model-out",
                                  str(model), "--stream", "--seed-size", "30", "--n-jobs", "1",
-                                 "--json"])
+                                 "--report", str(tmp_path / "report"), "--json"])
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
+    assert summary["test_metrics"]["n"] == 20
+    assert (tmp_path / "report" / "report.html").exists()
     # 60 training rows: 30 in the seed, the rest learned as a stream (less any duplicates).
     assert summary["n_seed"] == 30
     assert summary["n_train"] == 30 + summary["n_streamed"]
