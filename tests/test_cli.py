@@ -355,3 +355,52 @@ def test_hostile_message_gets_a_verdict(make: Callable[[Path], None], model_dir:
     assert 0.0 <= obj["score"] <= 1.0
     # What was cut or parsed another way says so.
     assert any(f.startswith(("truncated", "parser:")) for f in obj["flags"]), obj["flags"]
+
+
+def test_train_stream_writes_a_model_that_scores(corpus: Path, tmp_path: Path) -> None:
+    model = tmp_path / "m"
+    result = runner.invoke(app, ["train", "--index", str(corpus / "index.csv"), "--root",
+                                 str(corpus), "--split-column", "split", "--model-out",
+                                 str(model), "--stream", "--seed-size", "30", "--n-jobs", "1",
+                                 "--report", str(tmp_path / "report"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["test_metrics"]["n"] == 20
+    assert (tmp_path / "report" / "report.html").exists()
+    # 60 training rows: 30 in the seed, the rest learned as a stream (less any duplicates).
+    assert summary["n_seed"] == 30
+    assert summary["n_train"] == 30 + summary["n_streamed"]
+    scored = runner.invoke(app, ["score", "--model", str(model), "--index",
+                                 str(corpus / "index.csv"), "--split-column", "split",
+                                 "--n-jobs", "1"])
+    assert scored.exit_code == 0
+    assert {r["verdict"] for r in csv.DictReader(scored.stdout.splitlines())} <= VERDICTS
+
+
+@pytest.mark.parametrize(("extra", "code", "words"), [
+    pytest.param(["--seed-size", "500"], 5, "needs 500 distinct training rows", id="seed-too-big"),
+    pytest.param(["--split-column", "nosuch"], 3, "nosuch", id="unknown-column"),
+    pytest.param(["--split-column", "label"], 5, "no training rows", id="no-training-rows"),
+])
+def test_train_stream_bad_input_exit_codes(corpus: Path, tmp_path: Path, extra: list[str],
+                                           code: int, words: str) -> None:
+    args = ["train", "--index", str(corpus / "index.csv"), "--root", str(corpus),
+            "--model-out", str(tmp_path / "m"), "--stream", "--n-jobs", "1"]
+    if "--split-column" not in extra:
+        args += ["--split-column", "split"]
+    result = runner.invoke(app, args + extra)
+    assert result.exit_code == code, result.output
+    assert words in one_line(result.stderr)
+    assert not (tmp_path / "m").exists()
+
+
+@pytest.mark.parametrize("args", [
+    pytest.param(["--stream"], id="stream-without-split-column"),
+    pytest.param(["--split-column", "split", "--seed-size", "30"], id="seed-size-without-stream"),
+    pytest.param(["--split-column", "split", "--stream", "--search", "grid"], id="with-search"),
+])
+def test_train_stream_usage_errors_are_exit_2(corpus: Path, tmp_path: Path,
+                                              args: list[str]) -> None:
+    result = runner.invoke(app, ["train", "--index", str(corpus / "index.csv"), "--root",
+                                 str(corpus), "--model-out", str(tmp_path / "m"), *args])
+    assert result.exit_code == 2, result.output

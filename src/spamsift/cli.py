@@ -129,6 +129,8 @@ def train(
     n_jobs: Annotated[int, typer.Option(help="Processes for featurising (-1: every core).")] = -1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
+    stream: Annotated[bool, typer.Option("--stream", help="Read the training rows as a stream: the whole recipe on the first --seed-size distinct rows, then Naive Bayes and reputation counts learned chunk by chunk (needs --split-column).")] = False,
+    seed_size: Annotated[int | None, typer.Option("--seed-size", min=10, help="With --stream: distinct training rows the whole recipe is fitted on (default 2000).")] = None,
 ) -> None:
     """Train a model on the 'train' rows of an index and save it."""
     from spamsift.models.persistence import save_model
@@ -144,7 +146,16 @@ def train(
         opts = TrainOptions(search=None if search is SearchKind.none else search.value,
                             n_iter=n_iter, learning_curve=learning_curve and report is not None,
                             params=params)
-        if dask is None:
+        if seed_size is not None and not stream:
+            raise typer.BadParameter("--seed-size goes with --stream", param_hint="--seed-size")
+        if stream:
+            if split_column is None or dask is not None or search is not SearchKind.none:
+                raise typer.BadParameter("--stream needs --split-column and does not combine "
+                                         "with --dask or --search", param_hint="--stream")
+            fitted, details, te, ds = _train_streaming(index, root, split_column, settings,
+                                                       opts, seed_size, n_jobs,
+                                                       with_test=report is not None)
+        elif dask is None:
             rows, _ = _read_index(index, root, split_column)
             ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
             with err.status("training"):
@@ -156,6 +167,8 @@ def train(
                                    "duplicates_dropped": details["duplicates_dropped"],
                                    "cutoffs": details["cutoffs"],
                                    "fit_diagnosis": details["fit_diagnosis"]}
+        if stream:
+            summary.update(n_seed=details["n_seed"], n_streamed=details["n_streamed"])
         if "search" in details:
             summary["search_best"] = details["search"]["best_params"]
         if report is not None and len(te):
@@ -187,6 +200,43 @@ def _train_on_cluster(address: str, index: Path, root: Path | None, split_column
         with err.status("training"):
             fitted, details, te = train_job_on_cluster(client, ds, parts, how, settings, opts)
     return fitted, details, te, ds
+
+
+def _train_streaming(index: Path, root: Path | None, split_column: str, settings: Settings,
+                     opts: Any, seed_size: int | None, n_jobs: int, with_test: bool
+                     ) -> tuple[Any, ...]:
+    """``train --stream``: the test rows' duplicate keys first (so no training row repeats
+    one, as without --stream), then the training rows read once, lazily."""
+    import numpy as np
+
+    from spamsift.features.featurizer import MessageFeaturizer
+    from spamsift.ingest import IngestReport, read_index
+    from spamsift.training.streaming import SEED_SIZE, SeenKeys, train_stream
+
+    featurizer = MessageFeaturizer()
+    where = root or index.parent
+    seen = SeenKeys()
+    n_test = 0
+    for m in read_index(index, root=where, split_column=split_column, only_split="test",
+                        report=IngestReport()):
+        seen.add_message(featurizer, m.data)
+        n_test += 1
+    report = IngestReport()
+    rows = read_index(index, root=where, split_column=split_column, only_split="train",
+                      report=report)
+    info = {"training_data": {"split": "column", "n_test": n_test}}
+    prog, advance = _progress(None, "training on the stream")
+    with prog:
+        fitted, details = train_stream(rows, featurizer, settings, opts,
+                                       seed_size=seed_size or SEED_SIZE, n_jobs=n_jobs,
+                                       seen=seen, report=report, info=info, progress=advance)
+    if report.skipped_count:
+        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+    ds = None
+    if with_test:  # the report needs the test rows' matrix: the test split, in memory
+        test_rows, _ = _read_index(index, root, split_column, only_split="test")
+        ds = _dataset(test_rows, labelled=True, n_jobs=n_jobs)
+    return fitted, details, np.arange(n_test if ds is not None else 0), ds
 
 
 def _headline(m: dict[str, Any]) -> dict[str, Any]:

@@ -6,18 +6,27 @@ features (duplicate keys, date, subject), so nothing is parsed twice.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, Protocol, TypeVar
 
 import scipy.sparse as sp
 from joblib import Parallel, delayed
 
 from spamsift.features.featurizer import MessageFeaturizer
 
-__all__ = ["MessageMeta", "featurize", "chunks"]
+__all__ = ["MessageMeta", "featurize", "featurize_stream", "chunks"]
 
 T = TypeVar("T")
+
+
+class _HasData(Protocol):
+    @property
+    def data(self) -> bytes: ...
+
+
+M = TypeVar("M", bound=_HasData)
 
 # Messages per task: large enough that process hand-off is a small share of the
 # work, small enough to balance two cores.
@@ -79,3 +88,34 @@ def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int
             progress(part[0].shape[0])
     X = sp.vstack([p[0] for p in parts], format="csr")
     return X, [m for p in parts for m in p[1]]
+
+
+def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk_size: int = _CHUNK,
+                     n_jobs: int = 1, with_meta: bool = True
+                     ) -> Iterator[tuple[list[M], sp.csr_matrix, list[MessageMeta]]]:
+    """Each chunk of ``messages`` (objects with ``.data``) with its matrix and metadata, lazily.
+
+    ``n_jobs`` local processes featurise (``-1``: every core, ``1``: this process). At
+    most ``2 * n_jobs`` chunks are read ahead of the one handed out, so memory is set
+    by the chunk size and the processes, not by the input.
+    """
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
+    batches = chunks(messages, chunk_size)
+    if n_jobs == 1:
+        for b in batches:
+            X, meta = _work(featurizer, [m.data for m in b], with_meta)
+            yield b, X, meta
+        return
+    # The chunks sent out, oldest first: joblib's generator keeps input order, so each
+    # result belongs to the chunk at the head.
+    sent: deque[list[M]] = deque()
+
+    def tasks() -> Iterator[Any]:
+        for b in batches:
+            sent.append(b)
+            yield delayed(_work)(featurizer, [m.data for m in b], with_meta)
+
+    for X, meta in Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
+            tasks()):
+        yield sent.popleft(), X, meta

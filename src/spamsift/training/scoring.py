@@ -12,13 +12,9 @@ same row-wise code as on the whole matrix, so the scores are the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 
-import scipy.sparse as sp
-from joblib import Parallel, delayed
-
-from spamsift.features.batch import _work, chunks
-from spamsift.features.featurizer import MessageFeaturizer
+from spamsift.features.batch import featurize_stream
 from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.jobs import ScoredRow, score_rows
@@ -30,11 +26,6 @@ __all__ = ["score_stream", "CHUNK"]
 CHUNK = 256
 
 
-def _featurize_chunk(featurizer: MessageFeaturizer, sources: list[str], datas: list[bytes]
-                     ) -> tuple[list[str], sp.csr_matrix]:
-    return sources, _work(featurizer, datas, with_meta=False)[0]
-
-
 def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int = 1,
                  chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None
                  ) -> Iterator[ScoredRow]:
@@ -42,18 +33,8 @@ def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int =
 
     ``n_jobs`` local processes featurise (``-1``: every core, ``1``: this process).
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1, got {chunk_size!r}")
-    batches = (([m.source for m in b], [m.data for m in b]) for b in chunks(messages, chunk_size))
-    parts: Iterable[tuple[Sequence[str], sp.csr_matrix]]
-    if n_jobs == 1:
-        parts = (_featurize_chunk(model.featurizer, s, d) for s, d in batches)
-    else:
-        # return_as="generator" keeps input order; pre_dispatch bounds the chunks read
-        # ahead of the one being written.
-        parts = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
-            delayed(_featurize_chunk)(model.featurizer, s, d) for s, d in batches)
-    for sources, X in parts:
-        yield from score_rows(model, X, sources)
+    for batch, X, _ in featurize_stream(model.featurizer, messages, chunk_size, n_jobs,
+                                        with_meta=False):
+        yield from score_rows(model, X, [m.source for m in batch])
         if progress:
-            progress(len(sources))
+            progress(len(batch))
