@@ -54,6 +54,7 @@ from spamsift.features.featurizer import REPUTATION_KEYS, Layout, MessageFeaturi
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
 from spamsift.models.classifier import SpamClassifier
+from spamsift.models.parallel_linear import dask_client
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.jobs import Dataset, ScoredRow, score_rows, split_dataset, train_job
 from spamsift.training.scoring import CHUNK
@@ -303,7 +304,7 @@ def train_job_on_cluster(client: Any, ds: Dataset, parts: Partitions, how: str,
 
     options = options or TrainOptions()
     options = replace(options, search_n_jobs=-1)
-    with joblib.parallel_backend("dask"):
+    with joblib.parallel_backend("dask"), dask_client(client):
         model, details, te = train_job(ds, how, settings, options)
     tr, _, _ = split_dataset(ds, how, settings.seed)
     tables = count_tables(client, parts, ds.y, tr, model.classifier.layout)
