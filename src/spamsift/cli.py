@@ -68,6 +68,11 @@ class SearchKind(StrEnum):
     random = "random"
 
 
+class LinearSolver(StrEnum):
+    liblinear = "liblinear"
+    lbfgs = "lbfgs"
+
+
 @contextmanager
 def _errors() -> Iterator[None]:
     try:
@@ -131,6 +136,7 @@ def train(
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Read the training rows as a stream: the whole recipe on the first --seed-size distinct rows, then Naive Bayes and reputation counts learned chunk by chunk (needs --split-column).")] = False,
     seed_size: Annotated[int | None, typer.Option("--seed-size", min=10, help="With --stream: distinct training rows the whole recipe is fitted on (default 2000).")] = None,
+    linear_solver: Annotated[LinearSolver, typer.Option("--linear-solver", help="Fit the SVM and logistic-regression members with liblinear (default) or with L-BFGS on block-summed loss and gradient (on the workers with --dask).")] = LinearSolver.liblinear,
 ) -> None:
     """Train a model on the 'train' rows of an index and save it."""
     from spamsift.models.persistence import save_model
@@ -143,6 +149,8 @@ def train(
         params = dict(DEFAULT_PARAMS)
         if model:
             params["model"] = model
+        if linear_solver is not LinearSolver.liblinear:
+            params["linear_solver"] = linear_solver.value
         opts = TrainOptions(search=None if search is SearchKind.none else search.value,
                             n_iter=n_iter, learning_curve=learning_curve and report is not None,
                             params=params)

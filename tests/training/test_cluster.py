@@ -19,6 +19,8 @@ from typer.testing import CliRunner
 
 from spamsift.cli import app
 from spamsift.ingest import read_index
+from spamsift.models.classifier import SpamClassifier
+from spamsift.models.parallel_linear import LOSSES, BlockLinearClassifier, dask_client
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.cluster import (
@@ -174,6 +176,22 @@ def test_search_runs_on_the_cluster_and_picks_what_the_local_search_picks(
     assert remote["candidates"] == local["candidates"]
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+def test_lbfgs_fit_on_the_cluster_equals_the_local_block_fit(
+        client: Any, small_xy: tuple[Any, np.ndarray], small_layout: dict[str, int],
+        loss: str) -> None:
+    X, y = small_xy
+    E = SpamClassifier(model="svm", **small_layout)._expand(X, y).normalized
+    local = BlockLinearClassifier(loss=loss, C=1.0, block_rows=16).fit(E, y)
+    with distributed.get_task_stream(client) as ts, dask_client(client):
+        remote = BlockLinearClassifier(loss=loss, C=1.0, block_rows=16).fit(E, y)
+    ran = [t for t in ts.data if "block_loss_grad" in str(t["key"])]
+    assert len({t["worker"] for t in ran}) == 2  # both workers held blocks
+    assert remote.n_iter_ == local.n_iter_
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(remote.intercept_, local.intercept_, rtol=0, atol=1e-8)
+
+
 def test_train_command_with_dask_saves_the_local_model(cluster: Any, corpus: Path,
                                                        tmp_path: Path) -> None:
     base = ["train", "--index", str(corpus / "index.csv"), "--root", str(corpus),
@@ -186,6 +204,38 @@ def test_train_command_with_dask_saves_the_local_model(cluster: Any, corpus: Pat
     assert np.array_equal(a.classifier.coef_binary_, b.classifier.coef_binary_)
     assert np.array_equal(a.classifier.coef_normalized_, b.classifier.coef_normalized_)
     assert a.spam_cutoff == b.spam_cutoff
+
+
+def test_train_job_on_cluster_fits_lbfgs_members_on_the_workers(
+        client: Any, both_trained: dict[str, Any], small_settings: Any) -> None:
+    # C_svm 0.05: few L-BFGS iterations, each a round trip to the workers (~20 ms here).
+    opts = TrainOptions(learning_curve=False,
+                        params={"model": "nb+svm", "aux_weight": 0.5, "rep_weight": None,
+                                "C_svm": 0.05, "linear_solver": "lbfgs"})
+    local, _, _ = train_job(both_trained["ds_local"], "column", small_settings, opts)
+    with distributed.get_task_stream(client) as ts:
+        remote, _, _ = train_job_on_cluster(client, both_trained["ds_remote"],
+                                            both_trained["parts"], "column", small_settings,
+                                            opts)
+    assert any("block_loss_grad" in str(t["key"]) for t in ts.data)
+    a, b = local.classifier, remote.classifier
+    assert np.array_equal(a.coef_binary_, b.coef_binary_)
+    np.testing.assert_allclose(b.coef_normalized_, a.coef_normalized_, rtol=0, atol=1e-8)
+    assert b.intercept_ == pytest.approx(a.intercept_, abs=1e-8)
+
+
+def test_train_command_linear_solver_lbfgs_without_dask_runs_locally(corpus: Path,
+                                                                     tmp_path: Path) -> None:
+    base = ["train", "--index", str(corpus / "index.csv"), "--root", str(corpus),
+            "--split-column", "split", "--model", "nb+svm", "--n-jobs", "1"]
+    lib = runner.invoke(app, [*base, "--model-out", str(tmp_path / "a")])
+    lb = runner.invoke(app, [*base, "--model-out", str(tmp_path / "b"),
+                             "--linear-solver", "lbfgs"])
+    assert lib.exit_code == 0 and lb.exit_code == 0, lb.output
+    a, b = load_model(tmp_path / "a").classifier, load_model(tmp_path / "b").classifier
+    assert (a.linear_solver, b.linear_solver) == ("liblinear", "lbfgs")
+    w = np.linalg.norm(b.coef_normalized_ - a.coef_normalized_)
+    assert w < 1e-3 * np.linalg.norm(a.coef_normalized_)
 
 
 def _free_port() -> int:

@@ -32,10 +32,12 @@ from spamsift.features.binning import QuantileBinner
 from spamsift.features.featurizer import REPUTATION_KEYS, Layout
 from spamsift.features.reputation import SenderReputation
 from spamsift.features.structure import structure_names
+from spamsift.models.parallel_linear import BlockLinearClassifier
 
-__all__ = ["SpamClassifier", "MEMBERS"]
+__all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS"]
 
 MEMBERS = ("nb", "lr", "svm")
+LINEAR_SOLVERS = ("liblinear", "lbfgs")
 # Feedback on a sender counts for its address and its domain, not its relay: one
 # ISP's relay carries many senders.
 _FEEDBACK_KEYS = 2
@@ -98,6 +100,12 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         The featurizer's layout (must match it).
     random_state : int
         Seed of every fold split and of the linear SVM's solver.
+    linear_solver : {"liblinear", "lbfgs"}
+        How the SVM and logistic-regression members are fitted: liblinear (sklearn's
+        LinearSVC and LogisticRegression), or L-BFGS on the same objectives with the
+        loss and gradient summed over row blocks, on a Dask cluster's workers inside
+        :func:`spamsift.models.parallel_linear.dask_client`
+        (:class:`~spamsift.models.parallel_linear.BlockLinearClassifier`).
     """
 
     # aux_weight and C_svm: 5-fold CV (1-ROCA)% of nb+svm on the random split's training
@@ -112,7 +120,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                  interaction_weight: float = 0.0,
                  inner_cv: int = 4, token_bits: int = 20,
                  n_structure: int = len(structure_names()), reputation_bits: int = 16,
-                 random_state: int = 0):
+                 random_state: int = 0, linear_solver: str = "liblinear"):
         self.model = model
         self.C_lr = C_lr
         self.C_svm = C_svm
@@ -128,6 +136,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.n_structure = n_structure
         self.reputation_bits = reputation_bits
         self.random_state = random_state
+        self.linear_solver = linear_solver
 
     # -- features -----------------------------------------------------------------
     @property
@@ -190,6 +199,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     def _member(self, name: str) -> BaseEstimator:
         if name == "nb":
             return MultinomialNB(alpha=self.alpha_nb)
+        if self.linear_solver == "lbfgs":
+            loss, C = ("log", self.C_lr) if name == "lr" else ("squared_hinge", self.C_svm)
+            return BlockLinearClassifier(loss=loss, C=C)
         if name == "lr":
             return LogisticRegression(C=self.C_lr, solver="liblinear", max_iter=5000)
         return LinearSVC(C=self.C_svm, max_iter=20000, random_state=self.random_state)
@@ -224,6 +236,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         for p in ("C_lr", "C_svm", "alpha_nb", "aux_weight", "rep_smoothing"):
             if not getattr(self, p) > 0:
                 raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
+        if self.linear_solver not in LINEAR_SOLVERS:
+            raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, "
+                             f"got {self.linear_solver!r}")
         X = sp.csr_matrix(X)
         y = np.asarray(y).astype(int)
         classes = np.unique(y)
