@@ -115,9 +115,10 @@ class StoreVotes:
     """Votes recorded straight into a data folder's feedback store.
 
     The store is the one ``spamsift serve`` and ``spamsift spamd`` on that folder read
-    (``settings.database_url``, else SQLite at ``DATA_DIR/spamsift.db``). A server
-    already running learns these votes when it next loads a model; to move its model
-    at once, send them through it (:class:`ApiVotes`, or spamd's ``TELL``).
+    (``settings.database_url``, else SQLite at ``DATA_DIR/spamsift.db``). Servers
+    running on that store follow its label changes
+    (:class:`~spamsift.serving.learning.FeedbackFollower`), so they learn these votes
+    within ``settings.feedback_poll_seconds``.
 
     Raises
     ------

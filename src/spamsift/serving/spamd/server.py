@@ -40,10 +40,9 @@ from spamsift.serving.live import (
     Live,
     StoresFactory,
     configure_logging,
-    forget,
-    learn,
     open_live,
 )
+from spamsift.serving.mailclients import tell
 from spamsift.serving.model_holder import follow_registry
 from spamsift.serving.spamd import protocol as p
 from spamsift.serving.spamd.batches import Batcher
@@ -53,7 +52,6 @@ from spamsift.serving.spamd.markup import (
     headers_only,
     mark,
     scan_many,
-    strip_markup,
 )
 
 __all__ = ["SpamdOptions", "SpamdServer", "run", "DEFAULT_PORT"]
@@ -283,14 +281,15 @@ class SpamdServer:
         feedback = self.live.feedback
         assert feedback is not None  # checked before the message was read
         user = req.user or "spamd"
-        message = strip_markup(raw)  # learn the message that was scanned, not our verdict
         did_set: list[str] = []
         did_remove: list[str] = []
         try:
-            if req.set_local and learn(feedback, message, str(req.message_class), user=user,
-                                       source="spamd"):
+            # tell() learns the message that was scanned (our markup out), not our verdict.
+            if req.set_local and tell(feedback, raw, str(req.message_class), user=user,
+                                      source="spamd").changed:
                 did_set.append("local")
-            if req.remove_local and forget(feedback, message, user=user):
+            if req.remove_local and tell(feedback, raw, "forget", user=user,
+                                         source="spamd").changed:
                 did_remove.append("local")
         except StoreError as exc:
             raise p.SpamdError(p.Ex.EX_UNAVAILABLE, f"(feedback store: {exc})") from None
