@@ -10,6 +10,7 @@ import re
 
 from selectolax.lexbor import LexborHTMLParser
 
+from spamsift.parse.html_bounds import bound_html
 from spamsift.parse.message import HtmlSignals
 from spamsift.parse.urls import url_host
 
@@ -47,12 +48,20 @@ def strip_comments(html: str) -> tuple[str, int]:
     return "".join(out), n
 
 
-def html_to_text(html: str, max_bytes: int) -> tuple[str, HtmlSignals, list[str]]:
-    """Visible text, markup signals and link targets of one HTML part."""
+def html_to_text(html: str, max_bytes: int, flags: set[str] | None = None
+                 ) -> tuple[str, HtmlSignals, list[str]]:
+    """Visible text, markup signals and link targets of one HTML part.
+
+    What the pre-scan (:func:`~spamsift.parse.html_bounds.bound_html`) had to cut
+    is added to ``flags``.
+    """
     sig = HtmlSignals()
     if len(html) > max_bytes:
         html = html[:max_bytes]
     html, sig.n_comments = strip_comments(html)
+    html, bound_flags = bound_html(html)
+    if flags is not None:
+        flags |= bound_flags
     html = _BLOCK.sub(" <", html)
     tree = LexborHTMLParser(html)
     links: list[str] = []
