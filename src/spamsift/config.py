@@ -98,6 +98,16 @@ class Settings(BaseSettings):
     # join before giving up with a configuration error (not tuned: long enough for a
     # scheduler across a data centre, short enough that a typo fails fast).
     dask_timeout: float = Field(10.0, gt=0)
+    # The daemons (serve, spamd, milter) parse messages of at least this many bytes in
+    # worker processes (spamsift.parse.sandbox): killed past ``sandbox_timeout``
+    # seconds, refused allocations past ``sandbox_memory_mb`` more than they started
+    # with, replaced after 100 messages. The caps keep smaller messages cheap
+    # in-process (benchmarks/hostile.py: the worst hostile classes at 256 KiB cost
+    # milliseconds). 0 sends every message to a worker.
+    sandbox_min_bytes: int = Field(256 * 1024, ge=0)
+    sandbox_timeout: float = Field(10.0, gt=0)
+    sandbox_memory_mb: int = Field(512, ge=64)
+    sandbox_workers: int = Field(2, gt=0)
 
     @field_validator("unsure_fpr")
     @classmethod

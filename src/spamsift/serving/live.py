@@ -39,6 +39,7 @@ from spamsift.models.db_registry import DatabaseRegistry
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
+from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving.learning import FeedbackFollower, LearningFeedback, ModelLearner, catch_up_seq
 from spamsift.serving.model_holder import ModelHolder
 from spamsift.serving.service import bundled_model_path
@@ -70,11 +71,16 @@ class Live(NamedTuple):
         when the folder was opened without stores.
     keys : KeyVerifier or None
         The API key store, when there is one.
+    sandbox : ParseSandbox
+        Where large messages are parsed, under a deadline and a memory limit: a
+        front end passes each message through :meth:`ParseSandbox.prepare` before
+        scoring it.
     """
 
     holder: ModelHolder
     feedback: LearningFeedback | None
     keys: Any
+    sandbox: ParseSandbox = ParseSandbox()
 
     def start(self) -> None:
         """Start following the other processes' feedback (a no-op without a store)."""
@@ -83,10 +89,12 @@ class Live(NamedTuple):
             follower.start()
 
     def stop(self) -> None:
-        """Stop following; returns once the follower's thread has ended."""
+        """Stop following and the parse workers; returns once the follower's thread
+        has ended."""
         follower = getattr(self.feedback, "follower", None)
         if follower is not None:
             follower.stop()
+        self.sandbox.close()
 
 
 def configure_logging(log_level: str) -> None:
@@ -122,10 +130,11 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     data_dir = Path(data_dir)
     keys, store = stores(data_dir, settings) if stores else (None, None)
     registry = prepare_data_dir(data_dir, database=getattr(store, "db", None))
+    sandbox = ParseSandbox.from_settings(settings)
     if store is None:
         holder = ModelHolder(registry)
         holder.reload()
-        return Live(holder, None, keys)
+        return Live(holder, None, keys, sandbox)
     # Every model the holder loads first learns the feedback given since it was
     # trained, so a restart or a roll-back serves what users have taught it, and is
     # then followed from the store's change log: each later label change, made
@@ -135,7 +144,7 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower))
     holder.reload()
     feedback = LearningFeedback(store, lambda: holder.current.model, follower=follower)
-    return Live(holder, feedback, keys)
+    return Live(holder, feedback, keys, sandbox)
 
 
 def prepare_data_dir(data_dir: str | os.PathLike[str], *, database: Any = None

@@ -54,11 +54,12 @@ def build_app(data_dir: str | os.PathLike[str], settings: Settings, *,
               stores: StoresFactory | None = None) -> FastAPI:
     """The app for ``data_dir``: its registry's active model, loaded, and the stores
     (:func:`~spamsift.serving.live.open_live`)."""
-    holder, feedback, keys = open_live(data_dir, settings, stores=stores)
-    app = create_app(holder, keys=keys or InMemoryKeys(), settings=settings,
-                     feedback=feedback)
+    live = open_live(data_dir, settings, stores=stores)
+    holder = live.holder
+    app = create_app(holder, keys=live.keys or InMemoryKeys(), settings=settings,
+                     feedback=live.feedback, sandbox=live.sandbox)
     if settings.retrain_interval_hours > 0:
-        store = feedback.store if feedback is not None else None
+        store = live.feedback.store if live.feedback is not None else None
         app.state.retrain_schedule = _retrain_schedule(Path(data_dir), settings, holder, store)
     return app
 

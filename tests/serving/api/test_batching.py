@@ -35,7 +35,8 @@ class Scorer:
         self.batches: list[tuple[str, list[bytes]]] = []
         self.threads: set[int] = set()
 
-    def __call__(self, model: LoadedModel, raws: list[bytes]) -> list[Any]:
+    def __call__(self, model: LoadedModel, raws: list[bytes], items: list[Any]) -> list[Any]:
+        assert items == raws  # no sandbox here: every item is its raw message
         self.batches.append((model.version, list(raws)))
         self.threads.add(threading.get_ident())
         time.sleep(self.delay)
@@ -182,7 +183,7 @@ def test_a_batch_the_model_fails_on_is_scored_message_by_message(
     store = FakeFeedbackStore()
     state = make_client(feedback=store).app.state.spamsift
     raws = [mail_set[0][0], mail_set[1][0] + b"\nPOISON\n", mail_set[2][0]]
-    good0, bad, good2 = score_each(state, holder.current, raws)
+    good0, bad, good2 = score_each(state, holder.current, raws, raws)
     assert calls == [3, 1, 1, 1]
     assert isinstance(bad, RuntimeError)
     assert good0[0].score == pytest.approx(real([raws[0]], top=4)[0].score)

@@ -18,11 +18,12 @@ from starlette.concurrency import run_in_threadpool
 
 from spamsift import __version__
 from spamsift.config import Settings
+from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving.api import classify, health, models, votes
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
 from spamsift.serving.api.auth import KeyVerifier
-from spamsift.serving.api.batching import ScoreBatcher
+from spamsift.serving.api.batching import ScoreBatcher, sandboxed
 from spamsift.serving.api.body import BodyLimitMiddleware
 from spamsift.serving.api.errors import install_error_handlers
 from spamsift.serving.api.metrics import ApiMetrics, MetricsMiddleware
@@ -45,7 +46,8 @@ Authenticate with `Authorization: Bearer KEY`. Scopes: `classify`, `feedback`, `
 
 
 def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
-               feedback: FeedbackStore | None = None) -> FastAPI:
+               feedback: FeedbackStore | None = None,
+               sandbox: ParseSandbox | None = None) -> FastAPI:
     """Build the REST API around a model holder.
 
     Parameters
@@ -61,6 +63,9 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     feedback : FeedbackStore, optional
         Where feedback and classifications are recorded; without it the feedback
         routes answer 503 and classifications carry no id.
+    sandbox : ParseSandbox, optional
+        Where large messages are parsed (:mod:`spamsift.parse.sandbox`); by default
+        one built from the ``sandbox_*`` settings.
 
     Example
     -------
@@ -68,11 +73,13 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     ...                  settings=load_settings())                      # doctest: +SKIP
     """
     metrics = ApiMetrics(holder)
+    sandbox = sandbox or ParseSandbox.from_settings(settings)
     state = ApiState(holder=holder, keys=keys, settings=settings, feedback=feedback,
                      limiter=RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst),
-                     metrics=metrics)
-    state.batcher = ScoreBatcher(partial(classify.score_each, state))
+                     metrics=metrics, sandbox=sandbox)
+    state.batcher = ScoreBatcher(partial(classify.score_each, state),
+                                 prepare=sandboxed(sandbox))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -89,6 +96,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
             poller.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await poller
+            await run_in_threadpool(sandbox.close)
 
     app = FastAPI(title="spamsift", version=__version__, description=_DESCRIPTION,
                   lifespan=lifespan)

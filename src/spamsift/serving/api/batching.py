@@ -15,6 +15,10 @@ one message and all the others.
 One batch at a time per process: scoring holds the GIL nearly throughout, so threads
 taking turns at it only add switching. More cores are used by more worker processes.
 
+A message large enough for the parse sandbox (:mod:`spamsift.parse.sandbox`) is
+parsed there before it joins the queue, so the time a hostile one takes is its own:
+the batch it then joins holds its parse, not its bytes.
+
 Every request keeps the model it took (:attr:`ModelHolder.current`): a batch only
 holds messages taken with the same model. A message the model fails on fails its own
 request only: the batch is then scored message by message.
@@ -25,26 +29,44 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
 from spamsift.models.spam_model import Verdict
+from spamsift.parse.message import ParsedMessage
+from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving.model_holder import LoadedModel
 
-__all__ = ["ScoreBatcher"]
+__all__ = ["ScoreBatcher", "Item", "sandboxed"]
 
 log = logging.getLogger(__name__)
 
 Scored = tuple[Verdict, str | None]
-Scorer = Callable[[LoadedModel, list[bytes]], list[Scored | Exception]]
+Item = bytes | ParsedMessage
+# score(loaded, raws, items): items[i] is raws[i] or its parse.
+Scorer = Callable[[LoadedModel, list[bytes], list[Item]], list[Scored | Exception]]
+Prepare = Callable[[bytes, LoadedModel], Awaitable[Item]]
+
+
+async def _as_is(raw: bytes, loaded: LoadedModel) -> Item:
+    return raw
+
+
+def sandboxed(sandbox: ParseSandbox) -> Prepare:
+    """The ``prepare`` that parses large messages in ``sandbox`` with the limits of the
+    model that will score them."""
+    async def prepare(raw: bytes, loaded: LoadedModel) -> Item:
+        return await sandbox.prepare(raw, loaded.model.featurizer.limits)
+    return prepare
 
 
 @dataclass
 class _Job:
     loaded: LoadedModel
     raw: bytes
+    item: Item
     future: asyncio.Future[Scored]
 
 
@@ -54,17 +76,22 @@ class ScoreBatcher:
     Parameters
     ----------
     score : callable
-        ``score(loaded, raws) -> list[Scored | Exception]``, one entry per message in
-        order; run in the thread pool.
+        ``score(loaded, raws, items) -> list[Scored | Exception]``, one entry per
+        message in order; run in the thread pool. ``items[i]`` is ``raws[i]``, or
+        its parse when ``prepare`` parsed it.
+    prepare : callable, optional
+        ``await prepare(raw, loaded)``: the raw message or its parse (:func:`sandboxed`),
+        awaited before the message joins the queue.
     max_messages, max_bytes : int
         Bounds of one batch (a single message over ``max_bytes`` still goes, alone).
     linger : float
         Seconds to wait, after a batch of several, for as many messages to arrive.
     """
 
-    def __init__(self, score: Scorer, *, max_messages: int = 32, max_bytes: int = 1 << 20,
-                 linger: float = 0.002) -> None:
+    def __init__(self, score: Scorer, *, prepare: Prepare = _as_is, max_messages: int = 32,
+                 max_bytes: int = 1 << 20, linger: float = 0.002) -> None:
         self._score = score
+        self._prepare = prepare
         self.max_messages = max_messages
         self.max_bytes = max_bytes
         self.linger = linger
@@ -75,11 +102,12 @@ class ScoreBatcher:
 
     async def score(self, loaded: LoadedModel, raw: bytes) -> Scored:
         """The verdict of ``raw`` under ``loaded`` and its classification id."""
+        item = await self._prepare(raw, loaded)
         loop = asyncio.get_running_loop()
         if loop is not self._loop:  # first call, or a new loop (test clients run one each)
             self._loop, self._pending, self._drain_task = loop, collections.deque(), None
             self._arrived = asyncio.Event()
-        job = _Job(loaded, raw, loop.create_future())
+        job = _Job(loaded, raw, item, loop.create_future())
         self._pending.append(job)
         self._arrived.set()
         if self._drain_task is None:
@@ -88,13 +116,13 @@ class ScoreBatcher:
 
     def _take(self) -> list[_Job]:
         first = self._pending.popleft()
-        batch, size = [first], len(first.raw)
+        batch, size = [first], _size(first)
         while (self._pending and len(batch) < self.max_messages
                and self._pending[0].loaded is first.loaded
-               and size + len(self._pending[0].raw) <= self.max_bytes):
+               and size + _size(self._pending[0]) <= self.max_bytes):
             job = self._pending.popleft()
             batch.append(job)
-            size += len(job.raw)
+            size += _size(job)
         return batch
 
     async def _gather(self, expected: int) -> None:
@@ -128,7 +156,8 @@ class ScoreBatcher:
                     continue
                 try:
                     results = await run_in_threadpool(self._score, batch[0].loaded,
-                                                      [j.raw for j in batch])
+                                                      [j.raw for j in batch],
+                                                      [j.item for j in batch])
                 except asyncio.CancelledError:
                     for j in batch:
                         j.future.cancel()
@@ -146,3 +175,8 @@ class ScoreBatcher:
         finally:
             if self._drain_task is asyncio.current_task():
                 self._drain_task = None
+
+
+def _size(job: _Job) -> int:
+    # What scoring a job costs is its bytes still to parse; a parse is cheap to score.
+    return len(job.raw) if isinstance(job.item, bytes) else 0

@@ -11,6 +11,7 @@ are being scored are scored together in one model call
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Annotated
 
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from spamsift.exceptions import SpamsiftError
 from spamsift.models.spam_model import Verdict
 from spamsift.serving.api.auth import Caller, require
+from spamsift.serving.api.batching import Item
 from spamsift.serving.api.body import decode_b64, require_message
 from spamsift.serving.api.errors import BodyTooLarge, error_responses
 from spamsift.serving.api.schemas import (
@@ -87,16 +89,18 @@ async def classify_batch(request: Request, batch: BatchRequest,
     raws = [decode_b64(m.message_b64, f"messages[{i}].message_b64")
             for i, m in enumerate(batch.messages)]
     loaded = state.holder.current
-    scored = await run_in_threadpool(_classify, state, loaded, raws)
+    limits = loaded.model.featurizer.limits
+    items = await asyncio.gather(*(state.sandbox.prepare(r, limits) for r in raws))
+    scored = await run_in_threadpool(_classify, state, loaded, raws, list(items))
     results = [BatchResult(**BatchResult.fields_of(v, cid), id=m.id)
                for m, (v, cid) in zip(batch.messages, scored, strict=True)]
     return BatchResponse(model_version=loaded.version, cutoffs=_cutoffs(loaded),
                          results=results)
 
 
-def _classify(state: ApiState, loaded: LoadedModel, raws: list[bytes]
+def _classify(state: ApiState, loaded: LoadedModel, raws: list[bytes], items: list[Item]
               ) -> list[tuple[Verdict, str | None]]:
-    verdicts = loaded.model.classify(raws, top=state.settings.top_clues)
+    verdicts = loaded.model.classify(items, top=state.settings.top_clues)
     out = []
     for raw, v in zip(raws, verdicts, strict=True):
         state.metrics.observe_verdict(v.verdict, v.score)
@@ -104,23 +108,24 @@ def _classify(state: ApiState, loaded: LoadedModel, raws: list[bytes]
     return out
 
 
-def score_each(state: ApiState, loaded: LoadedModel, raws: list[bytes]
+def score_each(state: ApiState, loaded: LoadedModel, raws: list[bytes], items: list[Item]
                ) -> list[tuple[Verdict, str | None] | Exception]:
     """Like :func:`_classify`, but a message that fails yields its exception alone.
 
     The scorer of :class:`~spamsift.serving.api.batching.ScoreBatcher`: one model call
-    for all of ``raws``; should it fail, each message is scored on its own.
+    for all of ``items`` (each raw message or its parse); should it fail, each
+    message is scored on its own.
     """
     top = state.settings.top_clues
     try:
-        verdicts: list[Verdict | Exception] = list(loaded.model.classify(raws, top=top))
+        verdicts: list[Verdict | Exception] = list(loaded.model.classify(items, top=top))
     except Exception:
-        if len(raws) == 1:
+        if len(items) == 1:
             raise
         verdicts = []
-        for raw in raws:
+        for item in items:
             try:
-                verdicts.extend(loaded.model.classify([raw], top=top))
+                verdicts.extend(loaded.model.classify([item], top=top))
             except Exception as exc:
                 verdicts.append(exc)
     out: list[tuple[Verdict, str | None] | Exception] = []

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 from fastapi import Request
 
 from spamsift.config import Settings
+from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving.api.ratelimit import RateLimiter
 from spamsift.serving.model_holder import ModelHolder
 
@@ -78,6 +79,7 @@ class ApiState:
     feedback: FeedbackStore | None
     limiter: RateLimiter
     metrics: ApiMetrics
+    sandbox: ParseSandbox
     batcher: ScoreBatcher = field(init=False)  # set by create_app: it needs the state
 
 

@@ -41,6 +41,7 @@ import Milter
 
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError
+from spamsift.parse.message import ParsedMessage
 from spamsift.serving.live import Live, StoresFactory, configure_logging, open_live
 from spamsift.serving.milter.message import MessageBuffer
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
@@ -96,12 +97,18 @@ class MilterScanner:
         self.pool.shutdown(wait=True, cancel_futures=True)
         self.live.stop()
 
-    def scan_many(self, raws: list[bytes]) -> list[Scan]:
-        return scan_many(self.live.holder, raws, self.settings.top_clues)
+    def scan_many(self, items: list[bytes | ParsedMessage]) -> list[Scan]:
+        return scan_many(self.live.holder, items, self.settings.top_clues)
 
     def scan(self, raw: bytes) -> Scan:
-        """The scan of ``raw``; blocks the calling (libmilter) thread."""
-        fut = asyncio.run_coroutine_threadsafe(self.batcher.submit(raw), self.loop)
+        """The scan of ``raw``; blocks the calling (libmilter) thread.
+
+        A large message is parsed in the sandbox on this thread first
+        (:mod:`spamsift.parse.sandbox`), so its time is its own connection's.
+        """
+        limits = self.live.holder.current.model.featurizer.limits
+        item = self.live.sandbox.prepare_sync(raw, limits)
+        fut = asyncio.run_coroutine_threadsafe(self.batcher.submit(item), self.loop)
         return fut.result(timeout=self.options.timeout)
 
     def _run(self) -> None:

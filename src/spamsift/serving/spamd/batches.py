@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 __all__ = ["Batcher"]
 
@@ -39,17 +39,17 @@ class Batcher(Generic[T]):
         Items per batch, at most.
     """
 
-    def __init__(self, score_many: Callable[[list[bytes]], Sequence[T]], pool: Executor,
+    def __init__(self, score_many: Callable[[list[Any]], Sequence[T]], pool: Executor,
                  slots: int, max_batch: int = 32) -> None:
         self.score_many = score_many
         self.pool = pool
         self.slots = slots
         self.max_batch = max_batch
-        self._waiting: list[tuple[bytes, asyncio.Future[T]]] = []
+        self._waiting: list[tuple[Any, asyncio.Future[T]]] = []
         self._running = 0
         self.batches = 0  # how many calls were made, for tests and metrics
 
-    async def submit(self, item: bytes) -> T:
+    async def submit(self, item: Any) -> T:
         """The result for ``item``, scored with whatever else is waiting."""
         fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, fut))
@@ -69,7 +69,7 @@ class Batcher(Generic[T]):
             task = loop.run_in_executor(self.pool, self._score, [item for item, _ in batch])
             task.add_done_callback(lambda t, b=batch: self._done(b, t))  # type: ignore[misc]
 
-    def _score(self, items: list[bytes]) -> list[T | BaseException]:
+    def _score(self, items: list[Any]) -> list[T | BaseException]:
         try:
             return list(self.score_many(items))
         except Exception as exc:
@@ -80,7 +80,7 @@ class Batcher(Generic[T]):
             out.extend(self._score([item]))
         return out
 
-    def _done(self, batch: list[tuple[bytes, asyncio.Future[T]]],
+    def _done(self, batch: list[tuple[Any, asyncio.Future[T]]],
               task: asyncio.Future[list[T | BaseException]]) -> None:
         self._running -= 1
         try:

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from spamsift import __version__
 from spamsift.models.spam_model import Verdict
+from spamsift.parse.message import ParsedMessage
 from spamsift.serving.model_holder import ModelHolder
 from spamsift.serving.spamd.score import THRESHOLD, sa_score, shown_score, stars
 
@@ -69,8 +70,10 @@ def scan_of(verdict: Verdict, spam_cutoff: float, model_version: str) -> Scan:
     return Scan(verdict, model_version, score, shown_score(score, verdict.verdict == "spam"))
 
 
-def scan_many(holder: ModelHolder, raws: list[bytes], top: int) -> list[Scan]:
-    """Classify ``raws`` with the model ``holder`` serves now, as the REST API does.
+def scan_many(holder: ModelHolder, raws: Sequence[bytes | ParsedMessage], top: int
+              ) -> list[Scan]:
+    """Classify ``raws`` (raw messages or their parses) with the model ``holder`` serves
+    now, as the REST API does.
 
     The whole batch uses one model, whatever swaps meanwhile; one call for many
     messages gives each the verdict it gets alone.

@@ -36,6 +36,7 @@ from typing import Any
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError, InputError
 from spamsift.feedback.errors import StoreError
+from spamsift.parse.message import ParsedMessage
 from spamsift.serving.live import (
     Live,
     StoresFactory,
@@ -264,7 +265,10 @@ class SpamdServer:
         if req.method == "TELL":
             did_set, did_remove = await loop.run_in_executor(self.pool, self._tell, req, raw)
             return p.tell_response(did_set, did_remove)
-        scan = await self.batcher.submit(raw)
+        # A large message is parsed in the sandbox first, off the scoring pool: its
+        # time and memory are its own (spamsift.parse.sandbox).
+        limits = self.live.holder.current.model.featurizer.limits
+        scan = await self.batcher.submit(await self.live.sandbox.prepare(raw, limits))
         if req.method in ("PROCESS", "HEADERS"):
             marked, head_len = mark(raw, header_lines(scan))
             out = headers_only(marked, head_len) if req.method == "HEADERS" else marked
@@ -273,9 +277,10 @@ class SpamdServer:
 
     # -- the service calls (in the pool) ---------------------------------------------
 
-    def scan_many(self, raws: list[bytes]) -> list[Scan]:
-        """Classify ``raws`` with the model served now (:func:`markup.scan_many`)."""
-        return scan_many(self.live.holder, raws, self.settings.top_clues)
+    def scan_many(self, items: list[bytes | ParsedMessage]) -> list[Scan]:
+        """Classify ``items`` (raw messages or their parses) with the model served now
+        (:func:`markup.scan_many`)."""
+        return scan_many(self.live.holder, items, self.settings.top_clues)
 
     def _tell(self, req: p.Request, raw: bytes) -> tuple[list[str], list[str]]:
         feedback = self.live.feedback
