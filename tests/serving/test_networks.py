@@ -56,5 +56,12 @@ def test_is_trusted(address: str | None, trusted: bool) -> None:
     assert is_trusted(address, networks) is trusted
 
 
+@pytest.mark.parametrize("bad", [pytest.param(8, id="a-number"),
+                                 pytest.param([8], id="a-list-of-numbers")])
+def test_a_value_of_another_type_is_a_config_error(bad: Any) -> None:
+    with pytest.raises(ConfigError, match="^nets: expected IP addresses or networks, got "):
+        parse_networks(bad, name="nets")
+
+
 def test_only_loopback_without_networks() -> None:
     assert is_trusted("127.0.0.1") and not is_trusted("10.1.2.3")

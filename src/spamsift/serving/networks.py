@@ -52,7 +52,9 @@ def parse_networks(values: str | IPNetwork | Iterable[str | IPNetwork], *,
         ``10.1.2.3/8`` (host bits set: a typo for ``10.0.0.0/8`` or for an
         address is not guessed at).
     """
-    items = [values] if isinstance(values, str | IPNetwork) else list(values)
+    items = [values] if isinstance(values, str | IPNetwork) else values
+    if not isinstance(items, Iterable):
+        raise ConfigError(f"{name}: expected IP addresses or networks, got {values!r}")
     out: list[IPNetwork] = []
     for item in items:
         if not isinstance(item, str):
