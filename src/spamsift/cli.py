@@ -576,18 +576,21 @@ def spamd(
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="As for `serve`: models and the feedback store (default: SPAMSIFT_DATA_DIR or ./data).")] = None,
     max_size: Annotated[int | None, typer.Option("--max-size", help="Largest message in bytes; larger ones are answered EX_TOOBIG (default: the parser's cap, 10 MiB).")] = None,
     timeout: Annotated[float, typer.Option(help="Seconds a client has to send its request.")] = 30.0,
-    allow_tell: Annotated[bool | None, typer.Option("--allow-tell/--no-tell", help="TELL (learn, forget) from any client, or from none (default: loopback clients only).")] = None,
+    allow_tell: Annotated[bool, typer.Option("--allow-tell/--no-tell", help="Take TELL (spamc -L: learn, forget) from loopback clients and --allowed-ips; off by default, as in SpamAssassin.")] = False,
+    allowed_ips: Annotated[list[str] | None, typer.Option("--allowed-ips", "-A", help="With --allow-tell, more clients that may TELL: IP addresses or CIDR networks, comma-separated or repeated (e.g. 10.0.0.0/8,2001:db8::/32). Scanning is open to any client that reaches the port.")] = None,
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Run a spamd-compatible daemon (SpamAssassin's spamc/spamd protocol)."""
+    from spamsift.serving.networks import parse_networks
     from spamsift.serving.spamd.server import SpamdOptions, run
     from spamsift.serving.stores import open_stores
 
     with _errors():
         settings = _settings(data_dir=data_dir)
+        networks = parse_networks(allowed_ips or (), name="--allowed-ips")
         options = SpamdOptions(max_size=settings.limits.max_message_bytes if max_size is None
-                               else max_size,
-                               timeout=timeout, allow_tell=allow_tell)
+                               else max_size, timeout=timeout, allow_tell=allow_tell,
+                               allowed_ips=networks)
         run(host, port, settings.data_dir, settings, options=options, stores=open_stores,
             log_level=log_level)
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from spamsift.exceptions import ConfigError
+from spamsift.serving.networks import IPNetwork, parse_networks
 
 __all__ = ["ParseLimits", "Settings", "load_settings", "default_corpus_root"]
 
@@ -74,6 +75,12 @@ class Settings(BaseSettings):
     # how many requests a quiet client may send at once. 0 turns the limit off.
     rate_limit_per_minute: float = Field(600.0, ge=0)
     rate_limit_burst: int = Field(60, gt=0)
+    # Classify calls from loopback (always) and from these networks spend no token: a
+    # mail server scores every message it receives, and throttling it holds up mail.
+    # Addresses or CIDR networks, comma-separated ("10.0.0.0/8,2001:db8::/32"; NoDecode:
+    # the environment gives that string, not JSON). Feedback and admin calls are
+    # limited for every caller.
+    rate_limit_exempt_networks: Annotated[tuple[IPNetwork, ...], NoDecode] = ()
     # How often the server re-reads the registry's active version, so one activated
     # elsewhere (the CLI, another worker) is served within this many seconds; 0: never.
     model_poll_seconds: float = Field(2.0, ge=0)
@@ -108,6 +115,15 @@ class Settings(BaseSettings):
     sandbox_timeout: float = Field(10.0, gt=0)
     sandbox_memory_mb: int = Field(512, ge=64)
     sandbox_workers: int = Field(2, gt=0)
+
+    @field_validator("rate_limit_exempt_networks", mode="before")
+    @classmethod
+    def _networks(cls, v: Any) -> tuple[IPNetwork, ...]:
+        # Parsed once here, so a request only compares addresses.
+        try:
+            return parse_networks(v, name="rate_limit_exempt_networks")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
 
     @field_validator("unsure_fpr")
     @classmethod

@@ -54,15 +54,15 @@ def _ready(proc: subprocess.Popen[bytes], probe: Callable[[], bool]) -> None:
 
 @pytest.fixture
 def start() -> Iterator[Callable[..., list[str | int]]]:
-    """``start((command, data_dir), ...)``: launch them all at once, wait for each."""
+    """``start((command, data_dir, *options), ...)``: launch them all at once, wait for each."""
     procs: list[subprocess.Popen[bytes]] = []
 
-    def run(*specs: tuple[str, Path], env: dict[str, str]) -> list[str | int]:
+    def run(*specs: tuple[str, Path, *tuple[str, ...]], env: dict[str, str]) -> list[str | int]:
         launched = []
-        for command, data_dir in specs:
+        for command, data_dir, *options in specs:
             port = _free_port()
             proc = subprocess.Popen([*CLI, command, "--host", "127.0.0.1", "--port", str(port),
-                                     "--data-dir", str(data_dir)], env=env,
+                                     "--data-dir", str(data_dir), *options], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             procs.append(proc)
             launched.append((command, port, proc))
@@ -161,7 +161,7 @@ def test_serve_and_spamd_on_one_sqlite_folder(start, tmp_path: Path) -> None:
     env = _env(None)
     data = tmp_path / "data"
     key = _key("feedback", data, env)
-    url, port = start(("serve", data), ("spamd", data), env=env)
+    url, port = start(("serve", data), ("spamd", data, "--allow-tell"), env=env)
     p0 = _probability(port)
     z0 = _logit(url)
     r = httpx.post(f"{url}/v1/feedback", headers=key, timeout=30, json={

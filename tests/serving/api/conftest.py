@@ -56,14 +56,19 @@ def store() -> FakeFeedbackStore:
 
 @pytest.fixture
 def make_client(holder: ModelHolder) -> Iterator[MakeClient]:
-    """``make_client(holder=..., feedback=..., **settings)``: a started TestClient."""
+    """``make_client(holder=..., feedback=..., address=..., **settings)``: a started
+    TestClient; ``address`` is the (host, port) the app sees the requests come from
+    (by default Starlette's ``("testclient", 50000)``: not an IP address, so not
+    loopback)."""
     clients: list[TestClient] = []
 
     def make(holder: ModelHolder = holder, feedback: Any = None,
-             raise_server_exceptions: bool = True, **settings: Any) -> TestClient:
+             raise_server_exceptions: bool = True,
+             address: tuple[str, int] = ("testclient", 50000), **settings: Any) -> TestClient:
         app = create_app(holder, keys=make_keys(), settings=api_settings(**settings),
                          feedback=feedback)
-        client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
+        client = TestClient(app, raise_server_exceptions=raise_server_exceptions,
+                            client=address)
         client.__enter__()
         clients.append(client)
         return client

@@ -24,7 +24,7 @@ SECRETS = {"classify": "classify-secret", "feedback": "feedback-secret",
            "admin": "admin-secret"}
 
 
-#: ``make_client(holder=..., feedback=..., **settings)``, the conftest fixture.
+#: ``make_client(holder=..., feedback=..., address=..., **settings)``, the conftest fixture.
 MakeClient = Callable[..., TestClient]
 
 

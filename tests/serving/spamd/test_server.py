@@ -31,6 +31,7 @@ from spamsift.serving.learning import LearningFeedback
 from spamsift.serving.live import Live, open_live
 from spamsift.serving.model_holder import ModelHolder
 from spamsift.serving.spamd.markup import scan_of
+from spamsift.serving.spamd.protocol import Ex, SpamdError
 from spamsift.serving.spamd.server import SpamdOptions, SpamdServer
 
 HAM = b"From: ann@example.org\r\nSubject: lunch\r\n\r\nNoon at the usual place?\r\n"
@@ -277,7 +278,7 @@ def _score(answer: bytes) -> float:
 
 
 def test_tell_learns_and_forgets_per_user(live: Live, store: FeedbackStore) -> None:
-    with running(make(live)) as port:
+    with running(make(live, allow_tell=True)) as port:
         before = _score(exchange(port, request("CHECK", HAM)))
         learn = ("Message-class: spam", "Set: local")
         assert exchange(port, request("TELL", HAM, *learn, "User: ann")) == (
@@ -308,27 +309,60 @@ def test_tell_learns_and_forgets_per_user(live: Live, store: FeedbackStore) -> N
 
 def test_tell_learns_the_scanned_message_from_a_processed_copy(live: Live,
                                                               store: FeedbackStore) -> None:
-    with running(make(live)) as port:
+    with running(make(live, allow_tell=True)) as port:
         processed = exchange(port, request("PROCESS", HAM)).partition(b"\r\n\r\n")[2]
         assert b"X-Spam-Status: " in processed
         exchange(port, request("TELL", processed, "Message-class: spam", "Set: local"))
         assert store.events(message_id=message_id(HAM))[0].label == "spam"
 
 
-@pytest.mark.parametrize(("allow", "feedback", "allowed"), [
-    pytest.param(None, True, True, id="loopback-by-default"),
-    pytest.param(False, True, False, id="no-tell"),
-    pytest.param(True, False, False, id="no-store"),
+@pytest.mark.parametrize(("options", "feedback", "answer"), [
+    pytest.param({}, True, b"SPAMD/1.0 77 Permission denied: ", id="off-by-default"),
+    pytest.param({"allow_tell": False}, True, b"SPAMD/1.0 77 Permission denied: ",
+                 id="no-tell"),
+    pytest.param({"allow_tell": True}, True, b"SPAMD/1.1 0 EX_OK\r\nDidSet: local\r\n",
+                 id="allow-tell-from-loopback"),
+    pytest.param({"allow_tell": True}, False, b"SPAMD/1.0 69 Service Unavailable: ",
+                 id="no-store"),
 ])
-def test_who_may_tell(live: Live, allow: bool | None, feedback: bool, allowed: bool) -> None:
+def test_who_may_tell(live: Live, store: FeedbackStore, options: dict[str, bool],
+                      feedback: bool, answer: bytes) -> None:
     if not feedback:
         live = live._replace(feedback=None)
-    with running(make(live, allow_tell=allow)) as port:
-        answer = exchange(port, request("TELL", HAM, "Message-class: spam", "Set: local"))
-        if allowed:
-            assert answer.endswith(b"DidSet: local\r\n\r\n")
-        else:
-            assert answer.startswith(b"SPAMD/1.0 69 Service Unavailable: ")
+    with running(make(live, **options)) as port:
+        got = exchange(port, request("TELL", HAM, "Message-class: spam", "Set: local"))
+        assert got.startswith(answer), got
+        assert ping(port).endswith(b"PONG\r\n")  # a refusal leaves the daemon serving
+    learned = answer.startswith(b"SPAMD/1.1 0 EX_OK")
+    assert len(store.events(message_id=message_id(HAM))) == (1 if learned else 0)
+
+
+@pytest.mark.parametrize(("options", "peer", "allowed"), [
+    pytest.param({}, ("127.0.0.1", 4000), False, id="off-even-for-loopback"),
+    pytest.param({"allow_tell": True}, ("127.0.0.1", 4000), True, id="loopback"),
+    pytest.param({"allow_tell": True}, ("::1", 4000, 0, 0), True, id="loopback-v6"),
+    pytest.param({"allow_tell": True}, ("::ffff:127.0.0.1", 4000, 0, 0), True,
+                 id="loopback-v4-mapped"),
+    pytest.param({"allow_tell": True}, "", True, id="unix-socket"),
+    pytest.param({"allow_tell": True}, ("10.1.2.3", 4000), False, id="remote"),
+    pytest.param({"allow_tell": True}, None, False, id="unknown-peer"),
+    pytest.param({"allow_tell": True, "allowed_ips": ("10.0.0.0/8",)}, ("10.1.2.3", 4000),
+                 True, id="in-allowed-ips"),
+    pytest.param({"allow_tell": True, "allowed_ips": ("10.0.0.0/8", "192.0.2.7")},
+                 ("192.0.2.8", 4000), False, id="outside-allowed-ips"),
+    pytest.param({"allow_tell": True, "allowed_ips": ("2001:db8::/32",)},
+                 ("2001:db8::25", 4000, 0, 0), True, id="in-allowed-ips-v6"),
+])
+def test_who_may_tell_by_address(live: Live, options: dict[str, object], peer: object,
+                                 allowed: bool) -> None:
+    server = make(live, **options)
+    assert server.options.may_tell(peer) is allowed
+    if allowed:
+        server._check_tell_allowed(peer)
+    else:
+        with pytest.raises(SpamdError) as refused:
+            server._check_tell_allowed(peer)
+        assert refused.value.code == Ex.EX_NOPERM
 
 
 def test_a_version_activated_in_the_registry_is_served(tmp_path: Path,
@@ -348,12 +382,18 @@ def test_a_version_activated_in_the_registry_is_served(tmp_path: Path,
             time.sleep(0.05)
 
 
-@pytest.mark.parametrize("args", [
-    pytest.param(["--max-size", "0"], id="max-size"),
-    pytest.param(["--timeout", "0"], id="timeout"),
-    pytest.param(["--log-level", "chatty"], id="log-level"),
+@pytest.mark.parametrize(("args", "named"), [
+    pytest.param(["--max-size", "0"], "max_size", id="max-size"),
+    pytest.param(["--timeout", "0"], "timeout", id="timeout"),
+    pytest.param(["--log-level", "chatty"], "chatty", id="log-level"),
+    pytest.param(["--allow-tell", "--allowed-ips", "10.0.0.0/8,10.0.0.300"], "10.0.0.300",
+                 id="bad-address"),
+    pytest.param(["--allow-tell", "-A", "10.0.0.0/8", "-A", "10.1.2.3/8"], "10.1.2.3/8",
+                 id="host-bits-set"),
+    pytest.param(["--allowed-ips", "10.0.0.0/8"], "--allow-tell", id="allowed-ips-alone"),
 ])
-def test_bad_options_are_configuration_errors(tmp_path: Path, args: list[str]) -> None:
+def test_bad_options_are_configuration_errors(tmp_path: Path, args: list[str],
+                                              named: str) -> None:
     from typer.testing import CliRunner
 
     from spamsift.cli import app
@@ -361,3 +401,11 @@ def test_bad_options_are_configuration_errors(tmp_path: Path, args: list[str]) -
     result = CliRunner().invoke(app, ["spamd", "--data-dir", str(tmp_path), "--port", "0",
                                       *args])
     assert result.exit_code == 6, result.output
+    assert named in " ".join(result.output.split()), result.output
+
+
+def test_allowed_ips_repeat_and_split_on_commas() -> None:
+    options = SpamdOptions(allow_tell=True, allowed_ips=("10.0.0.0/8, 192.0.2.7",
+                                                         "2001:db8::/32"))
+    assert [str(n) for n in options.allowed_ips] == ["10.0.0.0/8", "192.0.2.7/32",
+                                                     "2001:db8::/32"]

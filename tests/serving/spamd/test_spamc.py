@@ -1,7 +1,8 @@
 """``spamsift spamd`` as mail systems run it, driven by Debian's real ``spamc``.
 
 The daemon runs as a subprocess (``spamsift spamd --host 127.0.0.1 --port P
---data-dir DIR``) on a fresh data folder, so it serves the bundled model; the
+--data-dir DIR``, and ``--allow-tell`` where it learns) on a fresh data folder, so it
+serves the bundled model; the
 verdicts spamc reports must be those of the same model loaded in this process
 (what ``spamsift classify`` and ``POST /v1/classify`` give). Everything stays on the
 loopback address; every wait is bounded.
@@ -26,6 +27,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spamsift.config import Settings
+from spamsift.feedback import FeedbackStore
+from spamsift.feedback.db import default_url
+from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.server import build_app
 from spamsift.serving.service import resolve_model
@@ -43,9 +47,9 @@ Mail = list[tuple[bytes, str]]
 
 
 class Daemon:
-    """One ``spamsift spamd`` subprocess on a free loopback port."""
+    """One ``spamsift spamd`` subprocess on a free loopback port; ``options`` are added."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *options: str) -> None:
         self.data_dir = data_dir
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
@@ -55,7 +59,8 @@ class Daemon:
         self._log = open(self.log, "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "spamsift.cli", "spamd", "--host", "127.0.0.1",
-             "--port", str(self.port), "--data-dir", str(data_dir), "--max-size", str(MAX_SIZE)],
+             "--port", str(self.port), "--data-dir", str(data_dir), "--max-size", str(MAX_SIZE),
+             *options],
             env=env, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while self.spamc("-K").returncode != 0:
@@ -222,8 +227,29 @@ def _score(d: Daemon, raw: bytes) -> float:
     return float(d.spamc("-c", stdin=raw).stdout.split(b"/")[0])
 
 
+def _events(data_dir: Path, raw: bytes) -> list[str]:
+    """The labels of the feedback events on ``raw`` in the daemon's store."""
+    store = FeedbackStore(default_url(data_dir))
+    try:
+        return [e.label for e in store.events(message_id=message_id(raw))]
+    finally:
+        store.close()
+
+
+def test_tell_is_refused_by_default(daemon: Daemon, examples: dict[str, bytes]) -> None:
+    raw = examples["ham"]
+    before = _score(daemon, raw)
+    for action in ("spam", "ham", "forget"):
+        r = daemon.spamc("-L", action, stdin=raw)
+        assert r.returncode != 0 and b"successfully" not in r.stdout, r
+    assert b"EX_NOPERM" in daemon.log.read_bytes()
+    assert _events(daemon.data_dir, raw) == []
+    assert _score(daemon, raw) == before
+
+
 def test_learning_and_forgetting(tmp_path: Path, examples: dict[str, bytes]) -> None:
-    d = Daemon(tmp_path / "data")  # its own daemon: learning moves the model
+    # its own daemon: learning moves the model
+    d = Daemon(tmp_path / "data", "--allow-tell")
     try:
         raw = examples["ham"]
         before = _score(d, raw)
@@ -242,5 +268,6 @@ def test_learning_and_forgetting(tmp_path: Path, examples: dict[str, bytes]) -> 
         assert d.spamc("-L", "ham", stdin=processed).stdout == (
             b"Message was already un/learned\n")
         assert d.spamc("-C", "report", stdin=raw).stdout == b"Unable to report/revoke message\n"
+        assert set(_events(d.data_dir, raw)) == {"spam", "ham"}  # in the daemon's store
     finally:
         d.stop()

@@ -58,8 +58,8 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
         Turns presented API keys into :class:`~spamsift.serving.api.auth.KeyInfo`.
     settings : Settings
         ``classify_requires_key``, ``max_request_bytes``, ``max_batch_messages``,
-        ``rate_limit_per_minute``, ``rate_limit_burst``, ``model_poll_seconds``,
-        ``top_clues``.
+        ``rate_limit_per_minute``, ``rate_limit_burst``, ``rate_limit_exempt_networks``,
+        ``model_poll_seconds``, ``top_clues``.
     feedback : FeedbackStore, optional
         Where feedback and classifications are recorded; without it the feedback
         routes answer 503 and classifications carry no id.

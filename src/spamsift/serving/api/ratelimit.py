@@ -1,8 +1,10 @@
 """A token bucket per caller: ``burst`` requests at once, then ``per_minute``.
 
 Callers are named by the route layer: ``key:<id>`` for an API key, ``ip:<address>``
-without one. Buckets live in this process: with several workers each keeps its own,
-so the limit a client sees is up to ``workers`` times the setting.
+without one; it also decides who spends no token (classify calls from loopback and
+``rate_limit_exempt_networks``, :mod:`spamsift.serving.api.auth`). Buckets live in
+this process: with several workers each keeps its own, so the limit a client sees is
+up to ``workers`` times the setting.
 """
 
 from __future__ import annotations

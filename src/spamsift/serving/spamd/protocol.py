@@ -22,7 +22,8 @@ answer carries and spamc understands::
                        a Content-length the message does not match
     EX_DATAERR     65  a compressed message that does not inflate
     EX_TOOBIG      98  a message over the server's size limit
-    EX_UNAVAILABLE 69  TELL not allowed, or nowhere to keep feedback
+    EX_NOPERM      77  TELL from a client that may not (it is off by default)
+    EX_UNAVAILABLE 69  TELL allowed, but nowhere to keep feedback
     EX_TIMEOUT     79  the client stopped sending
     EX_SOFTWARE    70  scoring failed
 
@@ -201,7 +202,8 @@ def inflate(data: bytes, limit: int) -> bytes:
 # -- answers -------------------------------------------------------------------
 
 _ERROR_TEXT = {Ex.EX_PROTOCOL: "Bad header line", Ex.EX_UNAVAILABLE: "Service Unavailable",
-               Ex.EX_TIMEOUT: "Timeout", Ex.EX_TOOBIG: "Message too big"}
+               Ex.EX_NOPERM: "Permission denied", Ex.EX_TIMEOUT: "Timeout",
+               Ex.EX_TOOBIG: "Message too big"}
 
 
 def error_response(code: Ex, message: str) -> bytes:

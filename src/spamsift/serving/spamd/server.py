@@ -12,8 +12,10 @@ as with spamd. Limits, each answered in the protocol's terms:
 
 ``TELL`` learns and forgets through the same feedback store as the REST API, as
 the request's ``User`` (``spamd`` when there is none), with source ``spamd``. As
-with SpamAssassin's ``--allow-tell``, it is refused unless allowed: by default it
-is accepted from loopback clients only.
+with SpamAssassin's spamd, it is off unless the daemon was started with
+``--allow-tell`` (EX_NOPERM), and then taken only from loopback, a Unix socket, and
+the ``--allowed-ips`` networks: whoever can reach the port could otherwise teach
+the model that their spam is ham.
 
 A version activated in the registry (``spamsift models activate``, or through the
 REST API) is served within ``settings.model_poll_seconds``; feedback given through
@@ -24,7 +26,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import os
 import signal
@@ -45,6 +46,7 @@ from spamsift.serving.live import (
 )
 from spamsift.serving.mailclients import tell
 from spamsift.serving.model_holder import follow_registry
+from spamsift.serving.networks import IPNetwork, is_trusted, parse_networks
 from spamsift.serving.spamd import protocol as p
 from spamsift.serving.spamd.batches import Batcher
 from spamsift.serving.spamd.markup import (
@@ -74,8 +76,13 @@ class SpamdOptions:
         Largest message in bytes (after inflating); larger is EX_TOOBIG.
     timeout : float
         Seconds a client has to send its whole request.
-    allow_tell : bool or None
-        TELL from any client (True), from none (False), or from loopback ones (None).
+    allow_tell : bool
+        Whether TELL (learn, forget) is taken at all; off by default, as in
+        SpamAssassin.
+    allowed_ips : tuple of networks
+        Besides loopback and Unix sockets, the clients TELL is taken from when
+        ``allow_tell`` is on (strings are parsed by
+        :func:`~spamsift.serving.networks.parse_networks`).
     max_connections : int
         Requests handled at once.
     threads : int
@@ -88,7 +95,8 @@ class SpamdOptions:
 
     max_size: int = 10 * 1024 * 1024
     timeout: float = 30.0
-    allow_tell: bool | None = None
+    allow_tell: bool = False
+    allowed_ips: tuple[IPNetwork, ...] = ()
     max_connections: int = 64
     threads: int = 2
     max_batch: int = 32
@@ -99,6 +107,27 @@ class SpamdOptions:
                 raise ConfigError(f"{name}: expected 1 or more, got {getattr(self, name)}")
         if not self.timeout > 0:
             raise ConfigError(f"timeout: expected seconds above 0, got {self.timeout}")
+        object.__setattr__(self, "allowed_ips",
+                           parse_networks(self.allowed_ips, name="allowed_ips"))
+        if self.allowed_ips and not self.allow_tell:
+            # Unlike SpamAssassin's, the list admits no one to scanning (every client
+            # that reaches the port may scan): alone it would silently do nothing.
+            raise ConfigError("allowed_ips (--allowed-ips) names who may TELL, but TELL is "
+                              "off: expected allow_tell (--allow-tell) with it")
+
+    def may_tell(self, peer: Any) -> bool:
+        """Whether a client at ``peer`` (a socket's peer name) may TELL.
+
+        >>> SpamdOptions(allow_tell=True, allowed_ips=("10.0.0.0/8",)).may_tell(
+        ...     ("10.1.2.3", 40000))
+        True
+        """
+        if not self.allow_tell:
+            return False
+        if isinstance(peer, str):
+            return True  # a Unix socket's peer is a path (or ''): the machine itself
+        host = peer[0] if isinstance(peer, tuple) and peer else None
+        return is_trusted(host, self.allowed_ips)
 
 
 class SpamdServer:
@@ -305,15 +334,16 @@ class SpamdServer:
         return did_set, did_remove
 
     def _check_tell_allowed(self, peer: Any) -> None:
+        # Who asks comes first: a client that may not TELL learns nothing of the setup.
+        if not self.options.allow_tell:
+            raise p.SpamdError(p.Ex.EX_NOPERM, "(TELL commands are not enabled: start the "
+                               "server with --allow-tell)")
+        if not self.options.may_tell(peer):
+            raise p.SpamdError(p.Ex.EX_NOPERM, f"(TELL is not allowed from {_peer(peer)}: "
+                               "only from loopback and the --allowed-ips networks)")
         if self.live.feedback is None:
             raise p.SpamdError(p.Ex.EX_UNAVAILABLE, "(TELL needs a feedback store, and this "
                                "server has none)")
-        allow = self.options.allow_tell
-        if allow is None:
-            allow = _is_loopback(peer)
-        if not allow:
-            raise p.SpamdError(p.Ex.EX_UNAVAILABLE, "(TELL commands are not enabled for this "
-                               "client: start the server with --allow-tell)")
 
 
 async def _line(reader: asyncio.StreamReader, what: str) -> bytes:
@@ -327,15 +357,6 @@ async def _line(reader: asyncio.StreamReader, what: str) -> bytes:
             raise p.SpamdError(p.Ex.EX_PROTOCOL, f"(EOF during {what})") from None
         raise p.SpamdError(p.Ex.EX_PROTOCOL, f"(closed before {what})") from None
     return line
-
-
-def _is_loopback(peer: Any) -> bool:
-    if not isinstance(peer, tuple) or not peer:
-        return isinstance(peer, str)  # a Unix socket's peer is a path (or '')
-    try:
-        return ipaddress.ip_address(peer[0]).is_loopback
-    except ValueError:
-        return False
 
 
 def _peer(peer: Any) -> str:
