@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import text
 
 from feedback.test_serve_on_store import CLI, MESSAGE, _free_port, _logit
-from serving.spamd.test_server import exchange, request
+from serving.spamd.support import exchange, request
 from spamsift.feedback import Database
 from spamsift.models.db_registry import DatabaseRegistry
 from spamsift.serving.service import bundled_model_path

@@ -166,6 +166,7 @@ class ParseSandbox:
         self._slots = threading.BoundedSemaphore(workers)
         self._lock = threading.Lock()
         self._all: set[_Worker] = set()
+        self.busy = 0  # messages in a worker now
         self.stats = SandboxStats()
 
     @classmethod
@@ -196,6 +197,8 @@ class ParseSandbox:
         in-process parse of its first :data:`FALLBACK_BYTES`, flagged."""
         with self._slots:
             worker = self._take()
+            with self._lock:
+                self.busy += 1
             try:
                 worker.to_worker.send((raw, limits))
                 if worker.from_worker.poll(self.timeout):
@@ -204,6 +207,9 @@ class ParseSandbox:
                     kind, value = "timeout", f"no answer in {self.timeout:g} s"
             except (EOFError, OSError) as exc:
                 kind, value = "crash", f"worker died: {exc!r}"
+            finally:
+                with self._lock:
+                    self.busy -= 1
             worker.tasks += 1
             if kind == "ok":
                 self.stats.parsed += 1

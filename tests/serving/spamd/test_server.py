@@ -8,8 +8,6 @@ must still answer the next client.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import copy
 import socket
 import threading
@@ -20,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from serving.spamd.support import exchange, read_all, request, running
 from spamsift.config import Settings
 from spamsift.feedback import FeedbackStore
 from spamsift.feedback.db import default_url
@@ -35,48 +34,6 @@ from spamsift.serving.spamd.protocol import Ex, SpamdError
 from spamsift.serving.spamd.server import SpamdOptions, SpamdServer
 
 HAM = b"From: ann@example.org\r\nSubject: lunch\r\n\r\nNoon at the usual place?\r\n"
-
-
-@contextlib.contextmanager
-def running(server: SpamdServer) -> Iterator[int]:
-    """``server`` on a free loopback port, in a thread with its own event loop."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    listening = asyncio.run_coroutine_threadsafe(server.start("127.0.0.1", 0), loop).result(10)
-    try:
-        yield listening.sockets[0].getsockname()[1]
-    finally:
-        async def stop() -> None:
-            listening.close()
-            await listening.wait_closed()
-            await server.stop()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(20)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-
-
-def exchange(port: int, data: bytes, *, shut: bool = True, timeout: float = 20) -> bytes:
-    """Send ``data`` (then end our side), read the whole answer."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        if shut:
-            s.shutdown(socket.SHUT_WR)
-        return _read_all(s)
-
-
-def _read_all(s: socket.socket) -> bytes:
-    chunks = []
-    while chunk := s.recv(65536):
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def request(method: str, body: bytes = b"", *headers: str, version: str = "1.5") -> bytes:
-    head = [f"{method} SPAMC/{version}", f"Content-length: {len(body)}", *headers]
-    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
 
 
 @pytest.fixture
@@ -150,7 +107,7 @@ def test_a_client_that_stalls_times_out(live: Live) -> None:
     with running(server) as port:
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
             s.sendall(b"CHECK SPAMC/1.5\r\nContent-length: 100\r\n\r\nSubject: x")
-            answer = _read_all(s)  # the daemon answers and closes; we never finished
+            answer = read_all(s)  # the daemon answers and closes; we never finished
         assert answer.startswith(b"SPAMD/1.0 79 Timeout: (0.5 second socket timeout")
         assert ping(port) == b"SPAMD/1.5 0 PONG\r\n"
 
