@@ -4,6 +4,10 @@ A small labelled mail set written by hand: a few ham and spam templates filled
 with words, names and senders drawn from a seeded generator, so every run sees
 the same 40 ham and 40 spam. The feature space is kept small (2**14 token
 columns, 2**10 per reputation key) so fitting takes a fraction of a second.
+
+Tests marked ``needs(...)`` (real mail software, the milter extra) and those using
+the PostgreSQL fixtures run only where the machine has what they need:
+:func:`needs.require` skips them otherwise, or fails them under ``CI=true``.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
+from needs import require
 from spamsift.config import Settings, load_settings
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.models.classifier import SpamClassifier
@@ -68,6 +73,15 @@ _PRIZES = ("iPhone", "vacation", "gift card", "laptop", "cruise")
 _DRUGS = ("viagra", "cialis", "meds", "pills")
 _HOSTS = ("cheap-deals.biz", "win-big.info", "bestoffer.ru", "clickhere.cn", "promo-mail.top")
 _START = datetime(2002, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    for mark in item.iter_markers("needs"):
+        require(*mark.args)
+    # A skip raised in a fixture is reported at each test; raised here, pytest's summary
+    # folds every PostgreSQL test (tests/feedback/conftest.py's fixtures) into one line.
+    if "pg_server_url" in getattr(item, "fixturenames", ()):
+        require("postgresql")
 
 
 def make_message(kind: str, i: int, rng: random.Random, when: datetime) -> bytes:

@@ -1,9 +1,9 @@
 """Fixtures: a fresh database per test, on SQLite and on a real PostgreSQL server.
 
-PostgreSQL comes from ``SPAMSIFT_TEST_PG_URL`` (``.ci/run`` starts a throwaway
-server and sets it). Each test gets a schema of its own in that database, made
-before and dropped after. Without the variable the PostgreSQL cases are skipped,
-except under ``CI=true``, where they fail: CI never skips them silently.
+PostgreSQL comes from ``SPAMSIFT_TEST_PG_URL`` (``make test`` starts a throwaway
+server and sets it, ``scripts/with-postgres.sh``). Each test gets a schema of its own
+in that database, made before and dropped after. Without the variable the PostgreSQL
+cases are skipped, except under ``CI=true``, where they fail (:func:`needs.require`).
 """
 
 from __future__ import annotations
@@ -17,22 +17,16 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from needs import PG_ENV, require
 from spamsift.feedback import FeedbackStore
 
 from ._helpers import Clock
 
-PG_ENV = "SPAMSIFT_TEST_PG_URL"
-
 
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{PG_ENV} is not set: under CI the PostgreSQL tests must run "
-                        "(.ci/run starts the server and sets it)")
-        pytest.skip(f"{PG_ENV} is not set: no PostgreSQL server to test against")
-    return url
+    require("postgresql")
+    return os.environ[PG_ENV]
 
 
 @pytest.fixture
@@ -55,7 +49,11 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'spamsift.db'}"
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+# The "postgresql" case of a backend parameter: needs the server (tests/needs.py).
+POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.needs("postgresql"))
+
+
+@pytest.fixture(params=["sqlite", POSTGRESQL])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A URL of a new, empty database on each backend."""
     if request.param == "sqlite":

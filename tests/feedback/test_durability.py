@@ -24,7 +24,7 @@ from spamsift.feedback import FeedbackStore, message_id, resolve, voter_of
 from spamsift.feedback.schema import feedback_events, labels
 
 from . import _workload as wl
-from .conftest import sqlite_url
+from .conftest import POSTGRESQL, sqlite_url
 
 WORKLOAD = Path(wl.__file__)
 
@@ -109,7 +109,7 @@ def test_postgresql_threads(pg_url: str) -> None:
     check(pg_url, run_all(pg_url, processes=1, per_process=25))
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", ["sqlite", POSTGRESQL])
 def test_same_event_sent_by_many_clients_at_once(request: pytest.FixtureRequest,
                                                  tmp_path: Path, backend: str) -> None:
     """The sharpest race: 20 clients send one client_event_id at the same instant."""

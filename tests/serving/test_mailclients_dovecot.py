@@ -14,7 +14,8 @@ Pigeonhole runs a ``pipe`` before the IMAP command completes, so once a command 
 answered, the store holds every vote it caused: "no vote" is checked right after.
 
 Without Dovecot's ``dovecot-imapd`` and ``dovecot-sieve`` packages these tests are
-skipped, except under ``CI=true``, where they fail: ``.ci/run`` installs them.
+skipped, except under ``CI=true``, where they fail (``tests/needs.py``); ``make test``
+as root installs them.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 
 import pytest
 
+from needs import which
 from serving.api.support import api_settings
 from serving.api.test_live_server import serving
 from spamsift.feedback import FeedbackStore, KeyStore
@@ -44,19 +46,8 @@ from spamsift.serving.mailclients import dovecot_files
 from spamsift.serving.server import build_app
 from spamsift.serving.stores import open_stores
 
-DOVECOT = shutil.which("dovecot") or shutil.which("dovecot", path="/usr/sbin")
-SIEVEC = shutil.which("sievec")
-_PLUGINS = Path("/usr/lib/dovecot/modules")
-_NEEDED = [_PLUGINS / "lib95_imap_sieve_plugin.so",
-           _PLUGINS / "sieve" / "lib90_sieve_imapsieve_plugin.so",
-           _PLUGINS / "sieve" / "lib90_sieve_extprograms_plugin.so"]
-MISSING = ([] if DOVECOT else ["dovecot"]) + ([] if SIEVEC else ["sievec"]) + [
-    str(p) for p in _NEEDED if not p.exists()]
-if MISSING and os.environ.get("CI") == "true":
-    pytest.fail(f"{', '.join(MISSING)} missing: under CI the Dovecot tests must run "
-                "(.ci/run installs Debian's dovecot-imapd and dovecot-sieve)", pytrace=False)
-pytestmark = pytest.mark.skipif(bool(MISSING), reason=(
-    f"{', '.join(MISSING)} missing; `apt-get install dovecot-imapd dovecot-sieve` to run"))
+DOVECOT, SIEVEC = which("dovecot"), which("sievec")
+pytestmark = pytest.mark.needs("dovecot")
 
 PASSWORD = "secret"
 USERS = ("ann", "carol", "dave")

@@ -1,28 +1,18 @@
 """``spamsift milter`` subprocesses on loopback, for the tests of this folder.
 
 The milter needs pymilter (the ``milter`` extra, built against Debian's
-libmilter-dev). Without it these tests are skipped, except under ``CI=true``, where
-they fail: ``.ci/run`` installs libmilter-dev and ``make test`` the extra.
+libmilter-dev): the tests that run it are marked ``needs("pymilter")``
+(``tests/needs.py``); ``make test`` builds the extra when libmilter-dev is installed.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-
-import pytest
-
-HAVE_PYMILTER = importlib.util.find_spec("Milter") is not None
-if not HAVE_PYMILTER and os.environ.get("CI") == "true":
-    pytest.fail("pymilter is not installed: under CI the milter tests must run "
-                "(`make test` installs the 'milter' extra)", pytrace=False)
-needs_pymilter = pytest.mark.skipif(not HAVE_PYMILTER, reason="pymilter is not installed "
-                                    "(pip install -e '.[milter]', needs libmilter-dev)")
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ the system's mail set-up is used or touched. Postfix's master runs as root, so t
 needs root, as in CI.
 
 Without Postfix or swaks (or not as root) these tests are skipped, except under
-``CI=true``, where they fail: ``.ci/run`` installs both.
+``CI=true``, where they fail (``tests/needs.py``); ``make test`` as root installs both.
 """
 
 from __future__ import annotations
@@ -24,21 +24,15 @@ from pathlib import Path
 
 import pytest
 
+from needs import which
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.service import resolve_model
 from spamsift.serving.spamd.markup import Scan, scan_of, strip_markup
 
-from .conftest import MilterDaemon, free_port, needs_pymilter
+from .conftest import MilterDaemon, free_port
 
-POSTFIX, SWAKS = shutil.which("postfix"), shutil.which("swaks")
-_missing = [name for name, path in (("postfix", POSTFIX), ("swaks", SWAKS)) if path is None]
-if os.geteuid() != 0:
-    _missing.append("root (Postfix's master runs as root)")
-if _missing and os.environ.get("CI") == "true":
-    pytest.fail(f"missing under CI: {', '.join(_missing)} (.ci/run installs Debian's postfix "
-                "and swaks packages)", pytrace=False)
-pytestmark = [needs_pymilter,
-              pytest.mark.skipif(bool(_missing), reason=f"needs {', '.join(_missing)}")]
+POSTFIX, SWAKS = which("postfix"), which("swaks")
+pytestmark = pytest.mark.needs("pymilter", "postfix", "swaks", "root")
 
 NOBODY = 65534  # the uid and gid Postfix's virtual agent writes the Maildir as
 Mail = list[tuple[bytes, str]]

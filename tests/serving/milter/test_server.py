@@ -21,10 +21,10 @@ from spamsift.models.spam_model import SpamModel
 from spamsift.serving.service import resolve_model
 from spamsift.serving.spamd.markup import Scan, header_lines, scan_of
 
-from .conftest import MilterDaemon, needs_pymilter
+from .conftest import MilterDaemon
 from .mta import MTA, frame
 
-pytestmark = needs_pymilter
+pytestmark = pytest.mark.needs("pymilter")
 Mail = list[tuple[bytes, str]]
 MAX_SIZE = 100_000
 

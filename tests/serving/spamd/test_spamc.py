@@ -8,14 +8,13 @@ verdicts spamc reports must be those of the same model loaded in this process
 loopback address; every wait is bounded.
 
 Without ``spamc`` installed these tests are skipped, except under ``CI=true``, where
-they fail: ``.ci/run`` installs it.
+they fail (``tests/needs.py``); ``make test`` as root installs it.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from needs import which
 from spamsift.config import Settings
 from spamsift.feedback import FeedbackStore
 from spamsift.feedback.db import default_url
@@ -35,12 +35,8 @@ from spamsift.serving.server import build_app
 from spamsift.serving.service import resolve_model
 from spamsift.serving.spamd.markup import scan_of, strip_markup, symbol
 
-SPAMC = shutil.which("spamc")
-if SPAMC is None and os.environ.get("CI") == "true":
-    pytest.fail("spamc is not installed: under CI the spamd tests must run "
-                "(.ci/run installs Debian's spamc package)", pytrace=False)
-pytestmark = pytest.mark.skipif(SPAMC is None, reason="spamc (Debian package 'spamc') is not "
-                                "installed; `apt-get install spamc` to run these tests")
+SPAMC = which("spamc")
+pytestmark = pytest.mark.needs("spamc")
 
 MAX_SIZE = 200_000
 Mail = list[tuple[bytes, str]]
