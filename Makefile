@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas clean
+.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile clean
 
 $(BIN)/spamsift: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -78,6 +78,11 @@ bench-spamd: venv
 # spamsift milter under 1 and 10 concurrent MTA connections (needs the milter extra).
 bench-milter: venv $(VENV)/.milter
 	$(BIN)/python benchmarks/milter.py --corpus $(CORPUS)
+
+# Hostile messages, each class at its worst within the 10 MiB cap: time to answer and
+# peak memory through `spamsift classify` and a running `spamsift serve` (about 2 minutes).
+bench-hostile: venv
+	$(BIN)/python benchmarks/hostile.py --corpus $(CORPUS)
 
 # `spamsift score` on generated archives of 10k, 100k and 1M messages (peak memory), and
 # with --dask on 1 and 2 local workers (msgs/s). About 30 minutes on 2 cores; the archives

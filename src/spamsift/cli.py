@@ -355,9 +355,12 @@ def _scored(model: Any, messages: Iterator[Any], n_jobs: int, dask: str | None,
             settings: Settings, progress: Any) -> Iterator[Iterator[Any]]:
     """Scored rows in input order: local processes, or a Dask cluster's workers."""
     if dask is None:
+        from spamsift.parse.sandbox import ParseSandbox
         from spamsift.training.scoring import score_stream
 
-        yield score_stream(model, messages, n_jobs=n_jobs, progress=progress)
+        with ParseSandbox.from_settings(settings) as sandbox:
+            yield score_stream(model, messages, n_jobs=n_jobs, progress=progress,
+                               sandbox=sandbox)
         return
     from spamsift.training.cluster import connect, score_on_cluster
 
@@ -374,10 +377,12 @@ def classify(
 ) -> None:
     """Classify messages: verdict, spam probability and the clues behind it."""
     from spamsift.ingest import IngestReport, open_source, read_stdin
+    from spamsift.parse.sandbox import ParseSandbox
     from spamsift.serving.service import SpamService, resolve_model
 
-    with _errors():
-        service = SpamService(resolve_model(model, _settings()), top_clues=top)
+    with _errors(), ParseSandbox.from_settings(_settings()) as sandbox:
+        service = SpamService(resolve_model(model, _settings()), top_clues=top,
+                              sandbox=sandbox)
         report = IngestReport()
 
         def messages() -> Iterator[Any]:

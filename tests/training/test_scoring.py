@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from parse.sandbox_parsers import misbehaving
 from spamsift.cli import app
 from spamsift.ingest import RawMessage
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
+from spamsift.parse.sandbox import ParseSandbox
 from spamsift.training.jobs import load_dataset, score_rows
 from spamsift.training.scoring import score_stream
 
@@ -59,6 +61,21 @@ def test_stream_reads_its_input_lazily(small_model: SpamModel, mail_set: Mail) -
     first = [next(rows) for _ in range(15)]
     assert [r.source for r in first] == [f"m{i:03d}" for i in range(15)]
     assert pulled == 20  # two chunks read, not the (endless) input
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_a_message_stuck_in_the_parser_is_scored_and_the_stream_goes_on(
+        small_model: SpamModel, mail_set: Mail, n_jobs: int) -> None:
+    stuck = RawMessage("stuck", b"Subject: stuck\nX-Test: spin\n\nwords", None)
+    msgs = raw(mail_set[:20]) + [stuck] + raw(mail_set[20:40])
+    # Every message through a worker; the stuck one is killed there and read in-process.
+    box = ParseSandbox(min_bytes=0, timeout=1.0, parse=misbehaving)
+    with box:
+        rows = list(score_stream(small_model, msgs, n_jobs=n_jobs, chunk_size=16,
+                                 sandbox=box))
+    assert [r.source for r in rows] == [m.source for m in msgs]
+    plain = {r.source: r.score for r in score_stream(small_model, msgs[:20])}
+    assert all(r.score == plain[r.source] for r in rows[:20])  # the same parse, elsewhere
 
 
 def test_empty_input_gives_no_rows(small_model: SpamModel) -> None:

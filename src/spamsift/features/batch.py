@@ -15,6 +15,7 @@ import scipy.sparse as sp
 from joblib import Parallel, delayed
 
 from spamsift.features.featurizer import MessageFeaturizer
+from spamsift.parse.sandbox import ParseSandbox
 
 __all__ = ["MessageMeta", "featurize", "featurize_stream", "chunks"]
 
@@ -54,11 +55,13 @@ def chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
-def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool = True
-          ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
+def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool = True,
+          sandbox: ParseSandbox | None = None) -> tuple[sp.csr_matrix, list[MessageMeta]]:
     from spamsift.training.dedup import content_key, exact_key
 
-    msgs = [featurizer.parse(d) for d in datas]
+    limits = featurizer.limits
+    msgs = [featurizer.parse(d if sandbox is None else sandbox.prepare_sync(d, limits))
+            for d in datas]
     if not with_meta:  # scoring needs no duplicate keys: skip re-normalising every body
         return featurizer.transform_parsed(msgs), []
     meta = [MessageMeta(exact_key(d), content_key(m),
@@ -69,20 +72,21 @@ def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool
 
 
 def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int = -1,
-              progress: Callable[[int], None] | None = None, with_meta: bool = True
-              ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
+              progress: Callable[[int], None] | None = None, with_meta: bool = True,
+              sandbox: ParseSandbox | None = None) -> tuple[sp.csr_matrix, list[MessageMeta]]:
     """The feature matrix of raw messages (rows in input order) and their metadata.
 
     ``progress`` is called with the number of messages each finished chunk held.
+    ``sandbox``: where large messages are parsed (:mod:`spamsift.parse.sandbox`).
     """
     if len(datas) <= _CHUNK or n_jobs == 1:
-        out = _work(featurizer, datas, with_meta)
+        out = _work(featurizer, datas, with_meta, sandbox)
         if progress:
             progress(len(datas))
         return out
     parts = []
     for part in Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_work)(featurizer, c, with_meta) for c in chunks(datas)):
+            delayed(_work)(featurizer, c, with_meta, sandbox) for c in chunks(datas)):
         parts.append(part)
         if progress:
             progress(part[0].shape[0])
@@ -91,7 +95,8 @@ def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int
 
 
 def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk_size: int = _CHUNK,
-                     n_jobs: int = 1, with_meta: bool = True
+                     n_jobs: int = 1, with_meta: bool = True,
+                     sandbox: ParseSandbox | None = None
                      ) -> Iterator[tuple[list[M], sp.csr_matrix, list[MessageMeta]]]:
     """Each chunk of ``messages`` (objects with ``.data``) with its matrix and metadata, lazily.
 
@@ -104,7 +109,7 @@ def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk
     batches = chunks(messages, chunk_size)
     if n_jobs == 1:
         for b in batches:
-            X, meta = _work(featurizer, [m.data for m in b], with_meta)
+            X, meta = _work(featurizer, [m.data for m in b], with_meta, sandbox)
             yield b, X, meta
         return
     # The chunks sent out, oldest first: joblib's generator keeps input order, so each
@@ -114,7 +119,7 @@ def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk
     def tasks() -> Iterator[Any]:
         for b in batches:
             sent.append(b)
-            yield delayed(_work)(featurizer, [m.data for m in b], with_meta)
+            yield delayed(_work)(featurizer, [m.data for m in b], with_meta, sandbox)
 
     for X, meta in Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
             tasks()):

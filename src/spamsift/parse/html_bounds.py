@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["bound_html", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_OPEN_FORMATTING",
+__all__ = ["bound_html", "scan_figures", "MAX_DEPTH", "MAX_ELEMENTS", "MAX_OPEN_FORMATTING",
            "MAX_RECONSTRUCT", "MAX_TAG_CHARS"]
 
 # Largest figures of any HTML part in the SpamAssassin corpus, by this scan's own
@@ -82,60 +82,90 @@ def bound_html(html: str) -> tuple[str, set[str]]:
     """
     if html.count("<") <= MAX_DEPTH and len(html) <= MAX_TAG_CHARS:
         return html, set()  # too few tags to reach any bound: the common case
-    flags: set[str] = set()
-    open_counts: dict[str, int] = {}
-    depth = elements = formatting = reconstruct = 0
-    drop: list[tuple[int, int]] = []  # spans of formatting tags left out
-    cut = len(html)
-    for m in _TAG.finditer(html):
-        closing, name = m.group(1), m.group(2).lower()
-        if m.end() - m.start() > MAX_TAG_CHARS:
-            flags.add("truncated:html_tag")
-            cut = m.start()
-            break
-        if closing:
-            n = open_counts.get(name, 0)
-            if n:
-                open_counts[name] = n - 1
-                depth -= 1
-                if name in _FORMATTING:
-                    formatting -= 1
-            continue
-        elements += 1
-        if elements > MAX_ELEMENTS:
-            flags.add("truncated:html_elements")
-            cut = m.start()
-            break
-        if name in _VOID or m.group(3).endswith("/"):
-            continue
-        if name in _FORMATTING:
-            if formatting >= MAX_OPEN_FORMATTING:
-                flags.add("truncated:html_formatting")
-                drop.append(m.span())
-                continue
-            formatting += 1
-        else:
-            reconstruct += formatting
-            if reconstruct > MAX_RECONSTRUCT:
-                flags.add("truncated:html_reconstruct")
-                cut = m.start()
-                break
-        n = open_counts.get(name, 0)
-        if name in _SELF_CLOSING_KIND and n:
-            continue
-        open_counts[name] = n + 1
-        depth += 1
-        if depth > MAX_DEPTH:
-            flags.add("truncated:html_depth")
-            cut = m.start()
-            break
-    if not drop:
-        return html[:cut], flags
+    scan = _Scan(capped=True)
+    cut = scan.run(html)
+    if not scan.drop:
+        return html[:cut], scan.flags
     pieces, pos = [], 0
-    for start, end in drop:
+    for start, end in scan.drop:
         if start >= cut:
             break
         pieces.append(html[pos:start])
         pos = end
     pieces.append(html[pos:cut])
-    return "".join(pieces), flags
+    return "".join(pieces), scan.flags
+
+
+def scan_figures(html: str) -> dict[str, int]:
+    """The largest figures the scan meets in ``html``, with no bound applied: the
+    depth, start tags, formatting elements open at once, estimated clones and the
+    longest tag (what ``benchmarks/hostile.py --corpus-stats`` reports)."""
+    scan = _Scan(capped=False)
+    scan.run(html)
+    return {"depth": scan.max_depth, "elements": scan.elements,
+            "formatting": scan.max_formatting, "reconstruct": scan.reconstruct,
+            "tag_chars": scan.max_tag}
+
+
+class _Scan:
+    """One pass over the tags, keeping the model of open elements described above."""
+
+    def __init__(self, capped: bool) -> None:
+        self.capped = capped
+        self.flags: set[str] = set()
+        self.drop: list[tuple[int, int]] = []  # spans of formatting tags left out
+        self.open: dict[str, int] = {}
+        self.depth = self.elements = self.formatting = self.reconstruct = 0
+        self.max_depth = self.max_formatting = self.max_tag = 0
+
+    def _over(self, value: int, bound: int, flag: str) -> bool:
+        if self.capped and value > bound:
+            self.flags.add(flag)
+            return True
+        return False
+
+    def run(self, html: str) -> int:
+        """Scan ``html``; where it is cut (its length when it is not)."""
+        for m in _TAG.finditer(html):
+            if self._tag(m):
+                return m.start()
+        return len(html)
+
+    def _tag(self, m: re.Match[str]) -> bool:
+        """Account for one tag; whether the document is cut before it."""
+        closing, name = m.group(1), m.group(2).lower()
+        size = m.end() - m.start()
+        self.max_tag = max(self.max_tag, size)
+        if self._over(size, MAX_TAG_CHARS, "truncated:html_tag"):
+            return True
+        if closing:
+            n = self.open.get(name, 0)
+            if n:
+                self.open[name] = n - 1
+                self.depth -= 1
+                if name in _FORMATTING:
+                    self.formatting -= 1
+            return False
+        self.elements += 1
+        if self._over(self.elements, MAX_ELEMENTS, "truncated:html_elements"):
+            return True
+        if name in _VOID or m.group(3).endswith("/"):
+            return False
+        if name in _FORMATTING:
+            if self.capped and self.formatting >= MAX_OPEN_FORMATTING:
+                self.flags.add("truncated:html_formatting")
+                self.drop.append(m.span())
+                return False
+            self.formatting += 1
+            self.max_formatting = max(self.max_formatting, self.formatting)
+        else:
+            self.reconstruct += self.formatting
+            if self._over(self.reconstruct, MAX_RECONSTRUCT, "truncated:html_reconstruct"):
+                return True
+        n = self.open.get(name, 0)
+        if name in _SELF_CLOSING_KIND and n:
+            return False
+        self.open[name] = n + 1
+        self.depth += 1
+        self.max_depth = max(self.max_depth, self.depth)
+        return self._over(self.depth, MAX_DEPTH, "truncated:html_depth")

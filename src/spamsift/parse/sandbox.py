@@ -17,15 +17,17 @@ message is parsed again in the calling process from its first
 flagged ``truncated:time``, ``truncated:memory`` or ``parser:crash``: it is always
 scored, on what could be read.
 
-Daemons send messages of ``min_bytes`` or more through the sandbox and parse
-smaller ones in-process: with the caps, a small message cannot cost much (the
-worst hostile classes of ``benchmarks/hostile.py`` take a few milliseconds at 256 KB),
-and the round trip to a worker would cost the common case more than it saves.
+Every door sends messages of ``min_bytes`` or more through the sandbox (the
+daemons before batching, ``classify``, and the batch jobs' featurising in each of
+their processes) and parses smaller ones in-process: with the caps, a small
+message cannot cost much (each hostile class of ``benchmarks/hostile.py`` costs
+under 0.4 s at 10 MiB, so milliseconds at 256 KiB), and the round trip to a worker
+would cost the common case more than it saves.
 
 Workers are fresh interpreters (``python -m spamsift.parse.sandbox``) that import
 the parser only: never forks of the daemon, whose threads (uvicorn, libmilter) a
-``fork`` could copy mid-lock, and not ``multiprocessing`` children, which re-run the
-daemon's main module. They talk over two pipes of their own, so nothing a library
+``fork`` could copy mid-lock, and not ``multiprocessing`` children, which re-run
+the daemon's main module. They talk over two pipes of their own, so nothing a library
 prints reaches the answers.
 """
 
@@ -169,6 +171,16 @@ class ParseSandbox:
         self.busy = 0  # messages in a worker now
         self.stats = SandboxStats()
 
+    def __getstate__(self) -> dict[str, object]:
+        # Sent to a worker process of a batch job (joblib) as its settings only: each
+        # process starts parse workers of its own, when it first needs one.
+        return {"min_bytes": self.min_bytes, "timeout": self.timeout,
+                "memory_mb": self.memory_mb, "workers": self.workers,
+                "max_tasks": self.max_tasks, "parse": self._parse}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__init__(**state)  # type: ignore[misc]
+
     @classmethod
     def from_settings(cls, settings: Settings) -> ParseSandbox:
         """The sandbox the ``sandbox_*`` settings describe."""
@@ -228,6 +240,12 @@ class ParseSandbox:
         for worker in started:
             self._idle.put(worker)
             self._slots.release()
+
+    def __enter__(self) -> ParseSandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Stop every worker; later :meth:`parse` calls start new ones."""

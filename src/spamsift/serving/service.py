@@ -17,6 +17,8 @@ from spamsift.ingest import RawMessage
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel, Verdict
+from spamsift.parse.message import ParsedMessage
+from spamsift.parse.sandbox import ParseSandbox
 
 __all__ = ["SpamService", "bundled_model_path", "resolve_model"]
 
@@ -56,19 +58,28 @@ def _from_registry(root: Path) -> SpamModel:
 
 
 class SpamService:
-    """Classify messages with one loaded model."""
+    """Classify messages with one loaded model; large ones are parsed in ``sandbox``
+    (:mod:`spamsift.parse.sandbox`), when given."""
 
-    def __init__(self, model: SpamModel, top_clues: int = 8):
+    def __init__(self, model: SpamModel, top_clues: int = 8,
+                 sandbox: ParseSandbox | None = None):
         self.model = model
         self.top_clues = top_clues
+        self.sandbox = sandbox
+
+    def _items(self, datas: list[bytes]) -> list[bytes | ParsedMessage]:
+        if self.sandbox is None:
+            return list(datas)
+        limits = self.model.featurizer.limits
+        return [self.sandbox.prepare_sync(d, limits) for d in datas]
 
     def classify(self, data: bytes) -> Verdict:
-        return self.model.classify([data], top=self.top_clues)[0]
+        return self.model.classify(self._items([data]), top=self.top_clues)[0]
 
     def classify_stream(self, messages: Iterable[RawMessage], top: int | None = None
                         ) -> Iterator[tuple[RawMessage, Verdict]]:
         """Verdicts for a stream, in batches so memory stays flat."""
         top = self.top_clues if top is None else top
         for batch in chunks(messages, _BATCH):
-            yield from zip(batch, self.model.classify([b.data for b in batch], top=top),
-                           strict=True)
+            yield from zip(batch, self.model.classify(self._items([b.data for b in batch]),
+                                                      top=top), strict=True)

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from spamsift.features.batch import featurize_stream
 from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel
+from spamsift.parse.sandbox import ParseSandbox
 from spamsift.training.jobs import ScoredRow, score_rows
 
 __all__ = ["score_stream", "CHUNK"]
@@ -27,14 +28,15 @@ CHUNK = 256
 
 
 def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int = 1,
-                 chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None
-                 ) -> Iterator[ScoredRow]:
+                 chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None,
+                 sandbox: ParseSandbox | None = None) -> Iterator[ScoredRow]:
     """Scored rows of ``messages``, in input order, read lazily chunk by chunk.
 
-    ``n_jobs`` local processes featurise (``-1``: every core, ``1``: this process).
+    ``n_jobs`` local processes featurise (``-1``: every core, ``1``: this process);
+    each parses large messages in ``sandbox`` (:mod:`spamsift.parse.sandbox`).
     """
     for batch, X, _ in featurize_stream(model.featurizer, messages, chunk_size, n_jobs,
-                                        with_meta=False):
+                                        with_meta=False, sandbox=sandbox):
         yield from score_rows(model, X, [m.source for m in batch])
         if progress:
             progress(len(batch))
