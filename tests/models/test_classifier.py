@@ -83,6 +83,8 @@ def test_every_member_spec_fits_and_ranks_spam_first(
     pytest.param({"alpha_nb": 0.0}, "alpha_nb", id="alpha_nb-zero"),
     pytest.param({"aux_weight": float("nan")}, "aux_weight", id="aux_weight-nan"),
     pytest.param({"rep_smoothing": 0}, "rep_smoothing", id="rep_smoothing-zero"),
+    pytest.param({"conflict_gamma": -1.0}, "conflict_gamma", id="conflict_gamma-negative"),
+    pytest.param({"conflict_gamma": "sometimes"}, "conflict_gamma", id="conflict_gamma-word"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(
         params: dict[str, object], name: str, small_xy: Data,
@@ -220,3 +222,50 @@ def test_column_labels_name_each_block(fitted_classifier: SpamClassifier) -> Non
     kind, label = clf.column_label(n_tok + n_struct)
     assert kind == "reputation"
     assert label.startswith("rep:")
+
+
+# -- the conflict scale -------------------------------------------------------------------
+
+def test_conflicting_clues_scale_the_logit_toward_the_middle(small_xy: Data,
+                                                            small_layout: dict[str, int]) -> None:
+    """Oracle: the scaled logit is the linear one times |P - N| / (P + N) of its clues."""
+    X, y = small_xy
+    linear = SpamClassifier(model="nb+svm", conflict_gamma=0, **small_layout).fit(X, y)
+    scaled = SpamClassifier(model="nb+svm", conflict_gamma=1, **small_layout).fit(X, y)
+    np.testing.assert_allclose(scaled.coef_binary_, linear.coef_binary_)
+    z_lin, z = linear.decision_function(X), scaled.decision_function(X)
+    for zl, zs, contrib in zip(z_lin, z, linear.contributions(X), strict=True):
+        w = np.array([v for _, v in contrib])
+        pos, neg = w[w > 0].sum(), -w[w < 0].sum()
+        assert zs == pytest.approx(zl * abs(pos - neg) / (pos + neg), rel=1e-9, abs=1e-9)
+    assert np.all(np.abs(z) <= np.abs(z_lin) + 1e-12)
+
+
+def test_a_message_mixing_spam_and_ham_clues_lands_nearer_the_middle(
+        small_xy: Data, small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamClassifier(model="nb+svm", conflict_gamma=2, **small_layout).fit(X, y)
+    spam, ham = X[np.flatnonzero(y == 1)[0]], X[np.flatnonzero(y == 0)[0]]
+    mixed = (spam + ham).minimum(1)  # both messages' tokens at once
+    z_spam, z_ham, z_mixed = clf.decision_function(sp.vstack([spam, ham, mixed]))
+    assert z_spam > 0 > z_ham
+    assert abs(z_mixed) < min(abs(z_spam), abs(z_ham))
+
+
+def test_the_conflict_clue_keeps_clues_summing_to_the_logit(small_xy: Data,
+                                                            small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamClassifier(model="nb+svm", conflict_gamma=1, **small_layout).fit(X, y)
+    z = clf.decision_function(X[:20])
+    kinds = set()
+    for zi, contrib in zip(z, clf.contributions(X[:20]), strict=True):
+        assert sum(w for _, w in contrib) == pytest.approx(zi - clf.intercept_, abs=1e-9)
+        kinds |= {clf.column_label(j)[0] for j, _ in contrib}
+    assert "conflict" in kinds
+
+
+def test_auto_picks_an_exponent_from_the_candidates(fitted_classifier: SpamClassifier) -> None:
+    from spamsift.models.classifier import CONFLICT_GAMMAS
+
+    assert fitted_classifier.conflict_gamma == "auto"
+    assert fitted_classifier.conflict_gamma_ in CONFLICT_GAMMAS

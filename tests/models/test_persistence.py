@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 from pathlib import Path
 
@@ -9,8 +11,8 @@ import numpy as np
 import pytest
 
 from spamsift.exceptions import ModelError, ModelFormatError, ModelIntegrityError
-from spamsift.models.artifact import ARRAYS_NAME, MANIFEST_NAME, save_artifact
-from spamsift.models.persistence import load_model, model_to_arrays, save_model
+from spamsift.models.artifact import ARRAYS_NAME, MANIFEST_NAME, load_artifact, save_artifact
+from spamsift.models.persistence import load_model, model_from_arrays, model_to_arrays, save_model
 from spamsift.models.spam_model import SpamModel
 
 
@@ -127,3 +129,18 @@ def test_featurizer_layout_that_disagrees_with_the_weights(small_model: SpamMode
     path = _resave(small_model, tmp_path / "bad", {"classifier": classifier})
     with pytest.raises(ModelFormatError, match="the layout needs"):
         load_model(path)
+
+
+def test_the_conflict_exponent_is_kept_and_old_files_score_linearly(
+        small_model: SpamModel, tmp_path: Path, mail_set: list[tuple[bytes, str]]) -> None:
+    clf = copy.deepcopy(small_model.classifier)
+    clf.conflict_gamma_ = 2.0
+    model = dataclasses.replace(small_model, classifier=clf)
+    raws = [raw for raw, _ in mail_set[:10]]
+    loaded = load_model(save_model(model, tmp_path / "m"))
+    assert loaded.classifier.conflict_gamma_ == 2.0
+    np.testing.assert_allclose(loaded.score(raws), model.score(raws), rtol=1e-5)
+    manifest, arrays = load_artifact(tmp_path / "m")
+    del arrays["conflict_gamma"]  # a file written before the scale existed
+    old = model_from_arrays(manifest, arrays)
+    assert old.classifier.conflict_gamma_ == 0.0
