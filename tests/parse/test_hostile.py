@@ -7,7 +7,8 @@ hang and blow-up detectors, set far above what the cases take; they are not
 speed tests. Each case's time and peak memory are recorded as test properties
 (``--junitxml`` shows them).
 
-The Hypothesis properties run in this process under a SIGALRM guard.
+The Hypothesis properties run in this process under a SIGALRM guard
+(``hang_guard``, in conftest.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from __future__ import annotations
 import base64
 import io
 import json
-import signal
 import subprocess
 import sys
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -29,23 +28,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from spamsift.config import ParseLimits
-from spamsift.parse import ParsedMessage, parse_message
 from spamsift.parse import mime as mime_module
+from spamsift.parse import parse_message
 from strategies import arbitrary_bytes, mangled_messages, message_bytes
 
-HANG_SECONDS = 20
+from ._checks import HANG_SECONDS, KNOWN_FLAGS, check_parsed
+
 # A child that imports spamsift.parse and parses a 50 MB message peaks at about
 # 120 MB here (the others at 40-80 MB); the ceiling only catches a parse that
 # copies without bound.
 PEAK_MB_CEILING = 1024
 
 LIMITS = ParseLimits()
-KNOWN_FLAGS = {
-    "empty", "missing:subject", "missing:from", "missing:date", "missing:body",
-    "parser:fallback", "parser:raw", "charset:unknown", "charset:wrong", "charset:detected",
-    "charset:latin1", "truncated:bytes", "truncated:parts", "truncated:depth",
-    "truncated:headers", "truncated:text", "truncated:time",
-}
 
 HEAD = b"From: sender@example.org\nSubject: hostile\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
 # fast_mail_parser refuses this part, so a message carrying it is read by the
@@ -253,46 +247,6 @@ def test_zip_bomb_is_recorded_not_opened(run: Run) -> None:
 
 
 # In-process properties: Hypothesis examples under a SIGALRM hang guard.
-
-
-class Hang(BaseException):
-    """Raised by the guard; a BaseException so that Hypothesis does not shrink it."""
-
-
-@pytest.fixture
-def hang_guard() -> Iterator[None]:
-    if not hasattr(signal, "setitimer") or threading.current_thread() != threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise Hang(f"still running after {HANG_SECONDS * 3} s: a hang")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS * 3)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def check_parsed(m: ParsedMessage) -> None:
-    """What every ParsedMessage promises, however bad its input."""
-    assert isinstance(m, ParsedMessage)
-    assert m.flags <= KNOWN_FLAGS
-    texts = [m.subject or "", m.from_name, m.from_addr, m.reply_to_addr, m.date_raw,
-             m.message_id, m.mailer, m.text_plain, m.text_html, *m.to_addrs, *m.urls,
-             *m.content_types, *m.charsets, *(a.filename for a in m.attachments),
-             *(a.content_type for a in m.attachments), *(k + v for k, v in m.headers)]
-    for text in texts:
-        text.encode("utf-8")  # no lone surrogates for later stages to trip on
-    assert m.n_parts >= 1 and 0 <= m.max_depth <= LIMITS.max_depth
-    assert len(m.text_plain) + len(m.text_html) <= LIMITS.max_text_chars + m.n_parts
-    assert len(m.headers) <= LIMITS.max_headers
-    assert all(len(v) <= 1000 for _, v in m.headers)
-    assert len(m.urls) <= LIMITS.max_urls
-    assert m.date is None or m.date.tzinfo is not None
 
 
 _FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
