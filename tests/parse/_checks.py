@@ -24,9 +24,8 @@ KNOWN_FLAGS = frozenset({
     "truncated:html_depth", "truncated:html_elements", "truncated:html_tag",
     "truncated:html_formatting", "truncated:html_reconstruct",
 })
-# Added only by the parse sandbox (sandbox.py) when a worker gives up on a message.
-SANDBOX_FLAGS = frozenset({"truncated:time", "truncated:memory", "truncated:bytes",
-                           "parser:crash"})
+# The parse sandbox (sandbox.py) adds truncated:memory and parser:crash as well when
+# a worker gives up on a message; parse_message itself never does.
 
 
 def longest_mark_run(text: str) -> int:
