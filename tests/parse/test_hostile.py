@@ -7,7 +7,8 @@ hang and blow-up detectors, set far above what the cases take; they are not
 speed tests. Each case's time and peak memory are recorded as test properties
 (``--junitxml`` shows them).
 
-The Hypothesis properties run in this process under a SIGALRM guard.
+The Hypothesis properties run in this process under a SIGALRM guard
+(``hang_guard``, in conftest.py).
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from __future__ import annotations
 import base64
 import io
 import json
-import signal
 import subprocess
 import sys
-import threading
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -29,23 +28,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from spamsift.config import ParseLimits
-from spamsift.parse import ParsedMessage, parse_message
 from spamsift.parse import mime as mime_module
-from strategies import arbitrary_bytes, mangled_messages, message_bytes
+from spamsift.parse import parse_message
+from spamsift.parse.html_bounds import MAX_DEPTH, MAX_OPEN_FORMATTING, MAX_RECONSTRUCT
+from spamsift.parse.marks import MAX_MARK_RUN
+from strategies import NONCHARACTERS, arbitrary_bytes, mangled_messages, message_bytes
 
-HANG_SECONDS = 20
+from ._checks import HANG_SECONDS, KNOWN_FLAGS, check_parsed, longest_mark_run
+
 # A child that imports spamsift.parse and parses a 50 MB message peaks at about
 # 120 MB here (the others at 40-80 MB); the ceiling only catches a parse that
 # copies without bound.
 PEAK_MB_CEILING = 1024
 
 LIMITS = ParseLimits()
-KNOWN_FLAGS = {
-    "empty", "missing:subject", "missing:from", "missing:date", "missing:body",
-    "parser:fallback", "parser:raw", "charset:unknown", "charset:wrong", "charset:detected",
-    "charset:latin1", "truncated:bytes", "truncated:parts", "truncated:depth",
-    "truncated:headers", "truncated:text", "truncated:time",
-}
 
 HEAD = b"From: sender@example.org\nSubject: hostile\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
 # fast_mail_parser refuses this part, so a message carrying it is read by the
@@ -76,24 +72,36 @@ except OSError:
         peak_mb = peak / 2**20 if sys.platform == "darwin" else peak / 2**10
     except ImportError:
         pass
+finite = None
+if sys.argv[2:] == ["features"]:  # through the bundled model's featurizer too
+    import numpy as np
+    from spamsift.models.persistence import load_model
+    from spamsift.serving.service import bundled_model_path
+    X = load_model(bundled_model_path()).featurizer.transform_parsed([m])
+    finite = bool(np.isfinite(X.data).all())
 print(json.dumps({
     "seconds": seconds, "peak_mb": peak_mb, "flags": sorted(m.flags), "size": m.size,
     "subject": m.subject, "from_addr": m.from_addr, "n_parts": m.n_parts,
     "max_depth": m.max_depth, "text_plain": len(m.text_plain), "text_html": len(m.text_html),
-    "urls": len(m.urls), "headers": len(m.headers),
+    "urls": len(m.urls), "headers": len(m.headers), "fonts": m.html.tags.get("font", 0),
+    "plain": m.text_plain, "html": m.text_html, "features_finite": finite,
     "attachments": [[a.filename, a.content_type, a.size] for a in m.attachments],
 }))
 """
 
 
-def _isolated(data: bytes, tmp_path: Path, record_property: Callable[[str, Any], None]
-              ) -> dict[str, Any]:
-    """Parse ``data`` in a child process; its summary, time and peak memory."""
+def _isolated(data: bytes, tmp_path: Path, record_property: Callable[[str, Any], None],
+              features: bool = False) -> dict[str, Any]:
+    """Parse ``data`` in a child process; its summary, time and peak memory.
+
+    With ``features``, the child featurises the message with the bundled model too
+    (after the peak is read) and says whether every feature is finite.
+    """
     path = tmp_path / "message.eml"
     path.write_bytes(data)
+    argv = [sys.executable, "-c", _CHILD, str(path), *(["features"] if features else [])]
     try:
-        proc = subprocess.run([sys.executable, "-c", _CHILD, str(path)], capture_output=True,
-                              timeout=HANG_SECONDS, check=False)
+        proc = subprocess.run(argv, capture_output=True, timeout=HANG_SECONDS, check=False)
     except subprocess.TimeoutExpired:
         pytest.fail(f"parse_message still running after {HANG_SECONDS} s: a hang")
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
@@ -106,12 +114,12 @@ def _isolated(data: bytes, tmp_path: Path, record_property: Callable[[str, Any],
     return out
 
 
-Run = Callable[[bytes], dict[str, Any]]
+Run = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
 def run(tmp_path: Path, record_property: Callable[[str, Any], None]) -> Run:
-    return lambda data: _isolated(data, tmp_path, record_property)
+    return lambda data, features=False: _isolated(data, tmp_path, record_property, features)
 
 
 def test_empty_message(run: Run) -> None:
@@ -219,6 +227,84 @@ def test_megabyte_of_lt_in_html(run: Run) -> None:
     assert out["text_html"] > 0
 
 
+# HTML that makes a tree builder's work grow faster than the input, and runs of
+# combining marks that do the same to NFKC. Each case is written before a
+# sentinel word, which must come through.
+SENTINEL = "sentinelword"
+
+
+def _html(body: str, charset: str = "utf-8") -> bytes:
+    return (HEAD + f"Content-Type: text/html; charset={charset}\n\n<p>{SENTINEL}</p>".encode()
+            + body.encode(charset))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("<div>x" * 200_000, id="200000-nested-divs"),
+        # A trailing '/' does not close an HTML element: these nest just as deep.
+        pytest.param("<div/>x" * 200_000, id="200000-self-closed-divs"),
+    ],
+)
+def test_deeply_nested_html_is_cut(run: Run, body: str) -> None:
+    out = run(_html(body), features=True)
+    assert "truncated:html_depth" in out["flags"]
+    assert out["html"].count("x") <= MAX_DEPTH  # one per level kept
+    assert SENTINEL in out["html"]
+    assert out["features_finite"]
+
+
+def test_active_formatting_elements_blow_up_is_bounded(run: Run) -> None:
+    # N distinct formatting elements left open inside a block, then M blocks: a
+    # tree builder clones the N into each of the M (N x M = 4,000,000 elements).
+    n = m = 2_000
+    body = ("<div>" + "".join(f"<font a={i}>" for i in range(n)) + "</div>"
+            + "<div>x</div>" * m)
+    out = run(_html(body), features=True)
+    assert "truncated:html_formatting" in out["flags"]
+    assert out["fonts"] <= MAX_RECONSTRUCT + MAX_OPEN_FORMATTING
+    assert out["html"].count("x") == m  # dropping formatting tags loses no text
+    assert SENTINEL in out["html"]
+    assert out["features_finite"]
+
+
+def test_unclosed_formatting_between_paragraphs_is_bounded(run: Run) -> None:
+    out = run(_html("<b><i><u><font><p>x" * 50_000), features=True)
+    assert {"truncated:html_formatting", "truncated:html_reconstruct"} <= set(out["flags"])
+    assert out["fonts"] <= MAX_RECONSTRUCT + MAX_OPEN_FORMATTING
+    assert out["html"].count("x") < 50_000
+    assert SENTINEL in out["html"]
+    assert out["features_finite"]
+
+
+# 400,000 alternating pairs of marks (canonical classes 230 and 220, so NFKC's
+# reordering has work to do at every step), broken into runs by non-characters.
+_FLOOD = "".join("\u0301\u0316" * 1_000 + NONCHARACTERS[i % len(NONCHARACTERS)]
+                 for i in range(400))
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        pytest.param(HEAD + f"Content-Type: text/plain; charset=utf-8\n\n{SENTINEL} "
+                     f"{_FLOOD}".encode(), "plain", id="plain"),
+        pytest.param(_html(_FLOOD), "html", id="html"),
+        pytest.param(_html("".join(f"x{'&#769;&#790;' * 100}" for _ in range(2_000))), "html",
+                     id="html-character-references"),
+    ],
+)
+def test_combining_mark_floods_are_cut(run: Run, data: bytes, key: str) -> None:
+    out = run(data, features=True)
+    assert "truncated:marks" in out["flags"]
+    text = out[key]
+    assert longest_mark_run(text) <= MAX_MARK_RUN
+    assert SENTINEL in text
+    # Whatever was read of the flood: at most a mark run and the character that
+    # ended it, for each run there was.
+    assert len(text) <= len(SENTINEL) + 2 + (MAX_MARK_RUN + 1) * 2_000
+    assert out["features_finite"]
+
+
 @pytest.mark.parametrize("unit", [b"http://", b"aaaa@", b"www.", b"http://a."],
                          ids=["schemes", "at-signs", "www", "schemes-and-dots"])
 def test_megabyte_runs_in_text(run: Run, unit: bytes) -> None:
@@ -253,46 +339,6 @@ def test_zip_bomb_is_recorded_not_opened(run: Run) -> None:
 
 
 # In-process properties: Hypothesis examples under a SIGALRM hang guard.
-
-
-class Hang(BaseException):
-    """Raised by the guard; a BaseException so that Hypothesis does not shrink it."""
-
-
-@pytest.fixture
-def hang_guard() -> Iterator[None]:
-    if not hasattr(signal, "setitimer") or threading.current_thread() != threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise Hang(f"still running after {HANG_SECONDS * 3} s: a hang")
-
-    old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS * 3)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-
-
-def check_parsed(m: ParsedMessage) -> None:
-    """What every ParsedMessage promises, however bad its input."""
-    assert isinstance(m, ParsedMessage)
-    assert m.flags <= KNOWN_FLAGS
-    texts = [m.subject or "", m.from_name, m.from_addr, m.reply_to_addr, m.date_raw,
-             m.message_id, m.mailer, m.text_plain, m.text_html, *m.to_addrs, *m.urls,
-             *m.content_types, *m.charsets, *(a.filename for a in m.attachments),
-             *(a.content_type for a in m.attachments), *(k + v for k, v in m.headers)]
-    for text in texts:
-        text.encode("utf-8")  # no lone surrogates for later stages to trip on
-    assert m.n_parts >= 1 and 0 <= m.max_depth <= LIMITS.max_depth
-    assert len(m.text_plain) + len(m.text_html) <= LIMITS.max_text_chars + m.n_parts
-    assert len(m.headers) <= LIMITS.max_headers
-    assert all(len(v) <= 1000 for _, v in m.headers)
-    assert len(m.urls) <= LIMITS.max_urls
-    assert m.date is None or m.date.tzinfo is not None
 
 
 _FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -61,7 +61,11 @@ _SELF_CLOSING_KIND = frozenset({"p", "li", "dt", "dd", "option", "optgroup", "tr
                                 "thead", "tbody", "tfoot", "rb", "rt", "rp", "colgroup"})
 # A tag, or the start of one: '<', an optional '/', a name, then everything up to
 # the next '>' (or the end). One character class a piece: linear however hostile.
-_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]{0,40})([^>]*)(>?)")
+# The name ends where the HTML tokenizer's does (whitespace, '/' or '>'), so that
+# "</div_>" or "</div\x0b>" does not close a <div> here while the parser keeps it open.
+_TAG = re.compile(r"<(/?)([A-Za-z][^\t\n\f\r />]*)([^>]*)(>?)")
+# The tokenizer lowercases ASCII letters only ("</DİV>" closes no "<divİ>").
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 def bound_html(html: str) -> tuple[str, set[str]]:
@@ -90,7 +94,12 @@ def bound_html(html: str) -> tuple[str, set[str]]:
     for start, end in scan.drop:
         if start >= cut:
             break
-        pieces.append(html[pos:start])
+        # A '<' or '</' just before a dropped tag would meet the text after it and
+        # make a tag this scan never counted ("<<b>div>" would become "<div>"): it goes too.
+        keep = start
+        while keep > pos and html[keep - 1] in "</":
+            keep -= 1
+        pieces.append(html[pos:keep])
         pos = end
     pieces.append(html[pos:cut])
     return "".join(pieces), scan.flags
@@ -133,7 +142,7 @@ class _Scan:
 
     def _tag(self, m: re.Match[str]) -> bool:
         """Account for one tag; whether the document is cut before it."""
-        closing, name = m.group(1), m.group(2).lower()
+        closing, name = m.group(1), m.group(2).translate(_ASCII_LOWER)
         size = m.end() - m.start()
         self.max_tag = max(self.max_tag, size)
         if self._over(size, MAX_TAG_CHARS, "truncated:html_tag"):
@@ -149,7 +158,9 @@ class _Scan:
         self.elements += 1
         if self._over(self.elements, MAX_ELEMENTS, "truncated:html_elements"):
             return True
-        if name in _VOID or m.group(3).endswith("/"):
+        # A trailing '/' closes nothing in HTML: "<div/>" opens a div, as "<div>" does
+        # (only SVG and MathML honour it, and counting those as open only errs high).
+        if name in _VOID:
             return False
         if name in _FORMATTING:
             if self.capped and self.formatting >= MAX_OPEN_FORMATTING:

@@ -334,6 +334,11 @@ def _build(
             flags.add("truncated:marks")
         if ctype == "text/html":
             vis, sig, hl = html_to_text(text, limits.max_html_bytes, flags)
+            # Character references ("&#769;" ...), tags and comments between runs
+            # make new runs of marks once the markup is gone.
+            vis, n_runs = cap_mark_runs(vis)
+            if n_runs:
+                flags.add("truncated:marks")
             _merge_html(html, sig)
             links.extend(hl)
             html_text.append(vis[:text_budget])
