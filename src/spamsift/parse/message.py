@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["ParsedMessage", "Attachment", "ReceivedHop", "HtmlSignals"]
+__all__ = ["ParsedMessage", "Attachment", "ReceivedHop", "HtmlSignals", "HEAD_BYTES"]
+
+# Enough for the byte n-gram block's longest window (features/bytegrams.py).
+HEAD_BYTES = 8192
 
 
 @dataclass(slots=True)
@@ -74,6 +77,10 @@ class ParsedMessage:
     n_parts: int
     max_depth: int
     flags: set[str] = field(default_factory=set)
+    # The raw message's first HEAD_BYTES bytes (mbox "From " line removed), headers
+    # included: what the byte n-gram features read, kept here so a parse made
+    # elsewhere (a sandbox worker) carries them.
+    head: bytes = b""
 
     @property
     def body_text(self) -> str:

@@ -39,7 +39,7 @@ from spamsift.parse.headers import (
 )
 from spamsift.parse.html import html_to_text
 from spamsift.parse.marks import cap_mark_runs
-from spamsift.parse.message import Attachment, HtmlSignals, ParsedMessage
+from spamsift.parse.message import HEAD_BYTES, Attachment, HtmlSignals, ParsedMessage
 from spamsift.parse.urls import find_urls
 
 __all__ = ["parse_message"]
@@ -206,6 +206,7 @@ def parse_message(data: bytes, limits: ParseLimits | None = None) -> ParsedMessa
         data = data[: limits.max_message_bytes]
         flags.add("truncated:bytes")
     data = _strip_mbox_from(data)
+    head = data[:HEAD_BYTES]
     if not data or data.isspace():
         flags.add("empty")
     data = _cap_delimiters(data, flags)
@@ -213,7 +214,9 @@ def parse_message(data: bytes, limits: ParseLimits | None = None) -> ParsedMessa
     if len(fields) > limits.max_headers:
         data = _cap_header_block(data, pos, flags)
     root = _read_tree(data, limits, flags)
-    return _build(root, fields, size, limits, flags)
+    msg = _build(root, fields, size, limits, flags)
+    msg.head = head
+    return msg
 
 
 def _cap_header_block(data: bytes, pos: int, flags: set[str]) -> bytes:
