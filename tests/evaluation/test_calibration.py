@@ -12,10 +12,10 @@ from sklearn.metrics import log_loss as sk_log_loss
 from spamsift.evaluation.calibration import (
     LOG_LOSS_EPS,
     brier_score,
+    equal_count_bins,
     expected_calibration_error,
     log_loss,
     reliability,
-    score_bins,
 )
 from spamsift.exceptions import InputError
 
@@ -61,8 +61,8 @@ def test_empty_input_gives_none():
         pytest.param([0.1, 0.2], 10, [0, 1], id="more-bins-than-scores"),
     ],
 )
-def test_score_bins(scores, n_bins, expected):
-    assert score_bins(np.array(scores, dtype=float), n_bins).tolist() == expected
+def test_equal_count_bins(scores, n_bins, expected):
+    assert equal_count_bins(np.array(scores, dtype=float), n_bins).tolist() == expected
 
 
 def test_perfectly_calibrated_bins_have_zero_ece():

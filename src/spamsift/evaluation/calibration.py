@@ -21,7 +21,7 @@ __all__ = [
     "LOG_LOSS_EPS",
     "brier_score",
     "log_loss",
-    "score_bins",
+    "equal_count_bins",
     "reliability",
     "expected_calibration_error",
 ]
@@ -59,19 +59,20 @@ def log_loss(
     return float(-np.mean(np.where(y == 1, np.log(p), np.log1p(-p))))
 
 
-def score_bins(scores: np.ndarray, n_bins: int = 10) -> np.ndarray:
-    """Bin number of each score: about ``len(scores) / n_bins`` to a bin, in score order.
+def equal_count_bins(values: np.ndarray, n_bins: int = 10) -> np.ndarray:
+    """Bin number of each value: about ``len(values) / n_bins`` to a bin, in value order.
 
-    Equal scores always share a bin (a bin boundary never splits a tie, which would
+    Equal values always share a bin (a bin boundary never splits a tie, which would
     make the result depend on the input order), so a heavily tied set gets fewer,
-    larger bins. Bins are numbered 0, 1, ... with no gaps.
+    larger bins. Bins are numbered 0, 1, ... with no gaps. Used for scores here and
+    for dates in :mod:`spamsift.evaluation.timeline`.
     """
-    s = np.asarray(scores, dtype=float)
+    s = np.asarray(values, dtype=float)
     if s.size == 0:
         return np.zeros(0, dtype=int)
     order = np.argsort(s, kind="stable")
     ordered = s[order]
-    # Each score takes the bin of the first score equal to it.
+    # Each value takes the bin of the first value equal to it.
     first = np.searchsorted(ordered, ordered, side="left")
     _, dense = np.unique(first * n_bins // s.size, return_inverse=True)
     out = np.empty(s.size, dtype=int)
@@ -99,7 +100,7 @@ def reliability(
     ([0.1, 0.9], [0.0, 1.0], [2, 2])
     """
     y, s = check_labels_scores(y_true, scores)
-    b = score_bins(s, n_bins)
+    b = equal_count_bins(s, n_bins)
     k = int(b.max()) + 1 if b.size else 0
     count = np.bincount(b, minlength=k)
     n_spam = np.bincount(b, weights=y, minlength=k)
