@@ -4,8 +4,9 @@
 
 For each split: ``spamsift train --index ... --split-column COL --model-out MODEL`` then
 ``spamsift score ... --out SCORES.csv``; metrics are computed from SCORES.csv exactly as
-written, the same way the peer harness computes its own. Results go to
-benchmarks/results/quality.{json,md} and the README's quality table.
+written, the same way the peer harness computes its own, calibration (Brier score,
+ECE) included. Results go to benchmarks/results/quality.{json,md} and the README's
+quality table.
 """
 
 from __future__ import annotations
@@ -63,18 +64,20 @@ def run_split(corpus: Path, split: str, work: Path, target_fpr: float) -> dict:
 
 
 def table(results: list[dict]) -> str:
+    # Brier and ECE (10 equal-count score bins) say whether a score of 0.9 means 90 %
+    # spam; the ranking columns cannot tell a calibrated model from an overconfident one.
     head = ("| split | cut-off target FPR | n test | 1-ROCA % | FPR % at cut-off "
             "| FNR % at cut-off (unsure = missed) | unsure % | FNR % @FPR≤1% "
-            "| FNR % @FPR≤0.1% | train s (CLI) | score s (CLI) |\n"
-            "|---|---|---|---|---|---|---|---|---|---|---|\n")
+            "| FNR % @FPR≤0.1% | Brier | ECE | train s (CLI) | score s (CLI) |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
     rows = []
     for m in results:
         rows.append(f"| {m['split']} | {100 * m['target_fpr']:g} % | {m['n']} | "
                     f"{m['one_minus_roca_pct']:.4f} | "
                     f"{100 * m['fpr']:.2f} | {100 * m['fnr']:.2f} | "
                     f"{100 * m['unsure_rate']:.2f} | {100 * m['fnr_at_fpr_1pct']:.2f} | "
-                    f"{100 * m['fnr_at_fpr_0_1pct']:.2f} | {m['train_s']:.0f} | "
-                    f"{m['score_s']:.1f} |")
+                    f"{100 * m['fnr_at_fpr_0_1pct']:.2f} | {m['brier']:.5f} | "
+                    f"{m['ece']:.5f} | {m['train_s']:.0f} | {m['score_s']:.1f} |")
     return head + "\n".join(rows) + "\n"
 
 

@@ -42,6 +42,22 @@ def test_hand_computed_four_and_four():
     assert m["fnr_at_fpr_1pct"] == pytest.approx(3 / 4)
     assert m["fnr_at_fpr_0_1pct"] == pytest.approx(3 / 4)
     assert (m["spam_cutoff"], m["unsure_cutoff"]) == (0.9, 0.5)
+    # Squared errors: ham .01 .04 .36 .9025, spam .49 .09 .01 .0001; sum 1.9026.
+    assert m["brier"] == pytest.approx(1.9026 / 8)
+    assert m["log_loss"] == pytest.approx(
+        -np.mean(np.log([0.9, 0.8, 0.4, 0.05, 0.3, 0.7, 0.9, 0.99]))
+    )
+    # Ten bins of eight scores hold one score each: the ECE is the mean absolute error.
+    assert m["ece"] == pytest.approx(np.mean(np.abs(np.array(S) - np.array(Y))))
+
+
+def test_calibrated_scores_have_zero_ece():
+    # Per score k/4, exactly k of four messages are spam.
+    s = np.repeat([0.0, 0.25, 0.5, 0.75, 1.0], 4)
+    y = np.concatenate([[1] * k + [0] * (4 - k) for k in range(5)])
+    m = compute_metrics(y, s, 0.9, 0.5)
+    assert m["ece"] == pytest.approx(0.0, abs=1e-12)
+    assert m["brier"] == pytest.approx(np.mean((s - y) ** 2))
 
 
 def test_binary_figures_match_sklearn_with_unsure_as_not_spam():

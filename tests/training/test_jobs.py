@@ -18,6 +18,7 @@ from spamsift.training.jobs import (
     Dataset,
     evaluate_job,
     load_dataset,
+    most_confident,
     score_rows,
     split_dataset,
     train_job,
@@ -185,3 +186,42 @@ def test_evaluate_job_writes_metrics_and_report(small_model: SpamModel, column_d
     assert saved["cutoffs"] == {"spam": 0.0, "unsure": 0.0}
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "m0" in html  # a misclassified ham is listed by its source
+
+
+def test_most_confident_ignores_the_cut_off():
+    y = np.array([0, 0, 1, 0, 1, 1, 0])
+    s = np.array([0.2, 0.9, 0.1, 0.5, 0.95, 0.3, 0.9])
+    ham, spam = most_confident(y, s, 2)
+    assert ham.tolist() == [1, 6]  # the two 0.9 ham, in row order
+    assert spam.tolist() == [2, 5]  # 0.1 then 0.3
+    ham, spam = most_confident(y, s, 10)
+    assert ham.tolist() == [1, 6, 3, 0] and spam.tolist() == [2, 5, 4]
+
+
+def _section(page: str, sid: str) -> str:
+    start = page.index(f'<section id="{sid}">')
+    return page[start : page.index("</section>", start)]
+
+
+def test_report_lists_the_highest_scored_ham_below_the_cut_off(
+        small_model: SpamModel, column_ds: Dataset, tmp_path: Path) -> None:
+    # Cut-offs no ham reaches: no false positive at the cut-off, yet the report still
+    # names the ham the model was most sure of, with their clues.
+    model = dataclasses.replace(small_model, spam_cutoff=1.0, unsure_cutoff=1.0)
+    test = column_ds.rows(np.arange(40))
+    metrics = evaluate_job(model, test, tmp_path, top=3, confident=4)
+    assert metrics["fp"] == 0
+    scores = np.array([r.score for r in score_rows(model, test.X, test.sources)])
+    top_ham, low_spam = most_confident(test.y, scores, 4)
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<td>m" not in _section(page, "false-positives")
+    sure = _section(page, "confident-ham")
+    where = [sure.index(f">{test.sources[i]}<") for i in top_ham]
+    assert where == sorted(where)  # highest score first
+    assert sure.count("<tr><td>") == 4 and sure.count('class="clue"') == 4 * 3
+    other_ham = set(np.flatnonzero(test.y == 0)) - set(top_ham)
+    assert not any(f">{test.sources[i]}<" in sure for i in other_ham)
+    low = _section(page, "confident-spam")
+    assert all(f">{test.sources[i]}<" in low for i in low_spam)
+    saved = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
+    assert saved["over_time"]["n_dated"] == 40  # the test mail carries Date headers

@@ -4,7 +4,8 @@ Verdicts come from two cut-offs: spam at or above ``spam_cutoff``, unsure from
 ``unsure_cutoff`` up to it, ham below. The binary figures (precision, recall, the
 confusion matrix, FPR, FNR) treat *unsure as not spam*: only a spam verdict is a
 positive prediction, because only a spam verdict moves mail out of the inbox. Unsure
-mail is counted on its own, per class.
+mail is counted on its own, per class. Calibration figures (Brier score, log loss,
+expected calibration error) come from :mod:`spamsift.evaluation.calibration`.
 """
 
 from __future__ import annotations
@@ -16,10 +17,15 @@ import numpy as np
 from sklearn.metrics import average_precision_score, confusion_matrix, roc_auc_score
 
 from spamsift.evaluation._validate import check_labels_scores, check_rate
+from spamsift.evaluation.calibration import brier_score, expected_calibration_error, log_loss
 from spamsift.evaluation.thresholds import cutoff_for_fpr
 from spamsift.exceptions import InputError
 
-__all__ = ["compute_metrics", "fnr_at_fpr"]
+__all__ = ["compute_metrics", "fnr_at_fpr", "ECE_BINS"]
+
+# Ten bins: on a test set of ~1,000 messages each holds ~100, enough that a bin's spam
+# rate is not mostly noise; the report's reliability curve uses the same bins.
+ECE_BINS = 10
 
 
 def fnr_at_fpr(
@@ -84,8 +90,12 @@ def compute_metrics(
         ``one_minus_roca_pct`` (``100 * (1 - roc_auc)``) and ``pr_auc`` (average
         precision); the confusion matrix ``tn``, ``fp``, ``fn``, ``tp`` and ``fpr``,
         ``fnr`` at the spam cut-off; ``unsure_ham``, ``unsure_spam``, ``unsure_rate``;
-        and the oracle points ``fnr_at_fpr_1pct``, ``fnr_at_fpr_0_1pct`` (see
-        :func:`fnr_at_fpr`). Spam called ham outright is ``fn - unsure_spam``.
+        the oracle points ``fnr_at_fpr_1pct``, ``fnr_at_fpr_0_1pct`` (see
+        :func:`fnr_at_fpr`); and how well the scores work as probabilities: ``brier``
+        (mean squared error), ``log_loss`` (scores clipped to ``[1e-15, 1 - 1e-15]``)
+        and ``ece`` (expected calibration error over 10 equal-count score bins, see
+        :func:`~spamsift.evaluation.calibration.expected_calibration_error`). Spam
+        called ham outright is ``fn - unsure_spam``.
 
         Values are Python ints, floats or None. None marks a figure the input cannot
         define: ranking figures (AUCs, oracle points) when only one class is present,
@@ -148,4 +158,7 @@ def compute_metrics(
         "unsure_rate": float(unsure.mean()),
         "fnr_at_fpr_1pct": fnr_at_fpr(y, s, 0.01),
         "fnr_at_fpr_0_1pct": fnr_at_fpr(y, s, 0.001),
+        "brier": brier_score(y, s),
+        "log_loss": log_loss(y, s),
+        "ece": expected_calibration_error(y, s, ECE_BINS),
     }

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FixedFormatter, FixedLocator, NullFormatter
 from sklearn.metrics import precision_recall_curve, roc_curve
 
+from spamsift.evaluation.calibration import reliability
 from spamsift.evaluation.thresholds import rates_by_threshold
 from spamsift.exceptions import InputError
 
@@ -27,6 +28,8 @@ __all__ = [
     "histogram_figure",
     "rates_figure",
     "learning_curve_figure",
+    "reliability_figure",
+    "timeline_figure",
 ]
 
 # Okabe-Ito colours: distinguishable with the common colour-vision deficiencies.
@@ -245,4 +248,87 @@ def learning_curve_figure(curve: Mapping[str, Any]) -> Figure:
     ax.set_xlabel("training-set size (messages)")
     ax.set_ylabel(str(curve.get("metric", "score")))
     ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def _wilson(k: np.ndarray, n: np.ndarray, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+    """95 % Wilson interval for ``k`` successes in ``n``: sound at 0 and at n."""
+    p = k / n
+    mid = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return mid - half, mid + half
+
+
+def reliability_figure(y: np.ndarray, s: np.ndarray, n_bins: int = 10) -> Figure | None:
+    """Observed spam rate against mean score in equal-count bins, beside the diagonal.
+
+    Point area grows with the bin's messages and each point is labelled with its count
+    (labels that would overlap a neighbour's are left off); bars are 95 % intervals.
+    """
+    if not y.size:
+        return None
+    r = reliability(y, s, n_bins)
+    x, rate, count = r["mean_score"], r["spam_rate"], r["count"]
+    lo, hi = _wilson(r["n_spam"], count)
+    fig, ax = _new("Reliability: spam rate against score")
+    ax.plot([0, 1], [0, 1], color="#999999", lw=0.8, ls=":", label="calibrated")
+    # Rounding can put a bound a hair past the rate at 0 or 1; matplotlib refuses that.
+    yerr = np.maximum([rate - lo, hi - rate], 0)
+    ax.errorbar(x, rate, yerr=yerr, fmt="none", ecolor=CURVE, lw=1, alpha=0.6)
+    ax.plot(x, rate, "-", color=CURVE, lw=1)
+    ax.scatter(x, rate, s=15 + 185 * count / count.max(), color=CURVE, alpha=0.8, zorder=3,
+               label=f"{count.size} bins of ~{int(np.median(count)):,} (area: messages)")
+    placed: list[tuple[float, float]] = []
+    for xi, ri, n in zip(x, rate, count, strict=True):
+        if all(abs(xi - px) > 0.06 or abs(ri - pr) > 0.06 for px, pr in placed):
+            ax.annotate(f"{n:,}", (xi, ri), textcoords="offset points", xytext=(6, -10),
+                        fontsize=7, color=MARK)
+            placed.append((xi, ri))
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel("mean spam score in the bin")
+    ax.set_ylabel("share of the bin that is spam")
+    ax.legend(loc="upper left", fontsize=8)
+    return fig
+
+
+def timeline_figure(over_time: Mapping[str, Any]) -> Figure | None:
+    """FPR, FNR and unsure rate per time bucket (log axis), with the bucket sizes below.
+
+    ``over_time`` is :func:`spamsift.evaluation.timeline.rates_over_time`'s result.
+    None when fewer than two buckets have a rate to draw.
+    """
+    buckets = list(over_time.get("buckets", ()))
+    series = {k: np.array([np.nan if b[k] is None else b[k] for b in buckets], dtype=float)
+              for k in ("fpr", "fnr", "unsure_rate")}
+    drawable = ~np.isnan(series["fpr"]) | ~np.isnan(series["fnr"])
+    if drawable.sum() < 2:
+        return None
+    fig = Figure(figsize=(6.4, 5.0), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    per = "month" if over_time.get("bucketing") == "month" else "equal-count time bucket"
+    top.set_title(f"Error rates per {per}", fontsize=11)
+    top.grid(True, which="major", alpha=0.3)
+    pos = np.arange(len(buckets))
+    n_max = max(max(b["n_ham"], b["n_spam"]) for b in buckets)
+    floor = 0.5 / n_max  # a log axis cannot show 0: draw it on the bottom edge
+    for key, colour, style, text in (
+        ("fpr", HAM, "o-", "FPR: ham called spam"),
+        ("fnr", SPAM, "s-", "FNR: spam not called spam (unsure = missed)"),
+        ("unsure_rate", MARK, "^--", "unsure: all messages"),
+    ):
+        if not np.isnan(series[key]).all():
+            top.plot(pos, np.maximum(series[key], floor), style, color=colour, lw=1.4, ms=4,
+                     label=text)
+    top.set_yscale("log")
+    top.set_ylim(floor, 1.5)
+    top.set_ylabel(f"rate (log; 0 drawn at {floor:.2g})")
+    ham = np.array([b["n_ham"] for b in buckets])
+    spam = np.array([b["n_spam"] for b in buckets])
+    bottom.bar(pos, ham, color=HAM, alpha=0.6, label="ham")
+    bottom.bar(pos, spam, bottom=ham, color=SPAM, alpha=0.6, label="spam")
+    bottom.set_ylabel("messages", fontsize=8)
+    handles = top.get_legend_handles_labels()[0] + bottom.get_legend_handles_labels()[0]
+    fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7)
+    bottom.set_xticks(pos, [b["label"] for b in buckets], rotation=45, ha="right", fontsize=7)
     return fig

@@ -19,7 +19,10 @@ from matplotlib.figure import Figure
 from spamsift.evaluation import plots
 from spamsift.evaluation._html import esc, num, page, rate, table
 from spamsift.evaluation._validate import check_labels_scores
+from spamsift.evaluation.calibration import reliability
+from spamsift.evaluation.metrics import ECE_BINS
 from spamsift.evaluation.thresholds import rates_by_threshold
+from spamsift.evaluation.timeline import MIN_MONTHS, rates_over_time
 from spamsift.exceptions import InputError
 
 __all__ = ["write_report"]
@@ -39,6 +42,13 @@ _HEADLINE = [
     ("fpr", "False-positive rate", "rate", "ham called spam at the spam cut-off"),
     ("fnr", "False-negative rate", "rate", "spam not called spam (unsure counts as missed)"),
     ("unsure_rate", "Unsure", "rate", "messages between the two cut-offs"),
+    ("brier", "Brier score", "num", "mean squared error of the spam probability (0 is perfect)"),
+    (
+        "ece",
+        "Calibration error (ECE)",
+        "num",
+        f"size-weighted mean |score − spam rate| over {ECE_BINS} equal-count score bins",
+    ),
     ("precision", "Precision", "num", "share of spam verdicts that are spam"),
     ("recall", "Recall", "num", "share of spam given a spam verdict"),
     ("f1", "F1", "num", "harmonic mean of precision and recall"),
@@ -158,12 +168,12 @@ def _fit(diagnosis: Mapping[str, Any] | None) -> str:
     return "\n".join(parts)
 
 
-def _is_spam_label(label: Any, i: int) -> bool:
+def _is_spam_label(label: Any, where: str) -> bool:
     if isinstance(label, str) and label.strip().lower() in ("spam", "ham", "1", "0"):
         return label.strip().lower() in ("spam", "1")
     if isinstance(label, int | np.integer) and label in (0, 1):
         return bool(label == 1)
-    raise InputError(f"errors[{i}].label: expected 0/1 or 'ham'/'spam', got {label!r:.40}")
+    raise InputError(f"{where}.label: expected 0/1 or 'ham'/'spam', got {label!r:.40}")
 
 
 def _score_key(e: Mapping[str, Any]) -> float:
@@ -185,11 +195,11 @@ def _clues(clues: Any, limit: int = 12) -> str:
     return " ".join(out)
 
 
-def _split_errors(errors: Sequence[Mapping[str, Any]]) -> tuple[list, list]:
+def _split_errors(errors: Sequence[Mapping[str, Any]], name: str = "errors") -> tuple[list, list]:
     """``(ham, spam)`` errors, each worst first: ham scored highest, spam lowest."""
     ham, spam = [], []
     for i, e in enumerate(errors):
-        (spam if _is_spam_label(e.get("label"), i) else ham).append(e)
+        (spam if _is_spam_label(e.get("label"), f"{name}[{i}]") else ham).append(e)
     # Unscored errors go last.
     ham.sort(key=lambda e: (math.isnan(_score_key(e)), -_score_key(e)))
     spam.sort(key=lambda e: (math.isnan(_score_key(e)), _score_key(e)))
@@ -216,6 +226,98 @@ def _errors(chosen: Sequence[Mapping[str, Any]], max_rows: int) -> str:
     return shown + table(["#", "score", "verdict", "source", "subject", "top clues"], rows)
 
 
+def _prob(p: float) -> str:
+    """A probability readable at both ends: 0.99997 as ``1 − 3e-05``, not ``1``."""
+    if p > 0.999 and p != 1:
+        return f"1 − {1 - p:.2g}"
+    return f"{p:.2g}" if p < 0.001 else f"{p:.4g}"
+
+
+def _calibration(y: np.ndarray, s: np.ndarray) -> str:
+    if not y.size:
+        return '<p class="na">No scores.</p>'
+    r = reliability(y, s, ECE_BINS)
+    rows = [
+        [
+            _prob(lo) if lo == hi else f"{_prob(lo)} – {_prob(hi)}",
+            num(int(n)),
+            num(int(k)),
+            _prob(m),
+            _prob(p),
+        ]
+        for lo, hi, n, k, m, p in zip(
+            r["lo"], r["hi"], r["count"], r["n_spam"], r["mean_score"], r["spam_rate"],
+            strict=True,
+        )
+    ]
+    return (
+        '<p class="note">The reliability curve\'s bins: equal numbers of messages, so the '
+        "sparse middle of the score range gets a bin of its own; equal scores are never "
+        "split between bins. A calibrated model's mean score matches its spam share.</p>\n"
+        + table(["score range", "messages", "spam", "mean score", "spam share"], rows, cls="num")
+    )
+
+
+def _over_time_notes(ot: Mapping[str, Any] | None) -> str:
+    if ot is None:
+        return "No message dates were given: the rates-over-time figure is omitted."
+    if not ot["n_dated"]:
+        return "No test message has a usable Date header: the rates-over-time figure is omitted."
+    k = ot["min_count"]
+    per = "month" if ot["bucketing"] == "month" else "bucket"
+    parts = [
+        "Buckets are calendar months (UTC)."
+        if per == "month"
+        else f"Buckets hold about equal numbers of messages: fewer than {MIN_MONTHS} "
+        f"calendar months hold {k} messages or more.",
+        f"{ot['n_dated']:,} messages are dated"
+        + (f"; {ot['n_undated']:,} without a usable Date are left out." if ot["n_undated"]
+           else "."),
+    ]
+    if ot["dropped"]:
+        parts.append(
+            f"{ot['dropped']} {per}s with fewer than {k} messages "
+            f"({ot['dropped_messages']:,} messages in all) are not shown."
+        )
+    for key, cls, rate_name in (
+        ("fpr", "ham", "false-positive"),
+        ("fnr", "spam", "false-negative"),
+    ):
+        missing = sum(b[key] is None for b in ot["buckets"])
+        if missing:
+            parts.append(
+                f"{missing} of {len(ot['buckets'])} {per}s hold fewer than {k} {cls}: "
+                f"no {rate_name} rate is drawn for them."
+            )
+    return " ".join(parts)
+
+
+def _over_time(ot: Mapping[str, Any] | None) -> str:
+    note = _over_time_notes(ot)
+    fig = plots.timeline_figure(ot) if ot is not None and ot["n_dated"] else None
+    if fig is None:
+        if ot is not None and ot["n_dated"]:
+            note += " Fewer than two buckets have a rate: the figure is omitted."
+        return f'<figure id="over-time"><p class="na">{esc(note)}</p></figure>'
+    return (
+        _img(
+            fig,
+            "over-time",
+            "False-positive, false-negative and unsure rates over time",
+            "Rates at the model's cut-offs per time bucket, oldest first; the bars below "
+            "count each bucket's ham and spam.",
+            "",
+        )
+        + f'\n<p class="note">{esc(note)}</p>'
+    )
+
+
+def _confident(chosen: Sequence[Mapping[str, Any]], note: str, max_rows: int) -> str:
+    if not chosen:
+        return '<p class="na">No rows were given.</p>'
+    return f'<p class="note">{esc(note)}</p>\n' + _errors(chosen, max_rows)
+
+
 def _model_info(info: Mapping[str, Any]) -> str:
     if not info:
         return '<p class="na">No model information was given.</p>'
@@ -238,6 +340,9 @@ def write_report(
     errors: Sequence[Mapping[str, Any]],
     model_info: Mapping[str, Any],
     max_errors: int = 50,
+    confident: Sequence[Mapping[str, Any]] = (),
+    max_confident: int = 10,
+    timestamps: Sequence[float | None] | None = None,
 ) -> Path:
     """Write ``metrics.json`` and a self-contained ``report.html`` into ``out_dir``.
 
@@ -266,6 +371,16 @@ def write_report(
         Whatever identifies the model: name, version, settings, training data.
     max_errors : int
         Rows shown per error table, worst first.
+    confident : list of dict
+        Rows like ``errors``, whatever their verdict: the highest-scored ham and the
+        lowest-scored spam, which show where the model is confidently wrong even when
+        the cut-off hides it. Shown worst first, ``max_confident`` per class.
+    max_confident : int
+        Rows shown per table of ``confident``.
+    timestamps : list of float or None, optional
+        Each message's Date in Unix seconds (None when unknown), in the order of
+        ``scores``: the report then draws the error rates per month (see
+        :func:`spamsift.evaluation.timeline.rates_over_time`) at the metrics' cut-offs.
 
     Returns
     -------
@@ -281,6 +396,16 @@ def write_report(
     y, s = check_labels_scores(y_true, scores)
     cutoffs = _check_cutoffs(cutoffs)
     out = Path(out_dir)
+    over_time = None
+    if timestamps is not None:
+        spam_cut = metrics.get("spam_cutoff", cutoffs.get("spam"))
+        unsure_cut = metrics.get("unsure_cutoff", cutoffs.get("unsure", spam_cut))
+        if spam_cut is None:
+            raise InputError(
+                "timestamps: the rates over time need the spam cut-off, expected "
+                "metrics['spam_cutoff'] or cutoffs['spam'], got neither"
+            )
+        over_time = rates_over_time(y, s, timestamps, spam_cut, unsure_cut)
     # Everything is checked before any drawing or writing, so a bad argument fails fast
     # and leaves no half report behind.
     payload = _jsonable(
@@ -290,10 +415,13 @@ def write_report(
             "model_info": model_info,
             "fit_diagnosis": fit_diagnosis,
             "learning_curve": learning_curve,
+            "reliability": reliability(y, s, ECE_BINS) if y.size else None,
+            "over_time": over_time,
         },
         "report",
     )
     ham_errors, spam_errors = _split_errors(errors)
+    sure_ham, sure_spam = _split_errors(confident, "confident")
     lc_fig = plots.learning_curve_figure(learning_curve) if learning_curve else None
     n_ham, n_spam = int((y == 0).sum()), int((y == 1).sum())
     one_class = "Not defined: the scores hold only one class."
@@ -327,6 +455,14 @@ def write_report(
                 "Error rates if the spam cut-off were moved; dashed lines mark the cut-offs.",
                 "",
             ),
+            _img(
+                plots.reliability_figure(y, s, ECE_BINS),
+                "reliability",
+                "Reliability curve: observed spam share against mean score per bin",
+                f"{ECE_BINS} equal-count score bins; on the dotted diagonal a score of p means "
+                "a share p of spam. Bars: 95% intervals.",
+                "No scores.",
+            ),
         ]
     )
     sections = [
@@ -334,6 +470,8 @@ def write_report(
         ("cutoffs", "Cut-offs", _cutoffs(y, s, cutoffs)),
         ("confusion", "Confusion matrix", _confusion(metrics)),
         ("plots", "Plots", f'<div class="grid">\n{figures}\n</div>'),
+        ("calibration", "Calibration by score bin", _calibration(y, s)),
+        ("rates-over-time", "Rates over time", _over_time(over_time)),
         (
             "fit-diagnosis",
             "Fit diagnosis",
@@ -349,6 +487,26 @@ def write_report(
         ),
         ("false-positives", "False positives: ham", _errors(ham_errors, max_errors)),
         ("false-negatives", "False negatives: spam", _errors(spam_errors, max_errors)),
+        (
+            "confident-ham",
+            "Most confident false positives: the highest-scored ham",
+            _confident(
+                sure_ham,
+                "The ham scored highest, whatever their verdict: the first to become false "
+                "positives if the spam cut-off were lowered.",
+                max_confident,
+            ),
+        ),
+        (
+            "confident-spam",
+            "Most confident false negatives: the lowest-scored spam",
+            _confident(
+                sure_spam,
+                "The spam scored lowest, whatever their verdict: the last any cut-off "
+                "would catch.",
+                max_confident,
+            ),
+        ),
         ("model-info", "Model", _model_info(model_info)),
     ]
     nav = " ".join(f'<a href="#{sid}">{esc(title)}</a>' for sid, title, _ in sections)

@@ -27,7 +27,8 @@ from spamsift.training.dedup import duplicate_of
 from spamsift.training.splits import stratified_split, time_split
 from spamsift.training.trainer import TrainOptions, fit_model
 
-__all__ = ["Dataset", "load_dataset", "train_job", "evaluate_job", "score_rows", "ScoredRow"]
+__all__ = ["Dataset", "load_dataset", "train_job", "evaluate_job", "most_confident",
+           "score_rows", "ScoredRow"]
 
 Progress = Callable[[int], None]
 
@@ -149,35 +150,61 @@ def score_rows(model: SpamModel, X: sp.csr_matrix, sources: Sequence[str],
             for i, (src, si) in enumerate(zip(sources, s, strict=True))]
 
 
+def most_confident(y: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of the ``n`` highest-scored ham and the ``n`` lowest-scored spam, worst first.
+
+    The cut-off plays no part: a ham scored 0.8 under a 0.99 cut-off is not an error,
+    but it is where the model is most sure and wrong. Ties keep the rows' order.
+    """
+    y, s = np.asarray(y), np.asarray(scores, dtype=float)
+    ham, spam = np.flatnonzero(y == 0), np.flatnonzero(y == 1)
+    return (ham[np.argsort(-s[ham], kind="stable")[:n]],
+            spam[np.argsort(s[spam], kind="stable")[:n]])
+
+
+def _clued_row(model: SpamModel, test: Dataset, r: ScoredRow, i: int,
+               datas: dict[str, bytes] | None, top: int) -> dict[str, Any]:
+    """A report row for test row ``i``: its score, verdict, subject and top clues."""
+    data = (datas or {}).get(r.source)
+    if data is not None:  # the raw message lets clues name their tokens
+        clues = model.classify([data], top=top)[0].clues
+    else:
+        contrib = model.classifier.contributions(test.X[i])[0]
+        clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib[:top]]
+    return {"source": r.source, "label": "spam" if r.label else "ham", "score": r.score,
+            "verdict": r.verdict, "subject": test.meta[i].subject, "clues": clues}
+
+
 def evaluate_job(model: SpamModel, test: Dataset, out_dir: Path | None,
                  details: dict[str, Any] | None = None, datas: dict[str, bytes] | None = None,
-                 top: int = 8) -> dict[str, Any]:
-    """Metrics on the test rows; with ``out_dir``, metrics.json and report.html too."""
+                 top: int = 8, confident: int = 10) -> dict[str, Any]:
+    """Metrics on the test rows; with ``out_dir``, metrics.json and report.html too.
+
+    The report lists every misclassified row, and the ``confident`` highest-scored ham
+    and lowest-scored spam whatever their verdict, each with its ``top`` clues; with
+    the rows' dates it draws the error rates over time.
+    """
     rows = score_rows(model, test.X, test.sources, test.y)
     s = np.array([r.score for r in rows])
     metrics = compute_metrics(test.y, s, model.spam_cutoff, model.unsure_cutoff)
     if out_dir is not None:
-        errors = []
         wrong = [i for i, r in enumerate(rows)
                  if (r.label == 1) != (r.verdict == "spam")]
-        for i in wrong:
-            r = rows[i]
-            data = (datas or {}).get(r.source)
-            if data is not None:  # the raw message lets clues name their tokens
-                clues = model.classify([data], top=top)[0].clues
-            else:
-                contrib = model.classifier.contributions(test.X[i])[0]
-                clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib[:top]]
-            errors.append({"source": r.source, "label": "spam" if r.label else "ham",
-                           "score": r.score, "verdict": r.verdict,
-                           "subject": test.meta[i].subject, "clues": clues})
+        sure_ham, sure_spam = most_confident(test.y, s, confident)
+        sure = [int(i) for i in (*sure_ham, *sure_spam)]
+        # A row in both lists gets its clues once.
+        clued = {i: _clued_row(model, test, rows[i], i, datas, top) for i in {*wrong, *sure}}
+        timestamps = ([m.timestamp for m in test.meta] if len(test.meta) == len(rows)
+                      else None)
         details = details or {}
         write_report(out_dir, metrics=metrics, y_true=test.y, scores=s,
                      cutoffs={"spam": model.spam_cutoff, "unsure": model.unsure_cutoff},
                      learning_curve=details.get("learning_curve") or
                      model.info.get("learning_curve"),
                      fit_diagnosis=details.get("fit_diagnosis") or model.info.get("fit_diagnosis"),
-                     errors=errors, model_info=_flat_info(model))
+                     errors=[clued[i] for i in wrong], model_info=_flat_info(model),
+                     confident=[clued[i] for i in sure], max_confident=confident,
+                     timestamps=timestamps)
     return metrics
 
 
