@@ -249,7 +249,8 @@ def _train_streaming(index: Path, root: Path | None, split_column: str, settings
 
 def _headline(m: dict[str, Any]) -> dict[str, Any]:
     keys = ("n", "one_minus_roca_pct", "roc_auc", "pr_auc", "accuracy", "precision", "recall",
-            "f1", "fpr", "fnr", "fnr_at_fpr_1pct", "fnr_at_fpr_0_1pct", "tp", "fp", "tn", "fn")
+            "f1", "fpr", "fnr", "fnr_at_fpr_1pct", "fnr_at_fpr_0_1pct", "brier", "ece", "tp", "fp",
+            "tn", "fn")
     return {k: m.get(k) for k in keys}
 
 
