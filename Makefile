@@ -50,7 +50,7 @@ lint: venv
 # index order): trained on the random split's training rows, its metrics measured on the
 # test rows (README's model card).
 bundled-model: venv
-	$(BIN)/spamsift train --index $(CORPUS)/index.csv --root $(CORPUS) --split-column random_split \
+	SPAMSIFT_SITE_EVIDENCE=false $(BIN)/spamsift train --index $(CORPUS)/index.csv --root $(CORPUS) --split-column random_split \
 		--model-out src/spamsift/data/default-model --report $(OUT)/bundled-model-report --json
 
 bench: bench-quality bench-speed bench-replay bench-load

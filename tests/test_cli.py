@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 from spamsift.cli import app
-from spamsift.models.persistence import save_model
+from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
 
 CLI = [sys.executable, "-m", "spamsift.cli"]
@@ -128,6 +128,18 @@ def test_train_with_a_report_and_json_summary(corpus: Path, tmp_path: Path) -> N
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["members"] == ["nb"]
     assert manifest["metrics"]["n"] == 20
+
+
+def test_a_model_for_any_site_is_trained_without_site_evidence(corpus: Path, tmp_path: Path
+                                                               ) -> None:
+    result = runner.invoke(app, [
+        "train", "--index", str(corpus / "index.csv"), "--split-column", "split",
+        "--model-out", str(tmp_path / "m"), "--model", "nb"],
+        env={"SPAMSIFT_SITE_EVIDENCE": "false"})
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["featurizer"]["site_evidence"] is False
+    assert load_model(tmp_path / "m").featurizer.site_evidence is False
 
 
 # -- classify ------------------------------------------------------------------------

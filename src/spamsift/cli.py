@@ -107,13 +107,18 @@ def _read_index(index: Path, root: Path | None, split_column: str | None,
     return rows, report
 
 
-def _dataset(rows: list[Any], labelled: bool, n_jobs: int) -> Any:
+def _featurizer(settings: Settings) -> Any:
     from spamsift.features.featurizer import MessageFeaturizer
+
+    return MessageFeaturizer(site_evidence=settings.site_evidence)
+
+
+def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any) -> Any:
     from spamsift.training.jobs import load_dataset
 
     prog, advance = _progress(len(rows), "reading and featurising")
     with prog:
-        return load_dataset(rows, MessageFeaturizer(), n_jobs=n_jobs, progress=advance,
+        return load_dataset(rows, featurizer, n_jobs=n_jobs, progress=advance,
                             labelled=labelled)
 
 
@@ -165,7 +170,7 @@ def train(
                                                        with_test=report is not None)
         elif dask is None:
             rows, _ = _read_index(index, root, split_column)
-            ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
+            ds = _dataset(rows, labelled=True, n_jobs=n_jobs, featurizer=_featurizer(settings))
             with err.status("training"):
                 fitted, details, te = train_job(ds, how, settings, opts)
         else:
@@ -191,7 +196,6 @@ def train(
 
 def _train_on_cluster(address: str, index: Path, root: Path | None, split_column: str | None,
                       how: str, settings: Settings, opts: Any) -> tuple[Any, ...]:
-    from spamsift.features.featurizer import MessageFeaturizer
     from spamsift.ingest import IngestReport, read_index
     from spamsift.training.cluster import connect, load_dataset_on_cluster, train_job_on_cluster
 
@@ -201,7 +205,7 @@ def _train_on_cluster(address: str, index: Path, root: Path | None, split_column
     with connect(address, settings.dask_timeout) as client:
         prog, advance = _progress(None, "featurising on the cluster")
         with prog:
-            ds, parts = load_dataset_on_cluster(client, rows, MessageFeaturizer(), report,
+            ds, parts = load_dataset_on_cluster(client, rows, _featurizer(settings), report,
                                                 progress=advance)
         if report.skipped_count:
             err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
@@ -217,11 +221,10 @@ def _train_streaming(index: Path, root: Path | None, split_column: str, settings
     one, as without --stream), then the training rows read once, lazily."""
     import numpy as np
 
-    from spamsift.features.featurizer import MessageFeaturizer
     from spamsift.ingest import IngestReport, read_index
     from spamsift.training.streaming import SEED_SIZE, SeenKeys, train_stream
 
-    featurizer = MessageFeaturizer()
+    featurizer = _featurizer(settings)
     where = root or index.parent
     seen = SeenKeys()
     n_test = 0
@@ -243,7 +246,7 @@ def _train_streaming(index: Path, root: Path | None, split_column: str, settings
     ds = None
     if with_test:  # the report needs the test rows' matrix: the test split, in memory
         test_rows, _ = _read_index(index, root, split_column, only_split="test")
-        ds = _dataset(test_rows, labelled=True, n_jobs=n_jobs)
+        ds = _dataset(test_rows, labelled=True, n_jobs=n_jobs, featurizer=fitted.featurizer)
     return fitted, details, np.arange(n_test if ds is not None else 0), ds
 
 
@@ -288,7 +291,7 @@ def evaluate(
         m = resolve_model(model)
         rows, _ = _read_index(index, root, split_column,
                               only_split="test" if split_column else None)
-        ds = _dataset(rows, labelled=True, n_jobs=n_jobs)
+        ds = _dataset(rows, labelled=True, n_jobs=n_jobs, featurizer=m.featurizer)
         datas = {r.source: r.data for r in rows}
         metrics = evaluate_job(m, ds, report, datas=datas)
         _print_summary({"report": str(report / "report.html"), **_headline(metrics)}, as_json)
@@ -423,7 +426,6 @@ def replay(
     """Replay: classify each test message in date order, then learn its true label."""
     import tempfile
 
-    from spamsift.features.featurizer import MessageFeaturizer
     from spamsift.feedback import FeedbackStore
     from spamsift.feedback.db import default_url
     from spamsift.models.classifier import SpamClassifier
@@ -443,7 +445,7 @@ def replay(
             if from_bundled:
                 model = resolve_model(None)
             elif train_rows:
-                ds = load_dataset(train_rows, MessageFeaturizer(), n_jobs=n_jobs)
+                ds = load_dataset(train_rows, _featurizer(settings), n_jobs=n_jobs)
                 with err.status("training on the 'train' rows"):
                     trained = train_job(ds, "column", settings,
                                         TrainOptions(learning_curve=False))
@@ -451,7 +453,7 @@ def replay(
             else:
                 # Nothing to start from: Naive Bayes with empty counts; the untrained
                 # cut-offs only name verdicts, the replay's score is what counts.
-                featurizer = MessageFeaturizer()
+                featurizer = _featurizer(settings)
                 model = SpamModel(featurizer, SpamClassifier.empty(
                     token_bits=featurizer.token_bits,
                     n_structure=featurizer.layout.n_structure,

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     seed: int = 0
     n_jobs: int = Field(-1)
     top_clues: int = Field(8, ge=0, le=100)
+    # Train with tokens that name the receiving site (recipient domains, relays); off
+    # for a model meant for any site, as the bundled one (features.tokens.header_tokens).
+    site_evidence: bool = True
     limits: ParseLimits = ParseLimits()
     # REST API (`spamsift serve`). Feedback and admin calls always need an API key;
     # classify only when this is true.

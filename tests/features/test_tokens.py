@@ -223,3 +223,16 @@ def test_word_cap(n_words: int, capped: bool):
 )
 def test_host_suffixes(host: str, depth: int, expected: list[str]):
     assert host_suffixes(host, depth) == expected
+
+
+def test_without_site_evidence_recipients_and_relays_are_left_out():
+    raw = (b"Received: from mx.sender.example (mx.sender.example [203.0.113.9])\n"
+           b"\tby mail.site.example (Postfix) with ESMTP id 1\n"
+           b"From: Ann <ann@sender.example>\nTo: bob@site.example\nSubject: hello\n\nhi\n")
+    msg = parse_message(raw)
+    with_site, without = header_tokens(msg), header_tokens(msg, site=False)
+    site = {t for t in with_site if t.startswith(("to_dom:", "rcv_"))}
+    assert {"to_dom:site.example", "rcv_by:site.example", "rcv_ip:203.0.113"} <= site
+    assert not {t for t in without if t.startswith(("to_dom:", "rcv_"))}
+    assert set(without) == set(with_site) - site  # the sender's evidence stays
+    assert tokenize(msg, site=False)[-len(without):] == without

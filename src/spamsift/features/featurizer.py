@@ -82,15 +82,19 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
         Words whose frequency is a structural feature.
     limits : ParseLimits or None
         Parsing caps.
+    site_evidence : bool
+        Whether tokens that name the receiving site (recipient domains, relays) are
+        made; off for a model meant for any site (:func:`~spamsift.features.tokens.header_tokens`).
     """
 
     def __init__(self, token_bits: int = 20, reputation_bits: int = 16,
                  keywords: Sequence[str] = DEFAULT_KEYWORDS,
-                 limits: ParseLimits | None = None):
+                 limits: ParseLimits | None = None, site_evidence: bool = True):
         self.token_bits = token_bits
         self.reputation_bits = reputation_bits
         self.keywords = keywords
         self.limits = limits
+        self.site_evidence = site_evidence
 
     @property
     def layout(self) -> Layout:
@@ -120,7 +124,8 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
             return sp.csr_matrix((0, lay.n_features), dtype=np.float64)
         tok = FeatureHasher(lay.n_tokens, input_type="string", alternate_sign=False)
         bodies = [normalised_body(m) for m in msgs]  # shared by tokens and structure
-        X_tok = tok.transform(tokenize(m, b) for m, b in zip(msgs, bodies, strict=True))
+        site = self.site_evidence
+        X_tok = tok.transform(tokenize(m, b, site) for m, b in zip(msgs, bodies, strict=True))
         X_num = sp.csr_matrix(np.vstack([structure_vector(m, self.keywords, b[0])
                                          for m, b in zip(msgs, bodies, strict=True)]))
         rep = FeatureHasher(lay.n_rep_per_key, input_type="string", alternate_sign=False)

@@ -151,8 +151,16 @@ def text_tokens(msg: ParsedMessage, body: tuple[str, int] | None = None) -> list
     return out
 
 
-def header_tokens(msg: ParsedMessage) -> list[str]:
-    """Tokens of the sender, the relays, the mailer, the MIME structure and URLs."""
+def header_tokens(msg: ParsedMessage, site: bool = True) -> list[str]:
+    """Tokens of the sender, the relays, the mailer, the MIME structure and URLs.
+
+    ``site=False`` leaves out what names the receiving site rather than the mail: the
+    recipients' domains and the relays (``to_dom:``, ``rcv_*``). A model meant for
+    any site (the bundled one) is trained without them, so that one corpus's mail
+    servers and addresses are not evidence at another; a site's own model learns
+    its own. SpamAssassin corpus, nb+svm, (1-ROCA)% on the test rows (reported, not
+    chosen on): random 0.0092 -> 0.0101, temporal 0.079 -> 0.079.
+    """
     out: list[str] = []
     if msg.from_addr:
         out.append(f"from:{msg.from_addr}")
@@ -169,10 +177,10 @@ def header_tokens(msg: ParsedMessage) -> list[str]:
             out.append("reply_to:other_domain")
     n_to = len(msg.to_addrs)
     out.append(f"to_count:{min(n_to, 10) if n_to < 10 else '10+'}")
-    for a in msg.to_addrs[:5]:
+    for a in msg.to_addrs[:5] if site else ():
         out.append(f"to_dom:{a.rpartition('@')[2]}")
     out.append(f"received:{min(len(msg.received), 12)}")
-    for hop in msg.received[:6]:
+    for hop in msg.received[:6] if site else ():
         for s in host_suffixes(hop.from_host, 2):
             out.append(f"rcv_from:{s}")
         for s in host_suffixes(hop.by_host, 2):
@@ -236,6 +244,8 @@ def header_tokens(msg: ParsedMessage) -> list[str]:
     return out
 
 
-def tokenize(msg: ParsedMessage, body: tuple[str, int] | None = None) -> list[str]:
-    """All tokens of a message: text first, then headers and structure."""
-    return text_tokens(msg, body) + header_tokens(msg)
+def tokenize(msg: ParsedMessage, body: tuple[str, int] | None = None, site: bool = True
+             ) -> list[str]:
+    """All tokens of a message: text first, then headers and structure
+    (``site``: see :func:`header_tokens`)."""
+    return text_tokens(msg, body) + header_tokens(msg, site)

@@ -22,7 +22,7 @@ from spamsift.models.spam_model import SpamModel
 
 __all__ = ["save_model", "load_model", "model_to_arrays", "model_from_arrays"]
 
-_FEATURIZER_PARAMS = ("token_bits", "reputation_bits", "keywords")
+_FEATURIZER_PARAMS = ("token_bits", "reputation_bits", "keywords", "site_evidence")
 
 
 def _pack(name: str, v: np.ndarray, out: dict[str, np.ndarray]) -> None:

@@ -96,7 +96,8 @@ class SpamModel:
         # Hashed columns carry no names: re-tokenise and map each token to its
         # column, so the clue reads "subj:free", not "#81234".
         names: dict[int, list[str]] = {}
-        for tok, col in self.featurizer.token_index(tokenize(msg)).items():
+        for tok, col in self.featurizer.token_index(
+                tokenize(msg, site=self.featurizer.site_evidence)).items():
             names.setdefault(col, []).append(tok)
         out = []
         for j, w in contrib[:top]:
