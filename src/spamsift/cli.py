@@ -457,7 +457,8 @@ def replay(
                 model = SpamModel(featurizer, SpamClassifier.empty(
                     token_bits=featurizer.token_bits,
                     n_structure=featurizer.layout.n_structure,
-                    reputation_bits=featurizer.reputation_bits), 0.9, 0.5)
+                    reputation_bits=featurizer.reputation_bits,
+                    byte_bits=featurizer.byte_bits), 0.9, 0.5)
             live = model
             feedback = LearningFeedback(store, lambda: live)
             if from_bundled and train_rows:

@@ -21,6 +21,7 @@ from sklearn.feature_extraction import FeatureHasher
 
 from spamsift.config import ParseLimits
 from spamsift.exceptions import InputError
+from spamsift.features.bytegrams import ByteNgrams
 from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
 from spamsift.features.tokens import host_suffixes, normalised_body, tokenize
 from spamsift.parse import ParsedMessage, parse_message
@@ -39,6 +40,7 @@ class Layout:
     n_tokens: int
     n_structure: int
     n_rep_per_key: int
+    n_bytes: int = 0  # the byte n-gram block, last; 0 when the featurizer has none
 
     @property
     def tokens(self) -> slice:
@@ -53,8 +55,13 @@ class Layout:
         return slice(start, start + self.n_rep_per_key)
 
     @property
+    def bytes(self) -> slice:
+        start = self.n_tokens + self.n_structure + len(REPUTATION_KEYS) * self.n_rep_per_key
+        return slice(start, start + self.n_bytes)
+
+    @property
     def n_features(self) -> int:
-        return self.n_tokens + self.n_structure + len(REPUTATION_KEYS) * self.n_rep_per_key
+        return self.bytes.stop
 
 
 def reputation_keys(msg: ParsedMessage) -> tuple[str, str, str]:
@@ -85,21 +92,38 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
     site_evidence : bool
         Whether tokens that name the receiving site (recipient domains, relays) are
         made; off for a model meant for any site (:func:`~spamsift.features.tokens.header_tokens`).
+    byte_bits : int
+        log2 of the byte n-gram block (:class:`~spamsift.features.bytegrams.ByteNgrams`
+        over :attr:`ParsedMessage.head`), appended last; 0: no block.
+    byte_ngram, byte_window : int
+        Its n-gram size and how many bytes of each message it reads.
     """
 
     def __init__(self, token_bits: int = 20, reputation_bits: int = 16,
                  keywords: Sequence[str] = DEFAULT_KEYWORDS,
-                 limits: ParseLimits | None = None, site_evidence: bool = True):
+                 limits: ParseLimits | None = None, site_evidence: bool = True,
+                 byte_bits: int = 0, byte_ngram: int = 4, byte_window: int = 3000):
         self.token_bits = token_bits
         self.reputation_bits = reputation_bits
         self.keywords = keywords
         self.limits = limits
         self.site_evidence = site_evidence
+        self.byte_bits = byte_bits
+        self.byte_ngram = byte_ngram
+        self.byte_window = byte_window
 
     @property
     def layout(self) -> Layout:
         return Layout(2**self.token_bits, len(structure_names(self.keywords)),
-                      2**self.reputation_bits)
+                      2**self.reputation_bits, 2**self.byte_bits if self.byte_bits else 0)
+
+    @property
+    def byte_ngrams(self) -> ByteNgrams | None:
+        """The byte n-gram transformer of the last block, or None without one."""
+        if not self.byte_bits:
+            return None
+        return ByteNgrams(ngram_size=self.byte_ngram, max_bytes=self.byte_window,
+                          hash_bits=self.byte_bits)
 
     def fit(self, X: object = None, y: object = None) -> MessageFeaturizer:
         return self
@@ -133,6 +157,9 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
         blocks = [X_tok, X_num]
         for k in range(len(REPUTATION_KEYS)):
             blocks.append(rep.transform([[kk[k]] if kk[k] else [] for kk in keys]))
+        grams = self.byte_ngrams
+        if grams is not None:
+            blocks.append(grams.transform([m.head for m in msgs]))
         return sp.hstack(blocks, format="csr", dtype=np.float64)
 
     def token_index(self, tokens: Iterable[str]) -> dict[str, int]:

@@ -45,7 +45,7 @@ from spamsift.models.parallel_linear import BlockLinearClassifier
 
 __all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS"]
 
-MEMBERS = ("nb", "lr", "svm")
+MEMBERS = ("nb", "lr", "svm", "bytes")
 LINEAR_SOLVERS = ("liblinear", "lbfgs")
 # conflict_gamma="auto" picks the exponent from these by out-of-fold ROC AUC on the
 # training data. On the SpamAssassin corpus, the newest 20 % of each split's training
@@ -58,9 +58,11 @@ CONFLICT_GAMMAS = (0.0, 0.5, 1.0, 2.0)
 _FEEDBACK_KEYS = 2
 
 
-def _members(model: str) -> tuple[str, ...]:
-    """``"ensemble"`` is every member; otherwise members joined by ``+`` (``"nb+svm"``)."""
-    names = MEMBERS if model == "ensemble" else tuple(model.split("+"))
+def _members(model: str, with_bytes: bool = True) -> tuple[str, ...]:
+    """``"ensemble"`` is every member (``bytes`` only ``with_bytes``); otherwise members
+    joined by ``+`` (``"nb+svm"``)."""
+    every = MEMBERS if with_bytes else tuple(m for m in MEMBERS if m != "bytes")
+    names = every if model == "ensemble" else tuple(model.split("+"))
     if not names or any(n not in MEMBERS for n in names) or len(set(names)) != len(names):
         raise ValueError(f"model must be 'ensemble' or members of {MEMBERS} joined by '+', "
                          f"got {model!r}")
@@ -71,6 +73,10 @@ def _members(model: str) -> tuple[str, ...]:
 class _Expanded:
     binary: sp.csr_matrix      # E(x)
     normalized: sp.csr_matrix  # N(x)
+    grams: sp.csr_matrix       # the byte n-gram block as the featurizer gives it (unit rows)
+
+    def rows(self, idx: np.ndarray) -> _Expanded:
+        return _Expanded(self.binary[idx], self.normalized[idx], self.grams[idx])
 
 
 class SpamClassifier(ClassifierMixin, BaseEstimator):
@@ -79,10 +85,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     model : str
-        Which members to stack: ``"ensemble"`` (all three) or names joined by ``+``
-        such as ``"nb+svm"`` or ``"lr"``.
-    C_lr, C_svm : float
-        Inverse regularisation of logistic regression and the linear SVM.
+        Which members to stack: ``"ensemble"`` (all of them) or names joined by ``+``
+        such as ``"nb+svm"``, ``"lr"`` or ``"nb+svm+bytes"``. ``bytes`` is a linear SVM
+        on the byte n-gram block alone (it needs ``byte_bits``); the stack weighs it
+        against the token members on the training data's out-of-fold decisions, so
+        each site's model finds out which evidence its mail rewards.
+    C_lr, C_svm, C_bytes : float
+        Inverse regularisation of logistic regression, the linear SVM and the byte
+        n-gram SVM.
     alpha_nb : float
         Additive smoothing of multinomial Naive Bayes.
     aux_weight : float
@@ -111,8 +121,13 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         address and domain 0.25 / 0.5 / 1 -> 0.0025 / 0.0021 / 0.0021. Kept 0.5, both.
     inner_cv : int
         Folds for the out-of-fold decisions the stack is calibrated on.
-    token_bits, n_structure, reputation_bits : int
-        The featurizer's layout (must match it).
+    token_bits, n_structure, reputation_bits, byte_bits : int
+        The featurizer's layout (must match it; ``byte_bits`` 0: no byte block).
+    byte_learning_rate : float
+        Step of the byte member's weights per feedback message: ``rate x (+1 spam,
+        -1 ham) x`` its unit-length n-gram row, added to the stacked weights. Every
+        step is a fixed function of the message and its label, so steps commute and
+        forgetting a label subtracts exactly what learning it added, as with counts.
     random_state : int
         Seed of every fold split and of the linear SVM's solver.
     conflict_gamma : float or "auto"
@@ -139,7 +154,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                  inner_cv: int = 4, token_bits: int = 20,
                  n_structure: int = len(structure_names()), reputation_bits: int = 16,
                  random_state: int = 0, linear_solver: str = "liblinear",
-                 conflict_gamma: float | str = "auto"):
+                 conflict_gamma: float | str = "auto", byte_bits: int = 0,
+                 C_bytes: float = 1.0, byte_learning_rate: float = 0.0):
         self.model = model
         self.C_lr = C_lr
         self.C_svm = C_svm
@@ -157,11 +173,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.linear_solver = linear_solver
         self.conflict_gamma = conflict_gamma
+        self.byte_bits = byte_bits
+        self.C_bytes = C_bytes
+        self.byte_learning_rate = byte_learning_rate
 
     # -- features -----------------------------------------------------------------
     @property
     def layout(self) -> Layout:
-        return Layout(2**self.token_bits, self.n_structure, 2**self.reputation_bits)
+        return Layout(2**self.token_bits, self.n_structure, 2**self.reputation_bits,
+                      2**self.byte_bits if self.byte_bits else 0)
 
     def _rep_block(self, X: sp.csr_matrix) -> sp.csr_matrix:
         lay = self.layout
@@ -200,7 +220,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         # Naive Bayes reads counts: the (signed) products are zero columns for it.
         binary = sp.hstack([tokens, aux, sp.csr_matrix(inter.shape)], format="csr")
         normalized = sp.hstack([normalize(tokens), aux, sp.csr_matrix(inter)], format="csr")
-        return _Expanded(binary, normalized)
+        return _Expanded(binary, normalized, X[:, lay.bytes].tocsr())
 
     def _interactions(self, structure: np.ndarray) -> np.ndarray:
         """Pairwise products of the standardised numbers (PolynomialFeatures' interaction
@@ -219,12 +239,12 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     def _member(self, name: str) -> BaseEstimator:
         if name == "nb":
             return MultinomialNB(alpha=self.alpha_nb)
+        C = {"lr": self.C_lr, "svm": self.C_svm, "bytes": self.C_bytes}[name]
         if self.linear_solver == "lbfgs":
-            loss, C = ("log", self.C_lr) if name == "lr" else ("squared_hinge", self.C_svm)
-            return BlockLinearClassifier(loss=loss, C=C)
+            return BlockLinearClassifier(loss="log" if name == "lr" else "squared_hinge", C=C)
         if name == "lr":
-            return LogisticRegression(C=self.C_lr, solver="liblinear", max_iter=5000)
-        return LinearSVC(C=self.C_svm, max_iter=20000, random_state=self.random_state)
+            return LogisticRegression(C=C, solver="liblinear", max_iter=5000)
+        return LinearSVC(C=C, max_iter=20000, random_state=self.random_state)
 
     @staticmethod
     def _linear(name: str, est: BaseEstimator) -> tuple[np.ndarray, float]:
@@ -238,7 +258,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                      keep_nb: bool = False) -> dict[str, tuple[np.ndarray, float]]:
         out = {}
         for name in names:
-            est = self._member(name).fit(E.binary if name == "nb" else E.normalized, y)
+            est = self._member(name).fit(_member_input(E, name), y)
             out[name] = self._linear(name, est)
             if keep_nb and name == "nb":
                 self.nb_count_ = est.feature_count_.copy()
@@ -247,13 +267,17 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _decide(E: _Expanded, name: str, wb: tuple[np.ndarray, float]) -> np.ndarray:
-        Xm = E.binary if name == "nb" else E.normalized
-        return np.asarray(Xm @ wb[0]).ravel() + wb[1]
+        return np.asarray(_member_input(E, name) @ wb[0]).ravel() + wb[1]
 
     # -- estimator API ------------------------------------------------------------
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> SpamClassifier:
-        names = _members(self.model)
-        for p in ("C_lr", "C_svm", "alpha_nb", "aux_weight", "rep_smoothing"):
+        names = _members(self.model, with_bytes=bool(self.byte_bits))
+        if "bytes" in names and not self.byte_bits:
+            raise ValueError("model: the 'bytes' member needs a byte n-gram block "
+                             f"(byte_bits > 0), got byte_bits={self.byte_bits!r}")
+        if not self.byte_learning_rate >= 0:
+            raise ValueError(f"byte_learning_rate must be >= 0, got {self.byte_learning_rate!r}")
+        for p in ("C_lr", "C_svm", "C_bytes", "alpha_nb", "aux_weight", "rep_smoothing"):
             if not getattr(self, p) > 0:
                 raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
         if self.linear_solver not in LINEAR_SOLVERS:
@@ -276,8 +300,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         folds = StratifiedKFold(self.inner_cv, shuffle=True, random_state=self.random_state)
         fold_fits = []
         for tr, te in folds.split(np.zeros(len(y)), y):
-            Etr = _Expanded(E.binary[tr], E.normalized[tr])
-            Ete = _Expanded(E.binary[te], E.normalized[te])
+            Etr, Ete = E.rows(tr), E.rows(te)
             fitted = self._fit_members(Etr, y[tr], names)
             fold_fits.append((te, fitted))
             for m, name in enumerate(names):
@@ -291,6 +314,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         n = E.binary.shape[1]
         self.coef_binary_ = np.zeros(n)
         self.coef_normalized_ = np.zeros(n)
+        self.coef_bytes_ = np.zeros(self.layout.n_bytes)
         self.binary_offset_ = 0.0
         # The intercept without Naive Bayes' class prior, which feedback moves.
         self.intercept_base_ = float(stack.intercept_[0])
@@ -298,7 +322,10 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             w, b = members[name]
             if name == "nb":
                 continue
-            self.coef_normalized_ += v[m] * w
+            if name == "bytes":
+                self.coef_bytes_ += v[m] * w
+            else:
+                self.coef_normalized_ += v[m] * w
             self.intercept_base_ += v[m] * b
         self.member_names_ = names
         self.member_weights_ = v
@@ -310,12 +337,17 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         linear_oof = oof @ v + float(stack.intercept_[0])
         agreement = np.ones(len(y))
         for te, fitted in fold_fits:
-            wb = sum((v[m] * fitted[nm][0] for m, nm in enumerate(names) if nm == "nb"),
-                     np.zeros(n))
-            wn = sum((v[m] * fitted[nm][0] for m, nm in enumerate(names) if nm != "nb"),
-                     np.zeros(n))
-            c = E.binary[te].multiply(wb) + E.normalized[te].multiply(wn)
-            agreement[te] = _agreement(*_pos_neg(sp.csr_matrix(c)))
+            def weights(which: tuple[str, ...], size: int) -> np.ndarray:
+                return sum((v[m] * fitted[nm][0] for m, nm in enumerate(names)  # noqa: B023
+                            if nm in which), np.zeros(size))
+            c = (E.binary[te].multiply(weights(("nb",), n))
+                 + E.normalized[te].multiply(weights(("lr", "svm"), n)))
+            pos, neg = _pos_neg(sp.csr_matrix(c))
+            if "bytes" in names:
+                pb, nb_ = _pos_neg(sp.csr_matrix(
+                    E.grams[te].multiply(weights(("bytes",), E.grams.shape[1]))))
+                pos, neg = pos + pb, neg + nb_
+            agreement[te] = _agreement(pos, neg)
         self.conflict_gamma_ = self._choose_gamma(y, linear_oof, agreement)
         self.oof_decision_ = linear_oof * agreement ** self.conflict_gamma_
         self.classes_ = np.array([0, 1])
@@ -355,6 +387,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         n = lay.n_tokens + lay.n_structure * clf.n_bins + rep.n_output + clf.n_interactions
         clf.coef_binary_ = np.zeros(n)
         clf.coef_normalized_ = np.zeros(n)
+        clf.coef_bytes_ = np.zeros(lay.n_bytes)
         clf.nb_count_ = np.zeros((2, n))
         clf.nb_class_count_ = np.zeros(2)
         clf.intercept_base_ = 0.0
@@ -397,9 +430,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         """Learn (or with ``sample_weight=-1`` unlearn, exactly) labelled messages.
 
         Naive Bayes' counts move for token and structure columns, sender reputation's
-        counts for the senders; the margin members keep their weights until the next
-        full retrain. Reputation columns are left out of the Naive Bayes counts because
-        a key's bin moves as its counts do, which would make unlearning inexact.
+        counts for the senders, the byte member's weights by a fixed step
+        (``byte_learning_rate``: exactly reversible, as counts are); the token SVM and
+        LR keep their weights until the next full retrain. Reputation columns are left
+        out of the Naive Bayes counts because a key's bin moves as its counts do, which
+        would make unlearning inexact.
         """
         check_is_fitted(self, "coef_binary_")
         X = sp.csr_matrix(X)
@@ -441,6 +476,10 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                     self.feedback_count_[c, cols] + sample_weight * add[cols], 0.0)
         if touched:
             self._refresh_nb(np.unique(np.concatenate(touched)))
+        if self.byte_learning_rate and self.layout.n_bytes:
+            grams = X[:, self.layout.bytes]
+            step = self.byte_learning_rate * sample_weight * (2.0 * y - 1.0)
+            self.coef_bytes_ += np.asarray(grams.T @ step).ravel()
         return self
 
     def _feedback_terms(self, X: sp.csr_matrix) -> np.ndarray:
@@ -513,6 +552,10 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             w_inter = self.coef_normalized_[a1:a1 + self.n_interactions]
             inter = self._interactions(structure) * w_inter
             z += inter.sum(axis=1)
+        gram = X.indices >= lay.bytes.start  # the byte n-gram block, unit rows already
+        rg = rows[gram]
+        gw = X.data[gram] * self.coef_bytes_[X.indices[gram] - lay.bytes.start]
+        z += np.bincount(rg, weights=gw, minlength=n)
         gamma = getattr(self, "conflict_gamma_", 0.0)
         if gamma:
             # Every clue's value, each once: tokens, aux columns, products, feedback.
@@ -528,6 +571,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             if inter is not None:
                 pos += np.maximum(inter, 0).sum(axis=1)
                 neg += np.maximum(-inter, 0).sum(axis=1)
+            pos += np.bincount(rg, weights=np.maximum(gw, 0), minlength=n)
+            neg += np.bincount(rg, weights=np.maximum(-gw, 0), minlength=n)
             z = z * _agreement(pos, neg) ** gamma
         return z
 
@@ -567,6 +612,13 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             for k in range(_FEEDBACK_KEYS):
                 if fb[i, k]:
                     contrib[n_exp + k] = float(fb[i, k])
+            lo, hi = X.indptr[i], X.indptr[i + 1]
+            g = idx >= lay.bytes.start
+            gcols = X.indices[lo:hi][g] - lay.bytes.start
+            for j, w in zip(gcols.tolist(), (X.data[lo:hi][g] * self.coef_bytes_[gcols]).tolist(),
+                            strict=True):
+                if w:
+                    contrib[self._bytes_base + j] = w
             if gamma:
                 # The conflict scale as a clue: what it takes from (or adds to) the sum.
                 vals = np.fromiter(contrib.values(), float, len(contrib))
@@ -578,15 +630,25 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             out.append(sorted(contrib.items(), key=lambda kv: -abs(kv[1])))
         return out
 
+    @property
+    def _bytes_base(self) -> int:
+        """Where the byte n-gram columns start among :meth:`contributions`' columns:
+        after the expanded block, the feedback keys and the conflict clue."""
+        return (self.layout.n_tokens + self.binner_.edges_.shape[0] * self.n_bins
+                + self.reputation_.n_output + self.n_interactions + _FEEDBACK_KEYS + 1)
+
     def column_label(self, j: int) -> tuple[str, str]:
         """(kind, readable name) of an expanded column.
 
-        The kind is ``token``, ``structure``, ``reputation``, ``feedback`` or
-        ``conflict``.
+        The kind is ``token``, ``structure``, ``reputation``, ``feedback``,
+        ``conflict`` or ``bytes`` (a byte n-gram column: named ``#column``, which
+        the model names by the n-grams of a message, as tokens).
         """
         lay = self.layout
         if j < lay.n_tokens:
             return "token", f"#{j}"
+        if j >= self._bytes_base:
+            return "bytes", f"#{j - self._bytes_base}"
         j -= lay.n_tokens
         n_struct = self.binner_.edges_.shape[0] * self.n_bins
         n_rep = self.reputation_.n_output
@@ -621,6 +683,12 @@ def _bin_text(name: str, edges: np.ndarray, b: int) -> str:
     if not np.isfinite(hi):
         return f"{name} > {lo:.3g}"
     return f"{lo:.3g} < {name} <= {hi:.3g}"
+
+
+def _member_input(E: _Expanded, name: str) -> sp.csr_matrix:
+    """What each member reads: counts for Naive Bayes, the unit token rows with the
+    weighted aux block for the margin members, the byte n-grams for ``bytes``."""
+    return {"nb": E.binary, "bytes": E.grams}.get(name, E.normalized)
 
 
 def _pos_neg(C: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:

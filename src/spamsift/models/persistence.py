@@ -22,12 +22,13 @@ from spamsift.models.spam_model import SpamModel
 
 __all__ = ["save_model", "load_model", "model_to_arrays", "model_from_arrays"]
 
-_FEATURIZER_PARAMS = ("token_bits", "reputation_bits", "keywords", "site_evidence")
+_FEATURIZER_PARAMS = ("token_bits", "reputation_bits", "keywords", "site_evidence", "byte_bits",
+                      "byte_ngram", "byte_window")
 
 
 def _pack(name: str, v: np.ndarray, out: dict[str, np.ndarray]) -> None:
     vals, counts = np.unique(v, return_counts=True)
-    default = vals[np.argmax(counts)]
+    default = vals[np.argmax(counts)] if len(vals) else 0.0
     idx = np.flatnonzero(v != default)
     out[f"{name}.default"] = np.array(default, dtype=np.float64)
     # int32 columns and float32 values halve the file; scores move by < 1e-6.
@@ -51,6 +52,7 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays: dict[str, np.ndarray] = {}
     _pack("coef_binary", clf.coef_binary_, arrays)
     _pack("coef_normalized", clf.coef_normalized_, arrays)
+    _pack("coef_bytes", clf.coef_bytes_, arrays)
     arrays["intercept"] = np.array(clf.intercept_)
     arrays["intercept_base"] = np.array(clf.intercept_base_)
     arrays["binary_offset"] = np.array(clf.binary_offset_)
@@ -91,6 +93,9 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf = SpamClassifier(**manifest["classifier"])
         clf.coef_binary_ = _unpack("coef_binary", arrays)
         clf.coef_normalized_ = _unpack("coef_normalized", arrays)
+        # Files written before the byte block have none (and byte_bits 0).
+        clf.coef_bytes_ = (_unpack("coef_bytes", arrays) if "coef_bytes.size" in arrays
+                           else np.zeros(0))
         clf.intercept_ = float(arrays["intercept"])
         clf.intercept_base_ = float(arrays["intercept_base"])
         clf.binary_offset_ = float(arrays["binary_offset"])
@@ -130,6 +135,12 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
     if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
         raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
                                f"the layout needs {n_exp}")
+    if clf.coef_bytes_.shape != (clf.layout.n_bytes,):
+        raise ModelFormatError(f"byte n-gram weights have {clf.coef_bytes_.shape[0]} columns, "
+                               f"the layout needs {clf.layout.n_bytes}")
+    if featurizer.layout != clf.layout:
+        raise ModelFormatError(f"the featurizer's layout {featurizer.layout} is not the "
+                               f"classifier's {clf.layout}")
     if clf.feedback_count_.shape != (2, rep.spam_.shape[0]):
         raise ModelFormatError(f"feedback counts have shape {clf.feedback_count_.shape}: "
                                f"expected 2 rows of {rep.spam_.shape[0]} columns")

@@ -99,11 +99,23 @@ class SpamModel:
         for tok, col in self.featurizer.token_index(
                 tokenize(msg, site=self.featurizer.site_evidence)).items():
             names.setdefault(col, []).append(tok)
+        shown = contrib[:top]
+        grams = self.featurizer.byte_ngrams
+        byte_cols: dict[int, int] = {}
+        for j, _ in shown:
+            kind, label = self.classifier.column_label(j)
+            if kind == "bytes":
+                byte_cols[j] = int(label[1:])
+        found = grams.clues(msg.head, byte_cols.values()) if grams and byte_cols else {}
         out = []
-        for j, w in contrib[:top]:
+        for j, w in shown:
             kind, label = self.classifier.column_label(j)
             if kind == "token":
                 label = " | ".join(names.get(j, [label])[:3])
+            elif kind == "bytes":
+                # The n-grams behind the column, by where they stand: 'bytes:hdr:Subject "FREE"'.
+                label = " | ".join(f'bytes:{c.where} "{c.word}"'
+                                   for c in found.get(byte_cols[j], [])[:2]) or f"bytes:{label}"
             out.append((label, float(w)))
         return out
 

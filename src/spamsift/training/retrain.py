@@ -103,7 +103,7 @@ REPORTS_DIR = "retrain-reports"
 _LOCK_NAME = ".retrain.lock"
 # SpamClassifier parameters that come from the featurizer and the settings, not
 # from the champion.
-_NOT_COPIED = ("token_bits", "n_structure", "reputation_bits", "random_state")
+_NOT_COPIED = ("token_bits", "n_structure", "reputation_bits", "byte_bits", "random_state")
 
 Say = Callable[[str], None]
 

@@ -43,6 +43,7 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
     lay = featurizer.layout
     base = SpamClassifier(token_bits=featurizer.token_bits, n_structure=lay.n_structure,
                           reputation_bits=featurizer.reputation_bits,
+                          byte_bits=featurizer.byte_bits,
                           random_state=settings.seed, **options.params)
     details: dict[str, Any] = {"n_train": int(len(y)), "n_train_spam": int(y.sum())}
     t0 = time.perf_counter()
