@@ -109,8 +109,9 @@ def _read_index(index: Path, root: Path | None, split_column: str | None,
 
 def _featurizer(settings: Settings) -> Any:
     from spamsift.features.featurizer import MessageFeaturizer
+    from spamsift.training.trainer import DEFAULT_FEATURIZER
 
-    return MessageFeaturizer(site_evidence=settings.site_evidence)
+    return MessageFeaturizer(**DEFAULT_FEATURIZER, site_evidence=settings.site_evidence)
 
 
 def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any) -> Any:

@@ -128,7 +128,10 @@ def train_job(ds: Dataset, how: str, settings: Settings, options: TrainOptions |
     info = {"training_data": {"fingerprint": ds.datas_fingerprint, "split": how,
                               "n_train": int(len(tr)), "n_test": int(len(te)),
                               "duplicates_dropped": int(dropped)}}
-    model, details = fit_model(ds.featurizer, train.X, train.y, settings, options, info)
+    when = np.array([m.timestamp if m.timestamp is not None else np.nan for m in train.meta],
+                    dtype=np.float64)
+    model, details = fit_model(ds.featurizer, train.X, train.y, settings, options, info,
+                               sample_time=when)
     details["duplicates_dropped"] = dropped
     return model, details, te
 

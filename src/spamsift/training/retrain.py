@@ -256,11 +256,14 @@ def _retrain(registry: Any, store: Any, settings: Settings, corpus_index: Path |
         f"({data['n_train_feedback']} from feedback); {len(held)} held back")
     params = {k: v for k, v in champion.classifier.get_params().items()
               if k not in _NOT_COPIED}
+    when = np.array([ds.meta[i].timestamp if ds.meta[i].timestamp is not None else np.nan
+                     for i in train], dtype=np.float64)
     challenger, _ = fit_model(
         champion.featurizer, ds.X[train], ds.y[train], settings,
         TrainOptions(learning_curve=False, params=params),
         {"training_data": {"fingerprint": ds.datas_fingerprint, "split": "retrain",
-                           "n_train": int(len(train)), "n_test": int(len(held))}})
+                           "n_train": int(len(train)), "n_test": int(len(held))}},
+        sample_time=when)
     challenger.info["feedback_until"] = watermark.isoformat()
     # What users said about each sender keeps its direct say after the retrain.
     fb_rows = train[train < n_fb]

@@ -17,12 +17,19 @@ from spamsift.models.spam_model import SpamModel
 from spamsift.training.diagnostics import diagnose_fit, learning_curve_data
 from spamsift.training.search import search
 
-__all__ = ["TrainOptions", "fit_model", "DEFAULT_PARAMS"]
+__all__ = ["TrainOptions", "fit_model", "DEFAULT_PARAMS", "DEFAULT_FEATURIZER"]
 
 #: Chosen by cross-validation on the random split's training part (5-fold,
 #: SpamAssassin corpus, (1-ROCA)%): nb 0.186, lr 0.088 (93 s), svm 0.073,
 #: nb+svm 0.058 (7 s), nb+lr+svm 0.058 (128 s): nb+svm is as good and 18x faster.
-DEFAULT_PARAMS: dict[str, Any] = {"model": "nb+svm"}
+#: Later: the byte n-gram member (``bytes``) joins it. On this corpus the stack,
+#: weighed on blocks of time, gives it no weight (docs/experiments.md, "Byte n-grams
+#: in the stack"); on a 2007 university corpus a 4-gram SVM alone beat every other
+#: filter, so each site's training data decides.
+DEFAULT_PARAMS: dict[str, Any] = {"model": "nb+svm+bytes"}
+#: The featurizer ``train`` builds: byte n-grams as TREC's best filters read them
+#: (binary 4-grams of the first 3,000 bytes, 2^20 columns; benchmarks/bytegrams_cv.py).
+DEFAULT_FEATURIZER: dict[str, Any] = {"byte_bits": 20, "byte_ngram": 4, "byte_window": 3000}
 
 
 @dataclass
@@ -37,22 +44,32 @@ class TrainOptions:
 
 def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
               settings: Settings, options: TrainOptions | None = None,
-              info: dict[str, Any] | None = None) -> tuple[SpamModel, dict[str, Any]]:
-    """Fit a SpamModel on (X, y); return it and the training details for the report."""
+              info: dict[str, Any] | None = None, sample_time: np.ndarray | None = None
+              ) -> tuple[SpamModel, dict[str, Any]]:
+    """Fit a SpamModel on (X, y); return it and the training details for the report.
+
+    ``sample_time``: each row's date (seconds, NaN unknown), for the stack's inner
+    folds (:meth:`SpamClassifier.fit`).
+    """
     options = options or TrainOptions()
     lay = featurizer.layout
+    params = dict(options.params)
+    if not featurizer.byte_bits and "bytes" in str(params.get("model", "")).split("+"):
+        # A featurizer without the byte block (an older model's, at retrain): its members.
+        params["model"] = "+".join(m for m in params["model"].split("+") if m != "bytes")
     base = SpamClassifier(token_bits=featurizer.token_bits, n_structure=lay.n_structure,
                           reputation_bits=featurizer.reputation_bits,
                           byte_bits=featurizer.byte_bits,
-                          random_state=settings.seed, **options.params)
+                          random_state=settings.seed, **params)
     details: dict[str, Any] = {"n_train": int(len(y)), "n_train_spam": int(y.sum())}
     t0 = time.perf_counter()
     if options.search:
         clf, details["search"] = search(base, X, y, options.search, n_iter=options.n_iter,
                                         seed=settings.seed, n_jobs=options.search_n_jobs)
     else:
-        clf = base.fit(X, y)
+        clf = base.fit(X, y, sample_time=sample_time)
     details["fit_seconds"] = time.perf_counter() - t0
+    details["inner_folds"] = getattr(clf, "inner_folds_", "stratified")
     # Cut-offs come from out-of-fold training scores, never from the test split.
     oof = _sigmoid(clf.oof_decision_)
     spam_cut = cutoff_for_fpr(y, oof, settings.target_fpr)
