@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 FALLBACK_BYTES = 64 * 1024
 
 Parse = Callable[[bytes, ParseLimits], ParsedMessage]
+# How long a new worker may take to import the parser and say so (0.2-0.3 s here; a
+# loaded machine is slower). Not part of any message's deadline.
+_START_SECONDS = 60.0
 
 
 def _serve(inbox: Connection, outbox: Connection, parse: Parse, memory_bytes: int) -> None:
@@ -68,6 +71,7 @@ def _serve(inbox: Connection, outbox: Connection, parse: Parse, memory_bytes: in
     if hard != resource.RLIM_INFINITY:
         limit = min(limit, hard)
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    outbox.send(("ready", None))  # started: the deadline counts parsing only
     while True:
         try:
             raw, limits = inbox.recv()
@@ -208,7 +212,10 @@ class ParseSandbox:
         """The parse of ``raw`` from a worker; on timeout, memory or crash, the
         in-process parse of its first :data:`FALLBACK_BYTES`, flagged."""
         with self._slots:
-            worker = self._take()
+            try:
+                worker = self._take()
+            except OSError as exc:
+                return self._fallback(raw, limits, "crash", str(exc))
             with self._lock:
                 self.busy += 1
             try:
@@ -282,6 +289,13 @@ class ParseSandbox:
             os.close(up_w)
         worker = _Worker(proc, Connection(down_w, readable=False),
                          Connection(up_r, writable=False))
+        try:
+            ready = worker.from_worker.poll(_START_SECONDS) and worker.from_worker.recv()
+        except (EOFError, OSError):
+            ready = None
+        if not ready or ready[0] != "ready":
+            worker.stop(kill=True)
+            raise OSError(f"a parse worker did not start within {_START_SECONDS:g} s")
         with self._lock:
             self._all.add(worker)
             self.stats.started += 1
