@@ -1,26 +1,43 @@
 """Typed settings, read once at the edge (CLI or server start) and passed down.
 
-Sources, first wins: explicit arguments, environment (``SPAMSIFT_*``), a TOML file
-named by ``SPAMSIFT_CONFIG``, then the defaults below. No module reads settings at
-import time.
+Sources, first wins: explicit arguments (overrides), environment (``SPAMSIFT_*``), a
+TOML file named by ``SPAMSIFT_CONFIG``, then the defaults below. The file is read
+through pydantic-settings' own TOML source when settings are built, never at import
+time.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 from spamsift.exceptions import ConfigError
 from spamsift.serving.networks import IPNetwork, parse_networks
 
-__all__ = ["ParseLimits", "Settings", "load_settings", "default_corpus_root"]
+__all__ = ["ParseLimits", "Settings", "load_settings", "default_corpus_root", "CONFIG_ENV",
+           "Source"]
 
+#: The environment variable naming the TOML settings file.
+CONFIG_ENV = "SPAMSIFT_CONFIG"
 
-class ParseLimits(BaseModel, frozen=True):
+Source = Literal["override", "env", "file", "default"]
+
+class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     """Separate caps on bytes, structure and work, as SpamAssassin and rspamd keep.
 
     Past a cap the message is scored on what was read and flagged ``truncated``.
@@ -50,6 +67,15 @@ class Settings(BaseSettings):
     """All of spamsift's settings. Construct through :func:`load_settings`."""
 
     model_config = SettingsConfigDict(env_prefix="SPAMSIFT_", frozen=True, extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: overrides, environment, the SPAMSIFT_CONFIG file (defaults last).
+        return init_settings, env_settings, _ConfigFile(settings_cls)
 
     corpus_root: Path | None = None
     data_dir: Path = Path("data")
@@ -134,34 +160,78 @@ class Settings(BaseSettings):
         return v
 
 
+class _ConfigFile(TomlConfigSettingsSource):
+    """The TOML file ``SPAMSIFT_CONFIG`` names, looked up when settings are built.
+
+    pydantic-settings skips a TOML file that does not exist; a file that was named
+    but cannot be read is a :class:`ConfigError` here, as a typo in the name should be.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        name = os.environ.get(CONFIG_ENV)
+        path = Path(name).expanduser() if name else None
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={name!r}: expected a TOML file, found none")
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            return super()._read_file(file_path)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{CONFIG_ENV}={str(file_path)!r}: cannot read TOML: "
+                              f"{exc}") from exc
+
+
+def _given(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in overrides.items() if v is not None}
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from defaults, an optional TOML file, environment and overrides.
+    """Build settings from overrides, environment, the ``SPAMSIFT_CONFIG`` file, defaults.
+
+    Overrides that are None are not given (a CLI option left out).
 
     Raises
     ------
     ConfigError
-        Naming the key and the bad value.
+        Naming the key, the bad value and where it came from.
     """
-    import os
-
-    file_values: dict[str, Any] = {}
-    cfg = os.environ.get("SPAMSIFT_CONFIG")
-    if cfg:
-        try:
-            file_values = tomllib.loads(Path(cfg).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"SPAMSIFT_CONFIG={cfg!r}: cannot read TOML: {exc}") from exc
-    values = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
+    given = _given(overrides)
     try:
-        settings = Settings(**values)
+        settings = Settings(**given)
     except ValidationError as exc:
+        layers = _layers(given)
         errs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}={e.get('input')!r}: {e['msg']}"
+            f"{'.'.join(str(p) for p in e['loc'])}={e.get('input')!r}"
+            f" ({_source_of(layers, [str(p) for p in e['loc']])}): {e['msg']}"
             for e in exc.errors()
         )
         raise ConfigError(f"bad setting: {errs}") from exc
+    except SettingsError as exc:  # the environment's JSON for a nested setting
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"SPAMSIFT_{field.group(1).upper()}" if field else "SPAMSIFT_*"
+        raise ConfigError(f"bad setting: {name}={os.environ.get(name)!r}: expected JSON "
+                          f"({exc.__cause__})") from exc
     if settings.corpus_root is None:
         root = default_corpus_root()
         if root is not None:
             settings = settings.model_copy(update={"corpus_root": root})
     return settings
+
+
+def _layers(given: dict[str, Any]) -> list[tuple[Source, dict[str, Any]]]:
+    """What each source holds, first wins: the same sources :class:`Settings` reads."""
+    return [("override", given), ("env", EnvSettingsSource(Settings)()),
+            ("file", _ConfigFile(Settings)())]
+
+
+def _source_of(layers: list[tuple[Source, dict[str, Any]]], path: list[str]) -> Source:
+    for source, values in layers:
+        node: Any = values
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                break
+            node = node[key]
+        else:
+            return source
+    return "default"
