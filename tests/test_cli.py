@@ -404,3 +404,51 @@ def test_train_stream_usage_errors_are_exit_2(corpus: Path, tmp_path: Path,
     result = runner.invoke(app, ["train", "--index", str(corpus / "index.csv"), "--root",
                                  str(corpus), "--model-out", str(tmp_path / "m"), *args])
     assert result.exit_code == 2, result.output
+
+
+# -- config ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def config_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SPAMSIFT_* but these: a file, and the environment over it for one key."""
+    for name in list(os.environ):
+        if name.startswith("SPAMSIFT_"):
+            monkeypatch.delenv(name)
+    cfg = tmp_path / "spamsift.toml"
+    cfg.write_text("target_fpr = 0.002\nseed = 7\n[limits]\nmax_parts = 9\n")
+    monkeypatch.setenv("SPAMSIFT_CONFIG", str(cfg))
+    monkeypatch.setenv("SPAMSIFT_TARGET_FPR", "0.005")
+    monkeypatch.setenv("SPAMSIFT_DATABASE_URL", "postgresql+psycopg://spam:s3cret@db/spamsift")
+    return cfg
+
+
+def test_config_json_shows_each_value_and_where_it_came_from(config_env: Path) -> None:
+    result = runner.invoke(app, ["config", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["target_fpr"] == {"value": 0.005, "source": "env"}
+    assert shown["seed"] == {"value": 7, "source": "file"}
+    assert shown["top_clues"] == {"value": 8, "source": "default"}
+    assert shown["limits.max_parts"] == {"value": 9, "source": "file"}
+    assert shown["limits.max_depth"] == {"value": 20, "source": "default"}
+    assert shown["database_url"] == {"value": "postgresql+psycopg://spam:***@db/spamsift",
+                                     "source": "env"}
+    assert "s3cret" not in result.output
+
+
+def test_config_without_json_is_a_table(config_env: Path) -> None:
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[1]: line.split() for line in result.stdout.splitlines()
+            if line.startswith("│")}
+    assert rows["target_fpr"][3:6] == ["0.005", "│", "env"]
+    assert rows["limits.max_parts"][3:6] == ["9", "│", "file"]
+    assert "s3cret" not in result.output
+
+
+def test_config_with_a_bad_file_is_exit_6(config_env: Path) -> None:
+    config_env.write_text("seed = 7\nsede = 8\n")
+    result = runner.invoke(app, ["config", "--json"])
+    assert result.exit_code == 6
+    assert "sede=8 (file)" in one_line(result.stderr)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from spamsift.config import Settings, load_settings
+from spamsift.config import Settings, load_settings, settings_sources
 from spamsift.exceptions import ConfigError
 
 
@@ -119,6 +119,45 @@ def test_bad_json_for_a_nested_setting_in_the_environment_is_a_config_error(
     monkeypatch.setenv("SPAMSIFT_LIMITS", "max_parts=7")
     with pytest.raises(ConfigError, match=r"SPAMSIFT_LIMITS='max_parts=7': expected JSON"):
         load_settings()
+
+
+# -- where each effective value came from -------------------------------------------------
+
+
+def test_settings_sources_name_each_value_and_where_it_came_from(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    _clean(monkeypatch)
+    _config_file(monkeypatch, tmp_path,
+                 "target_fpr = 0.002\nseed = 7\n[limits]\nmax_parts = 7\n")
+    monkeypatch.setenv("SPAMSIFT_TARGET_FPR", "0.005")
+    monkeypatch.setenv("SPAMSIFT_LIMITS", '{"max_depth": 3}')
+    sources = settings_sources(top_clues=3)
+    assert sources["target_fpr"] == (0.005, "env")
+    assert sources["seed"] == (7, "file")
+    assert sources["top_clues"] == (3, "override")
+    assert sources["limits.max_parts"] == (7, "file")
+    assert sources["limits.max_depth"] == (3, "env")
+    assert sources["limits.max_urls"] == (500, "default")
+    assert sources["unsure_fpr"] == (0.01, "default")
+    # Every setting is there, nested ones by dotted name.
+    assert set(sources) >= {name for name in Settings.model_fields if name != "limits"}
+    assert "limits" not in sources
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    pytest.param("postgresql+psycopg://spam:s3cret@db.example.org:5432/spamsift",
+                 "postgresql+psycopg://spam:***@db.example.org:5432/spamsift", id="password"),
+    pytest.param("postgresql+psycopg://db.example.org/spamsift?user=spam&password=s3cret",
+                 "postgresql+psycopg://db.example.org/spamsift?user=spam&password=***",
+                 id="password-in-query"),
+    pytest.param("sqlite:////var/lib/spamsift/spamsift.db",
+                 "sqlite:////var/lib/spamsift/spamsift.db", id="no-password"),
+])
+def test_settings_sources_mask_the_database_password(monkeypatch: pytest.MonkeyPatch,
+                                                     url: str, shown: str) -> None:
+    _clean(monkeypatch)
+    monkeypatch.setenv("SPAMSIFT_DATABASE_URL", url)
+    assert settings_sources()["database_url"] == (shown, "env")
 
 
 # -- the networks exempt from the rate limit ----------------------------------------------

@@ -788,6 +788,32 @@ def demo(
         out.print(f"\nreport: {report_dir / 'report.html'}")
 
 
+@app.command("config")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object: each setting's value and source.")] = False,
+) -> None:
+    """Show every effective setting, its value and where it came from (default, file, env).
+
+    What the daemons will use when started from here: the environment, then the TOML
+    file SPAMSIFT_CONFIG names, then the defaults. Passwords are masked.
+    """
+    from spamsift.config import CONFIG_ENV, settings_sources
+
+    with _errors():
+        sources = settings_sources()
+    if as_json:
+        print(json.dumps({name: {"value": value, "source": source}
+                          for name, (value, source) in sources.items()}, indent=2))
+        return
+    import os
+
+    t = Table("setting", "value", "source",
+              caption=f"{CONFIG_ENV}={os.environ.get(CONFIG_ENV) or '(not set)'}")
+    for name, (value, source) in sources.items():
+        t.add_row(name, json.dumps(value), source)
+    out.print(t, markup=False, highlight=False)
+
+
 def main() -> None:
     try:
         app()

@@ -3,7 +3,7 @@
 Sources, first wins: explicit arguments (overrides), environment (``SPAMSIFT_*``), a
 TOML file named by ``SPAMSIFT_CONFIG``, then the defaults below. The file is read
 through pydantic-settings' own TOML source when settings are built, never at import
-time.
+time; :func:`settings_sources` says which source each effective value came from.
 """
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from pydantic_settings import (
@@ -29,8 +30,8 @@ from pydantic_settings import (
 from spamsift.exceptions import ConfigError
 from spamsift.serving.networks import IPNetwork, parse_networks
 
-__all__ = ["ParseLimits", "Settings", "load_settings", "default_corpus_root", "CONFIG_ENV",
-           "Source"]
+__all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
+           "default_corpus_root", "CONFIG_ENV", "Source"]
 
 #: The environment variable naming the TOML settings file.
 CONFIG_ENV = "SPAMSIFT_CONFIG"
@@ -219,6 +220,24 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
+def settings_sources(**overrides: Any) -> dict[str, tuple[Any, Source]]:
+    """Every effective setting by dotted name (``limits.max_parts``): value and source.
+
+    The source is ``override``, ``env``, ``file`` or ``default`` (what
+    :func:`load_settings` fills in, such as a corpus found beside the project, counts
+    as default). Values are as JSON has them; secrets (the password in
+    ``database_url``) are masked.
+
+    >>> settings_sources()["limits.max_parts"]  # doctest: +SKIP
+    (200, 'default')
+    """
+    given = _given(overrides)
+    settings = load_settings(**given)
+    layers = _layers(given)
+    return {name: (_mask(name, value), _source_of(layers, name.split(".")))
+            for name, value in _flatten(settings.model_dump(mode="json"))}
+
+
 def _layers(given: dict[str, Any]) -> list[tuple[Source, dict[str, Any]]]:
     """What each source holds, first wins: the same sources :class:`Settings` reads."""
     return [("override", given), ("env", EnvSettingsSource(Settings)()),
@@ -235,3 +254,37 @@ def _source_of(layers: list[tuple[Source, dict[str, Any]]], path: list[str]) -> 
         else:
             return source
     return "default"
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+# Settings whose values hold secrets: shown with the password masked.
+_SECRET_URLS = frozenset({"database_url"})
+
+
+def _mask(name: str, value: Any) -> Any:
+    """``value`` with the password of a secret URL (user:PASSWORD@, ?password=) masked."""
+    if name not in _SECRET_URLS or not isinstance(value, str):
+        return value
+    try:
+        parts = urlsplit(value)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        return "***"
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    in_query = any(k.lower() == "password" for k, _ in query)
+    if not colon and not in_query:
+        return value  # rebuilt, sqlite:////abs/path would lose a slash
+    if colon:
+        parts = parts._replace(netloc=f"{user}:***@{host}")
+    if in_query:
+        parts = parts._replace(query=urlencode(
+            [(k, "***" if k.lower() == "password" else v) for k, v in query], safe="*"))
+    return urlunsplit(parts)
