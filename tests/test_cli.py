@@ -319,7 +319,7 @@ def _big(path: Path) -> None:
     with open(path, "wb") as fh:
         fh.write(b"From: a@example.com\nSubject: big\n\n")
         block = line * (1024 * 1024 // len(line))
-        for _ in range(51):  # past 50 MiB: the reader's cap cuts it too
+        for _ in range(51):  # 51 MiB: the reader cuts it at the 10 MiB cap
             fh.write(block)
 
 

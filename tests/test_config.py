@@ -3,13 +3,20 @@ rate limit, from each source, parsed once."""
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import os
 from pathlib import Path
 
 import pytest
 
-from spamsift.config import Settings, load_settings, settings_sources
+from spamsift.config import (
+    MAX_MESSAGE_BYTES,
+    ParseLimits,
+    Settings,
+    load_settings,
+    settings_sources,
+)
 from spamsift.exceptions import ConfigError
 
 
@@ -158,6 +165,24 @@ def test_settings_sources_mask_the_database_password(monkeypatch: pytest.MonkeyP
     _clean(monkeypatch)
     monkeypatch.setenv("SPAMSIFT_DATABASE_URL", url)
     assert settings_sources()["database_url"] == (shown, "env")
+
+
+# -- one message-size cap -----------------------------------------------------------------
+
+
+def test_one_message_size_cap_everywhere() -> None:
+    """The parser, the readers, the feedback store, spamd and the milter: one default."""
+    from spamsift.feedback.store import FeedbackStore
+    from spamsift.ingest import DEFAULT_MAX_BYTES
+    from spamsift.serving.milter.policy import MilterOptions
+    from spamsift.serving.spamd.server import SpamdOptions
+
+    store = inspect.signature(FeedbackStore).parameters["max_message_bytes"].default
+    caps = {"parse": ParseLimits().max_message_bytes, "settings":
+            Settings().limits.max_message_bytes, "ingest": DEFAULT_MAX_BYTES,
+            "feedback store": store, "spamd": SpamdOptions().max_size,
+            "milter": MilterOptions().max_size}
+    assert caps == dict.fromkeys(caps, MAX_MESSAGE_BYTES)
 
 
 # -- the networks exempt from the rate limit ----------------------------------------------

@@ -31,12 +31,19 @@ from spamsift.exceptions import ConfigError
 from spamsift.serving.networks import IPNetwork, parse_networks
 
 __all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
-           "default_corpus_root", "CONFIG_ENV", "Source"]
+           "default_corpus_root", "CONFIG_ENV", "MAX_MESSAGE_BYTES", "Source"]
 
 #: The environment variable naming the TOML settings file.
 CONFIG_ENV = "SPAMSIFT_CONFIG"
 
 Source = Literal["override", "env", "file", "default"]
+
+#: The one default cap on a message's size, ``limits.max_message_bytes``: the parser
+#: reads no further, the readers (spamsift.ingest) keep no more, the feedback store
+#: refuses larger, spamd answers EX_TOOBIG past it and the milter scans no more. Code
+#: with settings takes ``settings.limits.max_message_bytes``; this is its default.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
 
 class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     """Separate caps on bytes, structure and work, as SpamAssassin and rspamd keep.
@@ -44,7 +51,7 @@ class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     Past a cap the message is scored on what was read and flagged ``truncated``.
     """
 
-    max_message_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_message_bytes: int = Field(MAX_MESSAGE_BYTES, gt=0)
     # Body text beyond this is not tokenised: spam says what it has to say early.
     max_text_chars: int = Field(200_000, gt=0)
     max_parts: int = Field(200, gt=0)
