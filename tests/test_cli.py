@@ -21,7 +21,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from spamsift.cli import app
+from spamsift import exceptions as exc
+from spamsift.cli import app, exit_code
+from spamsift.feedback import errors as feedback_errors
+from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
 from spamsift.models.persistence import save_model
 from spamsift.models.spam_model import SpamModel
 
@@ -250,6 +253,38 @@ def test_bad_setting_is_exit_6(corpus: Path, tmp_path: Path) -> None:
                                  "--model-out", str(tmp_path / "m"), "--target-fpr", "0.9"])
     assert result.exit_code == 6
     assert "target_fpr" in one_line(result.stderr)
+
+
+# README's exit codes: 0 success; 2 usage; 3 bad input; 4 model; 5 training; 6
+# configuration; 7 corpus; 8 feedback store; 1 unexpected.
+_README_CODES = [
+    (exc.InputError, 3), (exc.IngestError, 3), (exc.MessageError, 3),
+    (NotFoundError, 3),  # an unknown key or event id: the caller's input
+    (exc.ModelError, 4), (exc.ModelFormatError, 4), (exc.ModelIntegrityError, 4),
+    (exc.TrainingError, 5), (exc.ConfigError, 6), (exc.CorpusError, 7),
+    (StoreError, 8), (IdempotencyError, 8), (exc.SpamsiftError, 1),
+]
+
+
+@pytest.mark.parametrize(("error", "code"),
+                         [pytest.param(e, c, id=e.__name__) for e, c in _README_CODES])
+def test_each_error_exits_with_the_code_readme_documents(error: type[Exception],
+                                                         code: int) -> None:
+    assert exit_code(error("x")) == code
+
+
+def test_every_error_of_the_tree_has_a_documented_code() -> None:
+    tree = {getattr(exc, n) for n in exc.__all__} | {getattr(feedback_errors, n)
+                                                     for n in feedback_errors.__all__}
+    assert tree == {e for e, _ in _README_CODES}
+
+
+def test_the_keys_group_exits_through_the_same_table(tmp_path: Path) -> None:
+    # Through the main command: an unknown key id is bad input (3), not a store failure.
+    result = runner.invoke(app, ["keys", "revoke", "000000000000", "--data-dir",
+                                 str(tmp_path)])
+    assert result.exit_code == exit_code(NotFoundError("x")) == 3, result.output
+    assert "no API key" in result.stderr
 
 
 # -- models and evaluate -------------------------------------------------------------

@@ -1,9 +1,10 @@
 """The ``spamsift`` command: a thin translator from arguments to jobs and back.
 
-Exit codes (one mapping, here): 0 success; 2 usage error; 3 bad input (a file,
-index or message that cannot be read); 4 model error (missing, unknown format,
-tampered); 5 training error; 6 configuration error; 7 corpus error; 1 anything
-unexpected; 8 feedback store (database unreachable or failing after retries).
+Exit codes (one mapping, :data:`EXIT_CODES`, which ``spamsift keys`` uses too): 0
+success; 2 usage error; 3 bad input (a file, index or message that cannot be read, an
+id that names nothing); 4 model error (missing, unknown format, tampered); 5 training
+error; 6 configuration error; 7 corpus error; 8 feedback store (database unreachable
+or failing after retries); 1 anything else spamsift raised.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rich.table import Table
 
 from spamsift import exceptions as exc
 from spamsift.config import Settings, load_settings
-from spamsift.feedback.errors import StoreError
+from spamsift.feedback.errors import NotFoundError, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Spam detection with evidence: train, evaluate, score, classify.")
@@ -45,15 +46,24 @@ _add_keys_app()
 err = Console(stderr=True)
 out = Console()
 
+#: Error class -> exit code, first match wins (so a subclass comes before its base).
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (exc.ConfigError, 6),
     (exc.CorpusError, 7),
     (exc.InputError, 3),
+    # An id the caller gave that names nothing (a key, an event): the caller's input is
+    # wrong, not the store, which answered; README's "unknown key", HTTP's 404.
+    (NotFoundError, 3),
     (exc.ModelError, 4),
     (exc.TrainingError, 5),
     (StoreError, 8),
     (exc.SpamsiftError, 1),
 ]
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code for ``error`` (any :class:`~spamsift.exceptions.SpamsiftError`)."""
+    return next(c for t, c in EXIT_CODES if isinstance(error, t))
 
 
 class SplitHow(StrEnum):
@@ -78,9 +88,8 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except exc.SpamsiftError as e:
-        code = next(c for t, c in EXIT_CODES if isinstance(e, t))
         err.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
-        raise typer.Exit(code) from None
+        raise typer.Exit(exit_code(e)) from None
 
 
 def _progress(total: int | None, what: str) -> tuple[Progress, Any]:
