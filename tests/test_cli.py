@@ -429,6 +429,36 @@ def test_train_stream_bad_input_exit_codes(corpus: Path, tmp_path: Path, extra: 
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize(("command", "args", "option"), [
+    pytest.param("train", ["--model", "x"], "--model", id="train-model"),
+    pytest.param("train", ["--model", "nb+nb"], "--model", id="train-model-twice"),
+    pytest.param("train", ["--model", ""], "--model", id="train-model-empty"),
+    pytest.param("train", ["--search", "random", "--n-iter", "0"], "--n-iter",
+                 id="train-n-iter"),
+    pytest.param("train", ["--n-jobs", "0"], "--n-jobs", id="train-n-jobs"),
+    pytest.param("score", ["--n-jobs", "0"], "--n-jobs", id="score-n-jobs"),
+    pytest.param("evaluate", ["--n-jobs", "0", "--model", "m", "--report", "r"], "--n-jobs",
+                 id="evaluate-n-jobs"),
+])
+def test_a_bad_option_value_is_a_usage_error(corpus: Path, tmp_path: Path, command: str,
+                                             args: list[str], option: str) -> None:
+    index = ["--index", str(corpus / "index.csv"), "--root", str(corpus)]
+    out = ["--model-out", str(tmp_path / "m")] if command == "train" else []
+    result = runner.invoke(app, [command, *index, *out, *args])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f"Invalid value for '{option}'" in one_line(result.stderr)
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_bad_model_is_refused_before_any_mail_is_read(tmp_path: Path) -> None:
+    # In a real process: no traceback, the usage line and the reason.
+    proc = run_cli(["train", "--index", str(tmp_path / "no-such.csv"), "--model-out",
+                    str(tmp_path / "m"), "--model", "x"], cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "joined by '+', got 'x'" in one_line(proc.stderr)
+
+
 @pytest.mark.parametrize("args", [
     pytest.param(["--stream"], id="stream-without-split-column"),
     pytest.param(["--split-column", "split", "--seed-size", "30"], id="seed-size-without-stream"),

@@ -92,6 +92,26 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(exit_code(e)) from None
 
 
+# Option values checked as the command line is read, so a bad one is a usage error
+# (exit 2) naming the option, not a ValueError from deep in the job after the mail is read.
+def _check_model(value: str | None) -> str | None:
+    if value is not None:
+        from spamsift.models.classifier import model_members
+
+        try:
+            model_members(value)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    return value
+
+
+def _check_n_jobs(value: int) -> int:
+    if value == 0:
+        raise typer.BadParameter("expected a number of processes (1, 2, ...) or -1 for "
+                                 "every core (-2 all but one), got 0")
+    return value
+
+
 def _progress(total: int | None, what: str) -> tuple[Progress, Any]:
     p = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
                  TimeElapsedColumn(), console=err, transient=True,
@@ -134,13 +154,13 @@ def train(
     split_column: Annotated[str | None, typer.Option("--split-column", help="Index column whose 'train' rows are trained on.")] = None,
     split: Annotated[SplitHow | None, typer.Option(help="Without --split-column: 'random' (stratified 80/20) or 'time' (oldest 80% by Date).")] = None,
     search: Annotated[SearchKind, typer.Option(help="Hyperparameter search on the training part.")] = SearchKind.none,
-    n_iter: Annotated[int, typer.Option(help="Candidates for --search random.")] = 12,
-    model: Annotated[str | None, typer.Option(help="Members to stack: 'nb+svm' (default), 'svm', 'lr', 'nb', 'ensemble'.")] = None,
+    n_iter: Annotated[int, typer.Option(min=1, help="Candidates for --search random.")] = 12,
+    model: Annotated[str | None, typer.Option(callback=_check_model, help="Members to stack: 'nb+svm' (default), 'svm', 'lr', 'nb', 'ensemble', or others joined by '+'.")] = None,
     target_fpr: Annotated[float | None, typer.Option(help="False-positive rate the spam cut-off is chosen for (default 0.001).")] = None,
     report: Annotated[Path | None, typer.Option(help="Also evaluate on the test rows and write metrics.json and report.html here.")] = None,
     learning_curve: Annotated[bool, typer.Option(help="Compute a learning curve for the report.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --model-out.")] = True,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising (-1: every core).")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising (-1: every core).")] = -1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Read the training rows as a stream: the whole recipe on the first --seed-size distinct rows, then Naive Bayes and reputation counts learned chunk by chunk (needs --split-column).")] = False,
@@ -285,7 +305,7 @@ def evaluate(
     report: Annotated[Path, typer.Option(help="Folder for metrics.json and report.html.")],
     root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to.")] = None,
     split_column: Annotated[str | None, typer.Option("--split-column", help="Evaluate the rows whose value is 'test' (default: every row).")] = None,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Evaluate a model on the test rows of an index; write metrics.json and report.html."""
@@ -310,7 +330,7 @@ def score(
     split_column: Annotated[str | None, typer.Option("--split-column")] = None,
     input_path: Annotated[Path | None, typer.Option("--input", help="Any source instead of an index: file, folder, mbox, Maildir, dataset.")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="CSV to write path,score,verdict to (default: stdout).")] = None,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): parse, featurise and score on its workers.")] = None,
 ) -> None:
     """Batch scoring: write path,score,verdict for every message, streaming in input order."""
@@ -425,7 +445,7 @@ def replay(
     from_bundled: Annotated[bool, typer.Option("--from-bundled", help="Start from the bundled model; 'train' rows are then learned as feedback.")] = False,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the replay's feedback store lives (default: a temporary folder).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write replay.json (metrics and the curve over time) here.")] = None,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising the training rows.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising the training rows.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Replay: classify each test message in date order, then learn its true label."""

@@ -43,7 +43,7 @@ from spamsift.features.reputation import SenderReputation
 from spamsift.features.structure import structure_names
 from spamsift.models.parallel_linear import BlockLinearClassifier
 
-__all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS"]
+__all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS", "model_members"]
 
 MEMBERS = ("nb", "lr", "svm")
 LINEAR_SOLVERS = ("liblinear", "lbfgs")
@@ -58,8 +58,9 @@ CONFLICT_GAMMAS = (0.0, 0.5, 1.0, 2.0)
 _FEEDBACK_KEYS = 2
 
 
-def _members(model: str) -> tuple[str, ...]:
-    """``"ensemble"`` is every member; otherwise members joined by ``+`` (``"nb+svm"``)."""
+def model_members(model: str) -> tuple[str, ...]:
+    """The members ``model`` names: ``"ensemble"`` is every member; otherwise members
+    joined by ``+`` (``"nb+svm"``). A :class:`ValueError` for anything else."""
     names = MEMBERS if model == "ensemble" else tuple(model.split("+"))
     if not names or any(n not in MEMBERS for n in names) or len(set(names)) != len(names):
         raise ValueError(f"model must be 'ensemble' or members of {MEMBERS} joined by '+', "
@@ -252,7 +253,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
 
     # -- estimator API ------------------------------------------------------------
     def fit(self, X: sp.csr_matrix, y: np.ndarray) -> SpamClassifier:
-        names = _members(self.model)
+        names = model_members(self.model)
         for p in ("C_lr", "C_svm", "alpha_nb", "aux_weight", "rep_smoothing"):
             if not getattr(self, p) > 0:
                 raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
