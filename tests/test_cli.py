@@ -21,7 +21,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from spamsift.cli import app
+from spamsift import exceptions as exc
+from spamsift.cli import app, exit_code
+from spamsift.feedback import errors as feedback_errors
+from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
 
@@ -264,6 +267,38 @@ def test_bad_setting_is_exit_6(corpus: Path, tmp_path: Path) -> None:
     assert "target_fpr" in one_line(result.stderr)
 
 
+# README's exit codes: 0 success; 2 usage; 3 bad input; 4 model; 5 training; 6
+# configuration; 7 corpus; 8 feedback store; 1 unexpected.
+_README_CODES = [
+    (exc.InputError, 3), (exc.IngestError, 3), (exc.MessageError, 3),
+    (NotFoundError, 3),  # an unknown key or event id: the caller's input
+    (exc.ModelError, 4), (exc.ModelFormatError, 4), (exc.ModelIntegrityError, 4),
+    (exc.TrainingError, 5), (exc.ConfigError, 6), (exc.CorpusError, 7),
+    (StoreError, 8), (IdempotencyError, 8), (exc.SpamsiftError, 1),
+]
+
+
+@pytest.mark.parametrize(("error", "code"),
+                         [pytest.param(e, c, id=e.__name__) for e, c in _README_CODES])
+def test_each_error_exits_with_the_code_readme_documents(error: type[Exception],
+                                                         code: int) -> None:
+    assert exit_code(error("x")) == code
+
+
+def test_every_error_of_the_tree_has_a_documented_code() -> None:
+    tree = {getattr(exc, n) for n in exc.__all__} | {getattr(feedback_errors, n)
+                                                     for n in feedback_errors.__all__}
+    assert tree == {e for e, _ in _README_CODES}
+
+
+def test_the_keys_group_exits_through_the_same_table(tmp_path: Path) -> None:
+    # Through the main command: an unknown key id is bad input (3), not a store failure.
+    result = runner.invoke(app, ["keys", "revoke", "000000000000", "--data-dir",
+                                 str(tmp_path)])
+    assert result.exit_code == exit_code(NotFoundError("x")) == 3, result.output
+    assert "no API key" in result.stderr
+
+
 # -- models and evaluate -------------------------------------------------------------
 
 
@@ -331,7 +366,7 @@ def _big(path: Path) -> None:
     with open(path, "wb") as fh:
         fh.write(b"From: a@example.com\nSubject: big\n\n")
         block = line * (1024 * 1024 // len(line))
-        for _ in range(51):  # past 50 MiB: the reader's cap cuts it too
+        for _ in range(51):  # 51 MiB: the reader cuts it at the 10 MiB cap
             fh.write(block)
 
 
@@ -406,6 +441,36 @@ def test_train_stream_bad_input_exit_codes(corpus: Path, tmp_path: Path, extra: 
     assert not (tmp_path / "m").exists()
 
 
+@pytest.mark.parametrize(("command", "args", "option"), [
+    pytest.param("train", ["--model", "x"], "--model", id="train-model"),
+    pytest.param("train", ["--model", "nb+nb"], "--model", id="train-model-twice"),
+    pytest.param("train", ["--model", ""], "--model", id="train-model-empty"),
+    pytest.param("train", ["--search", "random", "--n-iter", "0"], "--n-iter",
+                 id="train-n-iter"),
+    pytest.param("train", ["--n-jobs", "0"], "--n-jobs", id="train-n-jobs"),
+    pytest.param("score", ["--n-jobs", "0"], "--n-jobs", id="score-n-jobs"),
+    pytest.param("evaluate", ["--n-jobs", "0", "--model", "m", "--report", "r"], "--n-jobs",
+                 id="evaluate-n-jobs"),
+])
+def test_a_bad_option_value_is_a_usage_error(corpus: Path, tmp_path: Path, command: str,
+                                             args: list[str], option: str) -> None:
+    index = ["--index", str(corpus / "index.csv"), "--root", str(corpus)]
+    out = ["--model-out", str(tmp_path / "m")] if command == "train" else []
+    result = runner.invoke(app, [command, *index, *out, *args])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f"Invalid value for '{option}'" in one_line(result.stderr)
+    assert not (tmp_path / "m").exists()
+
+
+def test_a_bad_model_is_refused_before_any_mail_is_read(tmp_path: Path) -> None:
+    # In a real process: no traceback, the usage line and the reason.
+    proc = run_cli(["train", "--index", str(tmp_path / "no-such.csv"), "--model-out",
+                    str(tmp_path / "m"), "--model", "x"], cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "joined by '+', got 'x'" in one_line(proc.stderr)
+
+
 @pytest.mark.parametrize("args", [
     pytest.param(["--stream"], id="stream-without-split-column"),
     pytest.param(["--split-column", "split", "--seed-size", "30"], id="seed-size-without-stream"),
@@ -416,3 +481,51 @@ def test_train_stream_usage_errors_are_exit_2(corpus: Path, tmp_path: Path,
     result = runner.invoke(app, ["train", "--index", str(corpus / "index.csv"), "--root",
                                  str(corpus), "--model-out", str(tmp_path / "m"), *args])
     assert result.exit_code == 2, result.output
+
+
+# -- config ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def config_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No SPAMSIFT_* but these: a file, and the environment over it for one key."""
+    for name in list(os.environ):
+        if name.startswith("SPAMSIFT_"):
+            monkeypatch.delenv(name)
+    cfg = tmp_path / "spamsift.toml"
+    cfg.write_text("target_fpr = 0.002\nseed = 7\n[limits]\nmax_parts = 9\n")
+    monkeypatch.setenv("SPAMSIFT_CONFIG", str(cfg))
+    monkeypatch.setenv("SPAMSIFT_TARGET_FPR", "0.005")
+    monkeypatch.setenv("SPAMSIFT_DATABASE_URL", "postgresql+psycopg://spam:s3cret@db/spamsift")
+    return cfg
+
+
+def test_config_json_shows_each_value_and_where_it_came_from(config_env: Path) -> None:
+    result = runner.invoke(app, ["config", "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.stdout)
+    assert shown["target_fpr"] == {"value": 0.005, "source": "env"}
+    assert shown["seed"] == {"value": 7, "source": "file"}
+    assert shown["top_clues"] == {"value": 8, "source": "default"}
+    assert shown["limits.max_parts"] == {"value": 9, "source": "file"}
+    assert shown["limits.max_depth"] == {"value": 20, "source": "default"}
+    assert shown["database_url"] == {"value": "postgresql+psycopg://spam:***@db/spamsift",
+                                     "source": "env"}
+    assert "s3cret" not in result.output
+
+
+def test_config_without_json_is_a_table(config_env: Path) -> None:
+    result = runner.invoke(app, ["config"])
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[1]: line.split() for line in result.stdout.splitlines()
+            if line.startswith("│")}
+    assert rows["target_fpr"][3:6] == ["0.005", "│", "env"]
+    assert rows["limits.max_parts"][3:6] == ["9", "│", "file"]
+    assert "s3cret" not in result.output
+
+
+def test_config_with_a_bad_file_is_exit_6(config_env: Path) -> None:
+    config_env.write_text("seed = 7\nsede = 8\n")
+    result = runner.invoke(app, ["config", "--json"])
+    assert result.exit_code == 6
+    assert "sede=8 (file)" in one_line(result.stderr)

@@ -1,9 +1,10 @@
 """The ``spamsift`` command: a thin translator from arguments to jobs and back.
 
-Exit codes (one mapping, here): 0 success; 2 usage error; 3 bad input (a file,
-index or message that cannot be read); 4 model error (missing, unknown format,
-tampered); 5 training error; 6 configuration error; 7 corpus error; 1 anything
-unexpected; 8 feedback store (database unreachable or failing after retries).
+Exit codes (one mapping, :data:`EXIT_CODES`, which ``spamsift keys`` uses too): 0
+success; 2 usage error; 3 bad input (a file, index or message that cannot be read, an
+id that names nothing); 4 model error (missing, unknown format, tampered); 5 training
+error; 6 configuration error; 7 corpus error; 8 feedback store (database unreachable
+or failing after retries); 1 anything else spamsift raised.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from rich.table import Table
 
 from spamsift import exceptions as exc
 from spamsift.config import Settings, load_settings
-from spamsift.feedback.errors import StoreError
+from spamsift.feedback.errors import NotFoundError, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Spam detection with evidence: train, evaluate, score, classify.")
@@ -45,15 +46,24 @@ _add_keys_app()
 err = Console(stderr=True)
 out = Console()
 
+#: Error class -> exit code, first match wins (so a subclass comes before its base).
 EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (exc.ConfigError, 6),
     (exc.CorpusError, 7),
     (exc.InputError, 3),
+    # An id the caller gave that names nothing (a key, an event): the caller's input is
+    # wrong, not the store, which answered; README's "unknown key", HTTP's 404.
+    (NotFoundError, 3),
     (exc.ModelError, 4),
     (exc.TrainingError, 5),
     (StoreError, 8),
     (exc.SpamsiftError, 1),
 ]
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code for ``error`` (any :class:`~spamsift.exceptions.SpamsiftError`)."""
+    return next(c for t, c in EXIT_CODES if isinstance(error, t))
 
 
 class SplitHow(StrEnum):
@@ -78,9 +88,28 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except exc.SpamsiftError as e:
-        code = next(c for t, c in EXIT_CODES if isinstance(e, t))
         err.print(f"[red]error:[/red] {e}", highlight=False, markup=True)
-        raise typer.Exit(code) from None
+        raise typer.Exit(exit_code(e)) from None
+
+
+# Option values checked as the command line is read, so a bad one is a usage error
+# (exit 2) naming the option, not a ValueError from deep in the job after the mail is read.
+def _check_model(value: str | None) -> str | None:
+    if value is not None:
+        from spamsift.models.classifier import model_members
+
+        try:
+            model_members(value)
+        except ValueError as e:
+            raise typer.BadParameter(str(e)) from None
+    return value
+
+
+def _check_n_jobs(value: int) -> int:
+    if value == 0:
+        raise typer.BadParameter("expected a number of processes (1, 2, ...) or -1 for "
+                                 "every core (-2 all but one), got 0")
+    return value
 
 
 def _progress(total: int | None, what: str) -> tuple[Progress, Any]:
@@ -131,13 +160,13 @@ def train(
     split_column: Annotated[str | None, typer.Option("--split-column", help="Index column whose 'train' rows are trained on.")] = None,
     split: Annotated[SplitHow | None, typer.Option(help="Without --split-column: 'random' (stratified 80/20) or 'time' (oldest 80% by Date).")] = None,
     search: Annotated[SearchKind, typer.Option(help="Hyperparameter search on the training part.")] = SearchKind.none,
-    n_iter: Annotated[int, typer.Option(help="Candidates for --search random.")] = 12,
-    model: Annotated[str | None, typer.Option(help="Members to stack: 'nb+svm' (default), 'svm', 'lr', 'nb', 'ensemble'.")] = None,
+    n_iter: Annotated[int, typer.Option(min=1, help="Candidates for --search random.")] = 12,
+    model: Annotated[str | None, typer.Option(callback=_check_model, help="Members to stack: 'nb+svm' (default), 'svm', 'lr', 'nb', 'ensemble', or others joined by '+'.")] = None,
     target_fpr: Annotated[float | None, typer.Option(help="False-positive rate the spam cut-off is chosen for (default 0.001).")] = None,
     report: Annotated[Path | None, typer.Option(help="Also evaluate on the test rows and write metrics.json and report.html here.")] = None,
     learning_curve: Annotated[bool, typer.Option(help="Compute a learning curve for the report.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --model-out.")] = True,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising (-1: every core).")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising (-1: every core).")] = -1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Read the training rows as a stream: the whole recipe on the first --seed-size distinct rows, then Naive Bayes and reputation counts learned chunk by chunk (needs --split-column).")] = False,
@@ -281,7 +310,7 @@ def evaluate(
     report: Annotated[Path, typer.Option(help="Folder for metrics.json and report.html.")],
     root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to.")] = None,
     split_column: Annotated[str | None, typer.Option("--split-column", help="Evaluate the rows whose value is 'test' (default: every row).")] = None,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Evaluate a model on the test rows of an index; write metrics.json and report.html."""
@@ -306,7 +335,7 @@ def score(
     split_column: Annotated[str | None, typer.Option("--split-column")] = None,
     input_path: Annotated[Path | None, typer.Option("--input", help="Any source instead of an index: file, folder, mbox, Maildir, dataset.")] = None,
     out_path: Annotated[Path | None, typer.Option("--out", help="CSV to write path,score,verdict to (default: stdout).")] = None,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): parse, featurise and score on its workers.")] = None,
 ) -> None:
     """Batch scoring: write path,score,verdict for every message, streaming in input order."""
@@ -421,7 +450,7 @@ def replay(
     from_bundled: Annotated[bool, typer.Option("--from-bundled", help="Start from the bundled model; 'train' rows are then learned as feedback.")] = False,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the replay's feedback store lives (default: a temporary folder).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write replay.json (metrics and the curve over time) here.")] = None,
-    n_jobs: Annotated[int, typer.Option(help="Processes for featurising the training rows.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising the training rows.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Replay: classify each test message in date order, then learn its true label."""
@@ -791,6 +820,32 @@ def demo(
             for clue, w in v.clues:
                 out.print(f"    {w:+8.3f}  {clue}", highlight=False, markup=False)
         out.print(f"\nreport: {report_dir / 'report.html'}")
+
+
+@app.command("config")
+def config_show(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON object: each setting's value and source.")] = False,
+) -> None:
+    """Show every effective setting, its value and where it came from (default, file, env).
+
+    What the daemons will use when started from here: the environment, then the TOML
+    file SPAMSIFT_CONFIG names, then the defaults. Passwords are masked.
+    """
+    from spamsift.config import CONFIG_ENV, settings_sources
+
+    with _errors():
+        sources = settings_sources()
+    if as_json:
+        print(json.dumps({name: {"value": value, "source": source}
+                          for name, (value, source) in sources.items()}, indent=2))
+        return
+    import os
+
+    t = Table("setting", "value", "source",
+              caption=f"{CONFIG_ENV}={os.environ.get(CONFIG_ENV) or '(not set)'}")
+    for name, (value, source) in sources.items():
+        t.add_row(name, json.dumps(value), source)
+    out.print(t, markup=False, highlight=False)
 
 
 def main() -> None:

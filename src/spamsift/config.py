@@ -1,32 +1,57 @@
 """Typed settings, read once at the edge (CLI or server start) and passed down.
 
-Sources, first wins: explicit arguments, environment (``SPAMSIFT_*``), a TOML file
-named by ``SPAMSIFT_CONFIG``, then the defaults below. No module reads settings at
-import time.
+Sources, first wins: explicit arguments (overrides), environment (``SPAMSIFT_*``), a
+TOML file named by ``SPAMSIFT_CONFIG``, then the defaults below. The file is read
+through pydantic-settings' own TOML source when settings are built, never at import
+time; :func:`settings_sources` says which source each effective value came from.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    SettingsError,
+    TomlConfigSettingsSource,
+)
 
 from spamsift.exceptions import ConfigError
 from spamsift.serving.networks import IPNetwork, parse_networks
 
-__all__ = ["ParseLimits", "Settings", "load_settings", "default_corpus_root"]
+__all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
+           "default_corpus_root", "CONFIG_ENV", "MAX_MESSAGE_BYTES", "Source"]
+
+#: The environment variable naming the TOML settings file.
+CONFIG_ENV = "SPAMSIFT_CONFIG"
+
+Source = Literal["override", "env", "file", "default"]
+
+#: The one default cap on a message's size, ``limits.max_message_bytes``: the parser
+#: reads no further, the readers (spamsift.ingest) keep no more, the feedback store
+#: refuses larger, spamd answers EX_TOOBIG past it and the milter scans no more. Code
+#: with settings takes ``settings.limits.max_message_bytes``; this is its default.
+MAX_MESSAGE_BYTES = 10 * 1024 * 1024
 
 
-class ParseLimits(BaseModel, frozen=True):
+class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     """Separate caps on bytes, structure and work, as SpamAssassin and rspamd keep.
 
     Past a cap the message is scored on what was read and flagged ``truncated``.
     """
 
-    max_message_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_message_bytes: int = Field(MAX_MESSAGE_BYTES, gt=0)
     # Body text beyond this is not tokenised: spam says what it has to say early.
     max_text_chars: int = Field(200_000, gt=0)
     max_parts: int = Field(200, gt=0)
@@ -50,6 +75,15 @@ class Settings(BaseSettings):
     """All of spamsift's settings. Construct through :func:`load_settings`."""
 
     model_config = SettingsConfigDict(env_prefix="SPAMSIFT_", frozen=True, extra="forbid")
+
+    @classmethod
+    def settings_customise_sources(
+        cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # First wins: overrides, environment, the SPAMSIFT_CONFIG file (defaults last).
+        return init_settings, env_settings, _ConfigFile(settings_cls)
 
     corpus_root: Path | None = None
     data_dir: Path = Path("data")
@@ -137,34 +171,130 @@ class Settings(BaseSettings):
         return v
 
 
+class _ConfigFile(TomlConfigSettingsSource):
+    """The TOML file ``SPAMSIFT_CONFIG`` names, looked up when settings are built.
+
+    pydantic-settings skips a TOML file that does not exist; a file that was named
+    but cannot be read is a :class:`ConfigError` here, as a typo in the name should be.
+    """
+
+    def __init__(self, settings_cls: type[BaseSettings]) -> None:
+        name = os.environ.get(CONFIG_ENV)
+        path = Path(name).expanduser() if name else None
+        if path is not None and not path.is_file():
+            raise ConfigError(f"{CONFIG_ENV}={name!r}: expected a TOML file, found none")
+        super().__init__(settings_cls, toml_file=path)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        try:
+            return super()._read_file(file_path)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{CONFIG_ENV}={str(file_path)!r}: cannot read TOML: "
+                              f"{exc}") from exc
+
+
+def _given(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in overrides.items() if v is not None}
+
+
 def load_settings(**overrides: Any) -> Settings:
-    """Build settings from defaults, an optional TOML file, environment and overrides.
+    """Build settings from overrides, environment, the ``SPAMSIFT_CONFIG`` file, defaults.
+
+    Overrides that are None are not given (a CLI option left out).
 
     Raises
     ------
     ConfigError
-        Naming the key and the bad value.
+        Naming the key, the bad value and where it came from.
     """
-    import os
-
-    file_values: dict[str, Any] = {}
-    cfg = os.environ.get("SPAMSIFT_CONFIG")
-    if cfg:
-        try:
-            file_values = tomllib.loads(Path(cfg).read_text())
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"SPAMSIFT_CONFIG={cfg!r}: cannot read TOML: {exc}") from exc
-    values = {**file_values, **{k: v for k, v in overrides.items() if v is not None}}
+    given = _given(overrides)
     try:
-        settings = Settings(**values)
+        settings = Settings(**given)
     except ValidationError as exc:
+        layers = _layers(given)
         errs = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc'])}={e.get('input')!r}: {e['msg']}"
+            f"{'.'.join(str(p) for p in e['loc'])}={e.get('input')!r}"
+            f" ({_source_of(layers, [str(p) for p in e['loc']])}): {e['msg']}"
             for e in exc.errors()
         )
         raise ConfigError(f"bad setting: {errs}") from exc
+    except SettingsError as exc:  # the environment's JSON for a nested setting
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"SPAMSIFT_{field.group(1).upper()}" if field else "SPAMSIFT_*"
+        raise ConfigError(f"bad setting: {name}={os.environ.get(name)!r}: expected JSON "
+                          f"({exc.__cause__})") from exc
     if settings.corpus_root is None:
         root = default_corpus_root()
         if root is not None:
             settings = settings.model_copy(update={"corpus_root": root})
     return settings
+
+
+def settings_sources(**overrides: Any) -> dict[str, tuple[Any, Source]]:
+    """Every effective setting by dotted name (``limits.max_parts``): value and source.
+
+    The source is ``override``, ``env``, ``file`` or ``default`` (what
+    :func:`load_settings` fills in, such as a corpus found beside the project, counts
+    as default). Values are as JSON has them; secrets (the password in
+    ``database_url``) are masked.
+
+    >>> settings_sources()["limits.max_parts"]  # doctest: +SKIP
+    (200, 'default')
+    """
+    given = _given(overrides)
+    settings = load_settings(**given)
+    layers = _layers(given)
+    return {name: (_mask(name, value), _source_of(layers, name.split(".")))
+            for name, value in _flatten(settings.model_dump(mode="json"))}
+
+
+def _layers(given: dict[str, Any]) -> list[tuple[Source, dict[str, Any]]]:
+    """What each source holds, first wins: the same sources :class:`Settings` reads."""
+    return [("override", given), ("env", EnvSettingsSource(Settings)()),
+            ("file", _ConfigFile(Settings)())]
+
+
+def _source_of(layers: list[tuple[Source, dict[str, Any]]], path: list[str]) -> Source:
+    for source, values in layers:
+        node: Any = values
+        for key in path:
+            if not isinstance(node, Mapping) or key not in node:
+                break
+            node = node[key]
+        else:
+            return source
+    return "default"
+
+
+def _flatten(values: Mapping[str, Any], prefix: str = "") -> Iterator[tuple[str, Any]]:
+    for key, value in values.items():
+        if isinstance(value, Mapping):
+            yield from _flatten(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
+
+
+# Settings whose values hold secrets: shown with the password masked.
+_SECRET_URLS = frozenset({"database_url"})
+
+
+def _mask(name: str, value: Any) -> Any:
+    """``value`` with the password of a secret URL (user:PASSWORD@, ?password=) masked."""
+    if name not in _SECRET_URLS or not isinstance(value, str):
+        return value
+    try:
+        parts = urlsplit(value)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+    except ValueError:
+        return "***"
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    in_query = any(k.lower() == "password" for k, _ in query)
+    if not colon and not in_query:
+        return value  # rebuilt, sqlite:////abs/path would lose a slash
+    if colon:
+        parts = parts._replace(netloc=f"{user}:***@{host}")
+    if in_query:
+        parts = parts._replace(query=urlencode(
+            [(k, "***" if k.lower() == "password" else v) for k, v in query], safe="*"))
+    return urlunsplit(parts)

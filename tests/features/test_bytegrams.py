@@ -12,7 +12,7 @@ from sklearn.base import clone
 
 from spamsift.exceptions import InputError
 from spamsift.features.bytegrams import ByteNgrams, ngram_column
-from spamsift.parse.mime import _strip_mbox_from
+from spamsift.parse.identity import strip_mbox_from
 from strategies import arbitrary_bytes
 
 SPAM = b"""\
@@ -152,7 +152,7 @@ def test_rows_do_not_depend_on_the_batch() -> None:
 
 def test_the_window_is_the_first_max_bytes_after_the_mbox_line() -> None:
     bg = ByteNgrams(max_bytes=100)
-    body = _strip_mbox_from(SPAM)
+    body = strip_mbox_from(SPAM)
     assert body != SPAM
     X = bg.transform([SPAM, body, body[:100], body[:101]])
     assert (X[0] != X[1]).nnz == 0 and (X[1] != X[2]).nnz == 0

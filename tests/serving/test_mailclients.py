@@ -98,6 +98,12 @@ def test_store_votes_write_the_data_folders_store(tmp_path: Path) -> None:
         assert s.events()[0].source == "cli"
 
 
+def test_store_votes_refuse_a_message_over_the_settings_cap(tmp_path: Path) -> None:
+    settings = api_settings(limits={"max_message_bytes": len(RAW) - 1})
+    with StoreVotes(tmp_path, settings) as votes, pytest.raises(InputError, match="at most"):
+        votes.tell(RAW, "spam", user="ann")
+
+
 def test_store_votes_refuse_a_folder_that_does_not_exist(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         StoreVotes(tmp_path / "typo", api_settings())

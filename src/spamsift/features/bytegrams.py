@@ -31,7 +31,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 
 from spamsift.exceptions import InputError
-from spamsift.parse.mime import _strip_mbox_from
+from spamsift.parse.identity import strip_mbox_from
 
 __all__ = ["ByteNgrams", "ByteClue", "ngram_column"]
 
@@ -189,7 +189,7 @@ class ByteNgrams(TransformerMixin, BaseEstimator):
     # -- the vectorised path ----------------------------------------------------------
     def _window(self, data: bytes) -> tuple[bytes, int]:
         """The bytes read, and where they start in ``data``."""
-        body = _strip_mbox_from(data)
+        body = strip_mbox_from(data)
         return body[: self.max_bytes], len(data) - len(body)
 
     def _prepare(self, windows: Sequence[bytes], with_origin: bool = False

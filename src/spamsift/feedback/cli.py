@@ -2,9 +2,10 @@
 
 A thin translator, like the main CLI: ``create`` prints the new key alone on
 stdout (so it is the last line of the output, and all of ``$(...)``), everything
-else on stderr. Exit codes: 0 success; 3 bad input (an unknown scope, an unknown
-key id); 6 configuration (a bad database URL); 8 store (the database cannot be
-opened, migrated or written); 1 anything else spamsift raised.
+else on stderr. Exit codes are the main CLI's (:data:`spamsift.cli.EXIT_CODES`): 0
+success; 3 bad input (an unknown scope, an unknown key id); 6 configuration (a bad
+database URL); 8 store (the database cannot be opened, migrated or written); 1
+anything else spamsift raised.
 
 The store is imported when a command runs, not with this module: mounting the
 group costs the main CLI's start-up nothing (SQLAlchemy and Alembic take 0.3 s).
@@ -21,23 +22,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from spamsift import exceptions as exc
-from spamsift.feedback.errors import NotFoundError, StoreError
 
 if TYPE_CHECKING:
     from spamsift.feedback.keys import KeyStore
 
-__all__ = ["keys_app", "EXIT_CODES"]
+__all__ = ["keys_app"]
 
 keys_app = typer.Typer(no_args_is_help=True, add_completion=False,
                        help="Create, list and revoke API keys (stored hashed).")
-
-EXIT_CODES: list[tuple[type[BaseException], int]] = [
-    (exc.ConfigError, 6),
-    (exc.InputError, 3),
-    (NotFoundError, 3),
-    (StoreError, 8),
-    (exc.SpamsiftError, 1),
-]
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Folder of the embedded database (spamsift.db); default: the "
@@ -65,9 +57,11 @@ def _keys(data_dir: Path | None, database_url: str | None) -> Iterator[KeyStore]
         with KeyStore(resolve_url(database_url, data_dir)) as store:
             yield store
     except exc.SpamsiftError as e:
-        code = next(c for t, c in EXIT_CODES if isinstance(e, t))
+        # Imported here: spamsift.cli mounts this group as it is imported.
+        from spamsift.cli import exit_code
+
         typer.echo(f"error: {e}", err=True)
-        raise typer.Exit(code) from None
+        raise typer.Exit(exit_code(e)) from None
 
 
 @keys_app.command()

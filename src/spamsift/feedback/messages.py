@@ -5,15 +5,24 @@ line is removed: that line says where a copy was kept, not what it is, so the
 same mail learned from an mbox and from a Maildir is one message. Nothing else
 is normalised: mail that differs in any other byte (a relay's extra Received
 header, say) is another message, as it is to the classifier.
+
+``message_id`` and ``strip_mbox_from`` are :mod:`spamsift.parse.identity`'s, the
+functions the parser and training's duplicate key use, so retraining finds the
+stored messages it was given.
+
+>>> message_id(b"From a@b Mon Jan  1 00:00:00 2024\\nSubject: x\\n\\nhi") == message_id(
+...     b"Subject: x\\n\\nhi")
+True
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
 
 from spamsift.parse.headers import clean_value, decode_raw_header
+from spamsift.parse.identity import message_digest as message_id
+from spamsift.parse.identity import strip_mbox_from
 
 __all__ = ["message_id", "strip_mbox_from", "subject_of", "compress", "decompress",
            "SUBJECT_CHARS"]
@@ -22,24 +31,6 @@ SUBJECT_CHARS = 200
 _HEADER_SCAN = 64 * 1024
 _SUBJECT = re.compile(rb"(?im)^subject:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
-
-
-def strip_mbox_from(raw: bytes) -> bytes:
-    """``raw`` without a leading mbox ``From `` separator line."""
-    if raw.startswith(b"From "):
-        nl = raw.find(b"\n")
-        return raw[nl + 1 :] if nl >= 0 else b""
-    return raw
-
-
-def message_id(raw: bytes) -> str:
-    """The store's id of a message: hex SHA-256 of its bytes less an mbox ``From `` line.
-
-    >>> message_id(b"From a@b Mon Jan  1 00:00:00 2024\\nSubject: x\\n\\nhi") == message_id(
-    ...     b"Subject: x\\n\\nhi")
-    True
-    """
-    return hashlib.sha256(strip_mbox_from(raw)).hexdigest()
 
 
 def subject_of(raw: bytes) -> str:

@@ -44,6 +44,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from spamsift.config import MAX_MESSAGE_BYTES
 from spamsift.exceptions import InputError
 from spamsift.feedback.db import Database
 from spamsift.feedback.errors import IdempotencyError, NotFoundError
@@ -76,9 +77,10 @@ CHANGES_CHANNEL = "spamsift_label_changes"
 _CHANGE_LOG_LOCK = 0x53534C4142454C53
 
 VERDICTS = ("spam", "unsure", "ham")
-# The parser's default cap (ParseLimits.max_message_bytes): a message it would
-# cut is still kept whole here, up to the same size.
-DEFAULT_MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+# The parser's default cap (spamsift.config.MAX_MESSAGE_BYTES): a message it reads
+# whole is kept whole here; a larger one is refused. The servers and `learn` pass
+# their settings' limits.max_message_bytes.
+DEFAULT_MAX_MESSAGE_BYTES = MAX_MESSAGE_BYTES
 _E = feedback_events.c
 
 # The statements of the write path, built once: building them per call was half

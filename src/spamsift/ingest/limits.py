@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
+from spamsift.config import MAX_MESSAGE_BYTES
 from spamsift.exceptions import IngestError
 
 __all__ = ["DEFAULT_MAX_BYTES", "check_max_bytes", "read_capped", "capped_meta"]
 
-# Far above any real mail (providers cap at 25-50 MB), low enough that a stray disk
-# image in a mail folder costs 50 MiB of memory rather than all of it.
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+# The parser's cap (limits.max_message_bytes), not a larger one of the readers' own:
+# the parser looks at no byte past it, so holding more only costs memory (featurising
+# holds chunks of 256 messages per worker), and a message cut here is cut exactly
+# where every daemon would cut it, flagged ``truncated`` and counted in the report. A
+# caller with settings passes ``settings.limits.max_message_bytes`` (as `learn` does).
+DEFAULT_MAX_BYTES = MAX_MESSAGE_BYTES
 
 
 def check_max_bytes(max_bytes: int) -> int:

@@ -43,7 +43,7 @@ from spamsift.features.reputation import SenderReputation
 from spamsift.features.structure import structure_names
 from spamsift.models.parallel_linear import BlockLinearClassifier
 
-__all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS"]
+__all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS", "model_members"]
 
 MEMBERS = ("nb", "lr", "svm", "bytes")
 LINEAR_SOLVERS = ("liblinear", "lbfgs")
@@ -62,9 +62,10 @@ MIN_ROWS_TIME_FOLDS = 1000
 _FEEDBACK_KEYS = 2
 
 
-def _members(model: str, with_bytes: bool = True) -> tuple[str, ...]:
-    """``"ensemble"`` is every member (``bytes`` only ``with_bytes``); otherwise members
-    joined by ``+`` (``"nb+svm"``)."""
+def model_members(model: str, with_bytes: bool = True) -> tuple[str, ...]:
+    """The members ``model`` names: ``"ensemble"`` is every member (``bytes`` only
+    ``with_bytes``); otherwise members joined by ``+`` (``"nb+svm"``). A
+    :class:`ValueError` for anything else."""
     every = MEMBERS if with_bytes else tuple(m for m in MEMBERS if m != "bytes")
     names = every if model == "ensemble" else tuple(model.split("+"))
     if not names or any(n not in MEMBERS for n in names) or len(set(names)) != len(names):
@@ -287,7 +288,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         n-gram member then gets no weight; with shuffled folds it got as much as the
         token SVM, and the temporal split's (1-ROCA)% went 0.079 -> 0.133).
         """
-        names = _members(self.model, with_bytes=bool(self.byte_bits))
+        names = model_members(self.model, with_bytes=bool(self.byte_bits))
         if "bytes" in names and not self.byte_bits:
             raise ValueError("model: the 'bytes' member needs a byte n-gram block "
                              f"(byte_bits > 0), got byte_bits={self.byte_bits!r}")

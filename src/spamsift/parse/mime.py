@@ -38,6 +38,7 @@ from spamsift.parse.headers import (
     parse_received,
 )
 from spamsift.parse.html import html_to_text
+from spamsift.parse.identity import strip_mbox_from
 from spamsift.parse.marks import cap_mark_runs
 from spamsift.parse.message import HEAD_BYTES, Attachment, HtmlSignals, ParsedMessage
 from spamsift.parse.urls import find_urls
@@ -77,15 +78,6 @@ class _Node:
     disposition: str
     content: bytes | None
     children: list[Any] = field(default_factory=list)
-
-
-def _strip_mbox_from(data: bytes) -> bytes:
-    # An mbox "From " separator is storage, not mail: whether it is there says
-    # where a file was kept, not what it is, so it must not reach the features.
-    if data.startswith(b"From "):
-        nl = data.find(b"\n")
-        return data[nl + 1 :] if nl >= 0 else b""
-    return data
 
 
 def _read_fields(data: bytes, limits: ParseLimits) -> tuple[list[tuple[str, bytes]], int]:
@@ -205,7 +197,9 @@ def parse_message(data: bytes, limits: ParseLimits | None = None) -> ParsedMessa
     if size > limits.max_message_bytes:
         data = data[: limits.max_message_bytes]
         flags.add("truncated:bytes")
-    data = _strip_mbox_from(data)
+    # An mbox "From " separator is storage, not mail: whether it is there says
+    # where a file was kept, not what it is, so it must not reach the features.
+    data = strip_mbox_from(data)
     head = data[:HEAD_BYTES]
     if not data or data.isspace():
         flags.add("empty")

@@ -137,7 +137,8 @@ class StoreVotes:
         from spamsift.feedback import FeedbackStore
         from spamsift.feedback.db import resolve_url
 
-        self.store = FeedbackStore(resolve_url(settings.database_url, data_dir))
+        self.store = FeedbackStore(resolve_url(settings.database_url, data_dir),
+                                   max_message_bytes=settings.limits.max_message_bytes)
 
     def tell(self, raw: bytes, action: str, *, user: str, source: str = "cli") -> Told:
         return tell(self.store, raw, action, user=user, source=source)

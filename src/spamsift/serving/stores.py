@@ -15,4 +15,4 @@ def open_stores(data_dir: Path, settings: Settings) -> tuple[KeyStore, FeedbackS
     """Key and feedback stores sharing one database (``settings.database_url`` or
     SQLite at ``DATA_DIR/spamsift.db``). Module-level so server workers find it by name."""
     db = Database(resolve_url(settings.database_url, data_dir))
-    return KeyStore(db), FeedbackStore(db)
+    return KeyStore(db), FeedbackStore(db, max_message_bytes=settings.limits.max_message_bytes)

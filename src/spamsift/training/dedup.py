@@ -2,7 +2,9 @@
 
 Two keys: the exact bytes (after the mbox separator line, which is storage) and
 the normalised subject + body, which catches the same mail with other headers
-(re-sent, relayed through another list).
+(re-sent, relayed through another list). The exact key is the feedback store's
+message id (:func:`spamsift.parse.identity.message_digest`, the same function):
+retraining holds back and matches stored feedback by it.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Protocol
 
 from spamsift.features.normalize import normalise
 from spamsift.parse import ParsedMessage
+from spamsift.parse.identity import message_digest as exact_key
 
 __all__ = ["exact_key", "content_key", "duplicate_of"]
 
@@ -23,12 +26,6 @@ _WS = re.compile(r"\s+")
 class _Keyed(Protocol):
     exact_key: str
     content_key: str | None
-
-
-def exact_key(data: bytes) -> str:
-    if data.startswith(b"From "):
-        data = data[data.find(b"\n") + 1:]
-    return hashlib.sha256(data).hexdigest()
 
 
 def content_key(msg: ParsedMessage) -> str | None:

@@ -322,6 +322,12 @@ def test_who_may_tell_by_address(live: Live, options: dict[str, object], peer: o
         assert refused.value.code == Ex.EX_NOPERM
 
 
+def test_the_size_cap_is_the_settings_unless_options_say_otherwise(live: Live) -> None:
+    small = Settings(limits={"max_message_bytes": 1000})
+    assert SpamdServer(live, small).options.max_size == 1000
+    assert SpamdServer(live, small, SpamdOptions(max_size=500)).options.max_size == 500
+
+
 def test_a_version_activated_in_the_registry_is_served(tmp_path: Path,
                                                        small_model: SpamModel) -> None:
     registry = ModelRegistry(tmp_path / "models")

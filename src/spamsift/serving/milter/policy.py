@@ -21,6 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from spamsift.config import MAX_MESSAGE_BYTES
 from spamsift.exceptions import ConfigError
 from spamsift.serving.spamd.markup import Scan
 from spamsift.serving.spamd.score import THRESHOLD
@@ -59,7 +60,7 @@ class MilterOptions:
     reject_score: float | None = None
     quarantine_score: float | None = None
     reject_message: str = "Message classified as spam"
-    max_size: int = 10 * 1024 * 1024
+    max_size: int = MAX_MESSAGE_BYTES
     timeout: float = 60.0
     threads: int = 2
     max_batch: int = 32

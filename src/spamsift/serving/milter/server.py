@@ -228,7 +228,7 @@ def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settin
     (:func:`~spamsift.serving.live.open_live`).
     """
     configure_logging(log_level)
-    options = options or MilterOptions()
+    options = options or MilterOptions(max_size=settings.limits.max_message_bytes)
     spec = socket_spec(host, port)
     live = open_live(data_dir, settings, stores=stores)
     scanner = MilterScanner(live, settings, options)

@@ -34,7 +34,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from spamsift.config import Settings
+from spamsift.config import MAX_MESSAGE_BYTES, Settings
 from spamsift.exceptions import ConfigError, InputError
 from spamsift.feedback.errors import StoreError
 from spamsift.parse.message import ParsedMessage
@@ -93,7 +93,7 @@ class SpamdOptions:
         Messages scored in one call, at most.
     """
 
-    max_size: int = 10 * 1024 * 1024
+    max_size: int = MAX_MESSAGE_BYTES
     timeout: float = 30.0
     allow_tell: bool = False
     allowed_ips: tuple[IPNetwork, ...] = ()
@@ -143,7 +143,7 @@ class SpamdServer:
                  options: SpamdOptions | None = None) -> None:
         self.live = live
         self.settings = settings
-        self.options = options or SpamdOptions()
+        self.options = options or SpamdOptions(max_size=settings.limits.max_message_bytes)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="spamd")
         self.batcher = Batcher(self.scan_many, self.pool, self.options.threads,
                                self.options.max_batch)
