@@ -7,8 +7,13 @@ OUT ?= out
 
 .PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile clean
 
+# Debian's python3 makes venvs only with python3-venv; as root the venv step installs
+# it when it is missing, so `make run` and `make test` work on a fresh machine.
 $(BIN)/spamsift: pyproject.toml
-	$(PY) -m venv $(VENV)
+	$(PY) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& rm -rf $(VENV) && apt-get update -qq \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
+		&& $(PY) -m venv $(VENV); }
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
