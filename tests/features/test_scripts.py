@@ -70,6 +70,8 @@ def test_segment(run: str, unigrams: bool, expected: list[str]):
     [
         pytest.param("iPhone降价了", ["降价了"], id="latin-then-han"),
         pytest.param("今天。明天", ["今天", "明天"], id="cjk-full-stop-splits"),
+        pytest.param("セール・開催", ["セール", "開催"], id="katakana-middle-dot-splits"),
+        pytest.param("សួស្តី។ អរគុណ", ["សួស្តី", "អរគុណ"], id="khmer-full-stop-splits"),
         pytest.param("ราคา 990 บาท", ["ราคา", "บาท"], id="thai-words-by-space"),
         pytest.param("회의 안내", [], id="korean-is-spaced"),
         pytest.param("plain text", [], id="none"),

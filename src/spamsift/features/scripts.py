@@ -17,63 +17,78 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["MARKS", "UNSPACED", "script_counts", "segment", "share_bin"]
+__all__ = ["MARKS", "UNSPACED", "UNSPACED_CHAR", "UNSPACED_LETTERS", "UNSPACED_RUN",
+           "script_counts", "segment", "share_bin"]
 
 
-def _mark_ranges() -> str:
-    """Every combining mark (Mn, Mc, Me) of the Basic Multilingual Plane, as class ranges.
+def _char_class(ranges: tuple[tuple[int, int], ...], kinds: str) -> str:
+    """The code points of ``ranges`` whose general category starts with one of
+    ``kinds`` (``"M"``: marks; ``"LMN"``: letters, marks, digits), as regex class ranges.
 
-    Python's ``\\w`` holds letters and digits but not the vowel signs of Devanagari,
-    Thai or vocalised Arabic, which would cut their words apart.
+    For letters, ranges of more than 4,096 code points (Han, Hangul syllables) are
+    letters throughout and are taken whole, which keeps the import fast.
     """
     out: list[str] = []
-    start = prev = -2
-    # Han, Hangul syllables, surrogates and private use hold no marks: skip them.
-    for cp in (*range(0x300, 0x3400), *range(0xA000, 0xAC00), *range(0xF900, 0x10000)):
-        if unicodedata.category(chr(cp))[0] != "M":
+    for lo, hi in ranges:
+        if "L" in kinds and hi - lo > 4096:
+            out.append(f"{chr(lo)}-{chr(hi)}")
             continue
-        if cp != prev + 1:
-            if start >= 0:
-                out.append(f"{chr(start)}-{chr(prev)}")
-            start = cp
-        prev = cp
-    out.append(f"{chr(start)}-{chr(prev)}")
+        start = prev = -2
+        for cp in range(lo, hi + 1):
+            if unicodedata.category(chr(cp))[0] not in kinds:
+                continue
+            if cp != prev + 1:
+                if start >= 0:
+                    out.append(f"{chr(start)}-{chr(prev)}")
+                start = cp
+            prev = cp
+        if start >= 0:
+            out.append(f"{chr(start)}-{chr(prev)}")
     return "".join(out)
 
 
-#: Combining marks, for use inside a regex character class.
-MARKS = _mark_ranges()
+#: Combining marks of the Basic Multilingual Plane, for use inside a regex character
+#: class. Python's ``\w`` holds letters and digits but not the vowel signs of
+#: Devanagari, Thai or vocalised Arabic, which would cut their words apart. (Han,
+#: Hangul syllables, surrogates and private use hold none.)
+MARKS = _char_class(((0x300, 0x33FF), (0xA000, 0xABFF), (0xF900, 0xFFFF)), "M")
 
-# Each script's letters, by Unicode block.
+# Each script's blocks; of these, its letters, marks and digits (not its punctuation:
+# the katakana middle dot, the Thai and Khmer full stops).
 _INDIC = ("devanagari", "bengali", "gurmukhi", "gujarati", "oriya", "tamil", "telugu",
           "kannada", "malayalam", "sinhala")
-_BLOCKS: dict[str, str] = {
-    "latin": "a-z\u00aa\u00b5\u00ba\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f\u1e00-\u1eff",
-    "greek": "\u0370-\u03ff\u1f00-\u1fff",
-    "cyrillic": "\u0400-\u052f\u1c80-\u1c8f\u2de0-\u2dff\ua640-\ua69f",
-    "armenian": "\u0531-\u058f",
-    "hebrew": "\u0591-\u05f4",
-    "arabic": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff",
-    **{name: f"{chr(0x0900 + 128 * i)}-{chr(0x097f + 128 * i)}"
-       for i, name in enumerate(_INDIC)},
-    "thai": "\u0e01-\u0e3e\u0e40-\u0e7f",  # not the baht sign
-    "lao": "\u0e80-\u0eff",
-    "tibetan": "\u0f00-\u0fff",
-    "myanmar": "\u1000-\u109f",
-    "georgian": "\u10a0-\u10ff\u2d00-\u2d2f",
-    "hangul": "\u1100-\u11ff\u3131-\u318e\ua960-\ua97f\uac00-\ud7ff",
-    "ethiopic": "\u1200-\u139f",
-    "khmer": "\u1780-\u17ff",
-    "hiragana": "\u3041-\u309f",
-    "katakana": "\u30a0-\u30ff\u31f0-\u31ff",
-    "han": "\u3005\u3007\u3021-\u3029\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-           "\U00020000-\U0003134f",
+_RANGES: dict[str, tuple[tuple[int, int], ...]] = {
+    "latin": ((0x61, 0x7A), (0xAA, 0xAA), (0xB5, 0xB5), (0xBA, 0xBA), (0xC0, 0x24F),
+              (0x1E00, 0x1EFF)),
+    "greek": ((0x370, 0x3FF), (0x1F00, 0x1FFF)),
+    "cyrillic": ((0x400, 0x52F), (0x1C80, 0x1C8F), (0x2DE0, 0x2DFF), (0xA640, 0xA69F)),
+    "armenian": ((0x531, 0x58F),),
+    "hebrew": ((0x591, 0x5F4),),
+    "arabic": ((0x600, 0x6FF), (0x750, 0x77F), (0x8A0, 0x8FF)),
+    **{name: ((0x900 + 128 * i, 0x97F + 128 * i),) for i, name in enumerate(_INDIC)},
+    "thai": ((0xE01, 0xE7F),),
+    "lao": ((0xE80, 0xEFF),),
+    "tibetan": ((0xF00, 0xFFF),),
+    "myanmar": ((0x1000, 0x109F),),
+    "georgian": ((0x10A0, 0x10FF), (0x2D00, 0x2D2F)),
+    "hangul": ((0x1100, 0x11FF), (0x3131, 0x318E), (0xA960, 0xA97F), (0xAC00, 0xD7FF)),
+    "ethiopic": ((0x1200, 0x139F),),
+    "khmer": ((0x1780, 0x17FF),),
+    "hiragana": ((0x3041, 0x309F),),
+    "katakana": ((0x30A0, 0x30FF), (0x31F0, 0x31FF)),
+    "han": ((0x3005, 0x3005), (0x3007, 0x3007), (0x3021, 0x3029), (0x3400, 0x4DBF),
+            (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x3134F)),
 }
+_BLOCKS = {name: _char_class(ranges, "LMN") for name, ranges in _RANGES.items()}
 #: The scripts written without spaces between words.
 UNSPACED = ("han", "hiragana", "katakana", "thai", "lao", "khmer", "myanmar")
 _UNSPACED_CLASS = "".join(_BLOCKS[s] for s in UNSPACED)
-#: A run of letters of scripts written without spaces.
+#: A run of letters of scripts written without spaces, and one such letter (to test
+#: for one without matching a long run to its end).
 UNSPACED_RUN = re.compile(f"[{_UNSPACED_CLASS}]+")
+UNSPACED_CHAR = re.compile(f"[{_UNSPACED_CLASS}]")
+#: The letters of those scripts, for use inside a regex character class.
+UNSPACED_LETTERS = _UNSPACED_CLASS
 # One unit of an unspaced run: a character and the marks written over or after it.
 _UNIT = re.compile(f"[^{MARKS}][{MARKS}]*")
 _LATIN = re.compile(f"[{_BLOCKS['latin']}]+")

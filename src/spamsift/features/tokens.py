@@ -11,7 +11,14 @@ import re
 
 from spamsift.features.language import detect_language
 from spamsift.features.normalize import fold_obfuscation, normalise
-from spamsift.features.scripts import MARKS, UNSPACED_RUN, script_counts, segment, share_bin
+from spamsift.features.scripts import (
+    MARKS,
+    UNSPACED_CHAR,
+    UNSPACED_LETTERS,
+    script_counts,
+    segment,
+    share_bin,
+)
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.urls import url_host
 
@@ -74,6 +81,10 @@ _MIN_LANG_LETTERS = 20
 # A word starts with a letter or digit and ends with a letter, digit or combining
 # mark (see "Later" above).
 _WORD = re.compile(rf"[^\W_][\w'$@!|.{MARKS}-]*(?<![_'$@!|.-])")
+# The same, where the text holds letters of scripts written without spaces: a run of
+# them is a match of its own, and no word runs into one ("iPhone降价").
+_WORD_OR_RUN = re.compile(rf"[{UNSPACED_LETTERS}]+|[^\W_{UNSPACED_LETTERS}]"
+                          rf"(?:[^\W{UNSPACED_LETTERS}]|['$@!|.{MARKS}-])*(?<![_'$@!|.-])")
 _URLISH = re.compile(r"(?:https?://|ftp://|www\.)[^\s<>\"']{1,2048}", re.I)
 _EMAIL = re.compile(r"[\w.+-]{1,64}@((?:[\w-]{1,63}\.){1,8}[a-z]{2,24})", re.I)
 _MONEY = re.compile(r"[$€£¥]\s?\d[\d,]{0,15}(?:\.\d{1,2})?"
@@ -119,17 +130,14 @@ def _words(text: str, prefix: str, out: list[str], bigrams: bool,
            long_words: bool = False) -> None:
     """Word tokens of ``text``; ``long_words``: keep letter-only words up to _MAX_COMPOUND."""
     prev = ""
-    unspaced = not text.isascii() and UNSPACED_RUN.search(text) is not None
-    if unspaced:
-        # Set runs of unspaced scripts apart, so that no word runs into them.
-        text = UNSPACED_RUN.sub(r" \g<0> ", text)
-    words = _WORD.findall(text)
+    unspaced = not text.isascii() and UNSPACED_CHAR.search(text) is not None
+    words = (_WORD_OR_RUN if unspaced else _WORD).findall(text)
     if len(words) > _MAX_WORDS:
         words = words[:_MAX_WORDS]
         out.append(f"{prefix}skip:many")
     n_pieces = 0
     for w in words:
-        if unspaced and UNSPACED_RUN.match(w):
+        if unspaced and UNSPACED_CHAR.match(w):
             room = _MAX_WORDS - n_pieces
             if room > 0:
                 # A unit is at most a few code points: cut a huge run before pairing it.
