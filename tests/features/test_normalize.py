@@ -49,6 +49,11 @@ def test_invisible_pattern_leaves_visible_text_alone():
         pytest.param("v!agra", "viagra", id="leet-bang"),
         pytest.param("p@ypal", "paypal", id="leet-at"),
         pytest.param("he||o", "hello", id="leet-pipes"),
+        # Latin c, e, p slipped into the Russian "сбербанк"; a Latin o in "сок".
+        pytest.param("c\u0431ep\u0431\u0430\u043d\u043a", "сбербанк",
+                     id="latin-look-alikes-in-cyrillic"),
+        pytest.param("\u0441o\u043a", "сок", id="most-letters-cyrillic"),
+        pytest.param("v\u0456agra-доставка", "viagra-доставка", id="disguised-part-of-hyphenated"),
     ],
 )
 def test_disguised_words_fold(word: str, plain: str):
@@ -76,6 +81,15 @@ def test_disguised_words_fold(word: str, plain: str):
         pytest.param("\u043c\u043e\u0441\u043a\u0432\u0430", id="all-cyrillic"),
         pytest.param("\u03bd\u03b1\u03b9", id="all-greek"),
         pytest.param("caf\u00e9", id="latin-accent"),
+        # Real Russian words, even ones spelt only with letters that have look-alikes.
+        pytest.param("сок", id="russian-all-look-alikes"),
+        pytest.param("сервер", id="russian-server"),
+        # Latin abbreviations hyphenated to Russian words: each part is one script.
+        pytest.param("pdf-файл", id="pdf-file-hyphenated"),
+        pytest.param("sms-сообщение", id="sms-message-hyphenated"),
+        pytest.param("it-отдел", id="it-department-hyphenated"),
+        # Mixed beyond what look-alikes explain: not a disguise that can be undone.
+        pytest.param("\u0444abc", id="cyrillic-ef-in-latin"),
     ],
 )
 def test_plain_words_and_numbers_do_not_fold(word: str):

@@ -236,3 +236,192 @@ def test_without_site_evidence_recipients_and_relays_are_left_out():
     assert not {t for t in without if t.startswith(("to_dom:", "rcv_"))}
     assert set(without) == set(with_site) - site  # the sender's evidence stays
     assert tokenize(msg, site=False)[-len(without):] == without
+
+# Text in other scripts: short hand-written lines of the kinds mail carries.
+ZH_MEETING = ("会议通知", "各位同事：本周五下午三点在三楼会议室召开季度总结会议，请准时参加。")
+ZH_OFFER = ("【限时特价】全场五折",
+            "限时优惠！全场商品五折起，点击链接立即购买，名额有限，先到先得。")
+JA_MEETING = ("定例会議のお知らせ",
+              "明日の定例会議は午後三時から第二会議室で行います。資料は事前にお送りします。")
+JA_NEWSLETTER = ("メールマガジン第12号",
+                 "メールマガジン第十二号をお届けします。今月の新商品をご紹介します。")
+TH_OFFER = ("โปรโมชั่นพิเศษ", "โปรโมชั่นพิเศษ ลดราคาสินค้าทุกชิ้นวันนี้เท่านั้น สั่งซื้อเลย")
+RU_MEETING = ("Совещание в четверг",
+              "Коллеги, напоминаю: совещание по бюджету переносится на четверг, 10:00, "
+              "переговорная на третьем этаже.")
+RU_NEWSLETTER = ("Рассылка за март",
+                 "В новом выпуске рассылки: отчёт за квартал (PDF-файл во вложении) и "
+                 "SMS-уведомления для клиентов.")
+RU_OFFER = ("Скидка 70%", "Только сегодня! Скидка на все товары. Закажите сейчас и получите "
+                          "подарок бесплатно.")
+AR_MEETING = ("اجتماع الفريق",
+              "تذكير: اجتماع الفريق يوم الأحد الساعة العاشرة صباحا في قاعة الاجتماعات.")
+AR_OFFER = ("عرض خاص",
+            "عرض خاص لفترة محدودة! اربح جائزة نقدية كبيرة، اضغط هنا الآن للمشاركة مجانا.")
+DE_NEWSLETTER = ("Ihr Newsletter im März",
+                 "Neuigkeiten zur Datenschutzgrundverordnung und unsere Frühjahrsaktion: "
+                 "alle Gartenmöbel reduziert.")
+DE_MEETING = ("Besprechung Donnerstag",
+              "Die Besprechung zur Haftpflichtversicherung findet am Donnerstag im "
+              "Konferenzraum statt.")
+HI_MEETING = ("बैठक", "कल सुबह दस बजे कार्यालय में बैठक होगी, कृपया समय पर आइए।")
+KO_MEETING = ("회의 안내", "내일 오전 열 시에 본사 회의실에서 분기 회의가 있습니다.")
+
+
+def _tokens_of(mail: tuple[str, str]) -> set[str]:
+    subject, body = mail
+    return set(text_tokens(_mail(body, subject=subject)))
+
+
+@pytest.mark.parametrize(
+    ("mail", "present", "absent"),
+    [
+        pytest.param(ZH_MEETING, {"会议", "季度", "总结", "准时", "参加", "subj:会议", "subj:通知"},
+                     {"会", "议", "会议室", "各位同事"}, id="chinese-meeting"),
+        pytest.param(ZH_OFFER, {"优惠", "五折", "点击", "购买", "subj:特价", "subj:五折"},
+                     {"限时优惠", "点击链接立即购买"}, id="chinese-offer"),
+        pytest.param(JA_MEETING, {"会議", "午後", "資料", "事前", "subj:会議", "subj:お知"},
+                     {"会", "議", "明日の定例会議は午後三時から第二会議室で行います"},
+                     id="japanese-meeting"),
+        pytest.param(JA_NEWSLETTER, {"メー", "ルマ", "ガジ", "新商", "商品", "紹介"}, set(),
+                     id="japanese-katakana-newsletter"),
+        # A Thai pair is two letters with their vowel and tone marks.
+        pytest.param(TH_OFFER, {"ลด", "รา", "คา", "สิน", "ค้า", "subj:โป"},
+                     {"ลดราคาสินค้าทุกชิ้นวันนี้เท่านั้น", "\u0e49า"}, id="thai-offer"),
+    ],
+)
+def test_unspaced_scripts_give_character_pairs(mail: tuple[str, str], present: set[str],
+                                               absent: set[str]):
+    toks = _tokens_of(mail)
+    assert present <= toks
+    assert not absent & toks
+    # No run of them is left over as an overlong word.
+    assert not any(t.startswith(("skip:", "subj:skip:")) for t in toks)
+
+
+@pytest.mark.parametrize(
+    ("mail", "present", "absent"),
+    [
+        pytest.param(RU_MEETING, {"коллеги", "совещание", "бюджету", "переносится", "четверг",
+                                  "переговорная", "subj:совещание", "subj:четверг"},
+                     {"со", "сове", "obfuscated"}, id="russian-meeting"),
+        # Latin abbreviations hyphenated to Russian words are not disguises.
+        pytest.param(RU_NEWSLETTER, {"pdf-файл", "sms-уведомления", "рассылки", "отчёт"},
+                     {"obfuscated", "obf:pdf-фaйл"}, id="russian-mixed-hyphen"),
+        pytest.param(RU_OFFER, {"скидка", "товары", "закажите", "бесплатно"}, {"obfuscated"},
+                     id="russian-offer"),
+        pytest.param(AR_MEETING, {"اجتماع", "الفريق", "الساعة", "العاشرة", "صباحا",
+                                  "الاجتماعات", "subj:الفريق"}, {"اج"}, id="arabic-meeting"),
+        pytest.param(AR_OFFER, {"عرض", "خاص", "جائزة", "نقدية", "مجانا"}, set(), id="arabic-offer"),
+        # German compounds stay whole, even past the 20 characters English words get.
+        pytest.param(DE_NEWSLETTER, {"datenschutzgrundverordnung", "frühjahrsaktion",
+                                     "gartenmöbel", "subj:newsletter", "subj:märz"},
+                     {"skip:d20", "datenschutz"}, id="german-newsletter"),
+        pytest.param(DE_MEETING, {"haftpflichtversicherung", "besprechung", "konferenzraum"},
+                     {"skip:h20"}, id="german-meeting"),
+        # Vowel signs (combining marks) stay inside their word.
+        pytest.param(HI_MEETING, {"सुबह", "बैठक", "होगी", "कार्यालय", "कृपया", "subj:बैठक"},
+                     {"ठक", "सम"}, id="hindi-marks"),
+        # Korean is written with spaces: its words stay words.
+        pytest.param(KO_MEETING, {"내일", "오전", "회의실에서", "있습니다", "subj:안내"},
+                     {"있습", "습니"}, id="korean-spaced"),
+    ],
+)
+def test_spaced_scripts_keep_whole_words(mail: tuple[str, str], present: set[str],
+                                         absent: set[str]):
+    toks = _tokens_of(mail)
+    assert present <= toks
+    assert not absent & toks
+
+
+def test_vocalised_arabic_words_stay_whole():
+    toks = set(_body_tokens("مَرْحَبًا بِكُمْ فِي النَّشْرَةِ الأُسْبُوعِيَّةِ لِلشَّرِكَةِ"))
+    assert {"مَرْحَبًا", "بِكُمْ", "فِي", "النَّشْرَةِ", "الأُسْبُوعِيَّةِ"} <= toks
+
+
+@pytest.mark.parametrize(
+    ("mail", "lang", "scripts"),
+    [
+        pytest.param(ZH_MEETING, "zh", {"han"}, id="chinese"),
+        pytest.param(ZH_OFFER, "zh", {"han"}, id="chinese-offer"),
+        pytest.param(JA_MEETING, "ja", {"han", "hiragana"}, id="japanese"),
+        pytest.param(JA_NEWSLETTER, "ja", {"han", "hiragana", "katakana"}, id="japanese-katakana"),
+        pytest.param(TH_OFFER, "th", {"thai"}, id="thai"),
+        pytest.param(RU_MEETING, "ru", {"cyrillic"}, id="russian"),
+        pytest.param(RU_NEWSLETTER, "ru", {"cyrillic", "latin"}, id="russian-with-latin"),
+        pytest.param(AR_MEETING, "ar", {"arabic"}, id="arabic"),
+        pytest.param(DE_NEWSLETTER, "de", {"latin"}, id="german"),
+        pytest.param(HI_MEETING, "hi", {"devanagari"}, id="hindi"),
+        pytest.param(KO_MEETING, "ko", {"hangul"}, id="korean"),
+    ],
+)
+def test_language_and_script_tokens(mail: tuple[str, str], lang: str, scripts: set[str]):
+    toks = _tokens_of(mail)
+    assert {t for t in toks if t.startswith("lang:")} == {f"lang:{lang}"}
+    assert {t for t in toks if t.startswith("script:")} == {f"script:{s}" for s in scripts}
+    assert {f"subj:script:{s}" for s in scripts} & toks
+
+
+def test_script_shares_of_a_mixed_message():
+    body = ("Dear customer, your parcel is waiting at our depot.\n"
+            "尊敬的客户，您的包裹已到达我们的仓库，请尽快领取。")
+    toks = set(_body_tokens(body))
+    assert {"script:latin", "script:han", "script_share:latin:75",
+            "script_share:han:25"} <= toks
+    assert {"customer", "parcel", "包裹", "仓库"} <= toks
+
+
+def test_english_gets_latin_script_and_english():
+    toks = set(_body_tokens("Shall we meet at noon tomorrow to go over the quarterly numbers?"))
+    assert {"script:latin", "script_share:latin:100", "lang:en"} <= toks
+
+
+@pytest.mark.parametrize(
+    "body",
+    [pytest.param("", id="empty"), pytest.param("ok 12", id="too-little-text"),
+     pytest.param("$100 http://example.com/x", id="only-typed-tokens")],
+)
+def test_too_little_text_has_no_language(body: str):
+    toks = [t for t in _body_tokens(body) if t.startswith("lang:")]
+    assert toks == ["lang:none"]
+
+
+def test_english_hash_busters_are_still_skipped():
+    # Long letter runs in English text are encodings or hash-busters, not compounds.
+    toks = set(_body_tokens("Get the best deals on the market today, click below to see "
+                            "them all xqzvbwkpltrmnhgfdsjkq"))
+    assert "lang:en" in toks
+    assert "skip:x20" in toks
+
+
+@pytest.mark.parametrize(
+    ("body", "present", "absent"),
+    [
+        # Cyrillic look-alikes inside an English word are still folded...
+        pytest.param("buy cheap v\u0456agra and c\u0456al\u0456s today", {
+            "obf:viagra", "obf:cialis", "obfuscated"}, set(), id="cyrillic-in-latin"),
+        # ...and Latin ones inside a Russian word too...
+        pytest.param("ваш счёт в cбepбанк заблокирован, войдите в личный кабинет",
+                     {"obf:сбербанк", "obfuscated"}, set(), id="latin-in-cyrillic"),
+        # ...while real Russian words, which have nothing to swap, are left alone.
+        pytest.param("ваш счёт в \u0441бербанк заблокирован, войдите в личный кабинет",
+                     set(), {"obfuscated"}, id="real-russian-bank-name"),
+        pytest.param("сервер работает, мама купила сок", set(), {"obfuscated"},
+                     id="russian-made-of-look-alikes"),
+    ],
+)
+def test_look_alike_folding_across_scripts(body: str, present: set[str], absent: set[str]):
+    toks = set(_body_tokens(body))
+    assert present <= toks
+    assert not absent & toks
+
+
+def test_latin_word_run_into_chinese_is_cut_apart():
+    toks = set(_body_tokens("新款iPhone降价了，欢迎选购"))
+    assert {"新款", "iphone", "降价", "价了", "欢迎", "选购"} <= toks
+    assert not any("iphone" in t and t != "iphone" for t in toks)
+
+
+def test_character_pairs_are_capped_like_words():
+    toks = _body_tokens("免费" * 5000)
+    assert len([t for t in toks if t in ("免费", "费免")]) == 3000

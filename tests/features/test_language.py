@@ -1,0 +1,47 @@
+"""detect_language: py3langid's bundled model, loaded offline, on hand-written lines."""
+
+from __future__ import annotations
+
+import socket
+from importlib.resources import files
+
+import pytest
+
+from spamsift.features import language
+from spamsift.features.language import detect_language
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        pytest.param("各位同事：本周五下午三点在三楼会议室召开季度总结会议，请准时参加。",
+                     "zh", id="chinese-meeting"),
+        pytest.param("明日の定例会議は午後三時から第二会議室で行います。資料は事前にお送りします。",
+                     "ja", id="japanese-meeting"),
+        pytest.param("Коллеги, напоминаю: совещание по бюджету переносится на четверг.",
+                     "ru", id="russian-meeting"),
+        pytest.param("تذكير: اجتماع الفريق يوم الأحد الساعة العاشرة صباحا في قاعة الاجتماعات.",
+                     "ar", id="arabic-meeting"),
+        pytest.param("Die Besprechung findet am Donnerstag um zehn Uhr im Konferenzraum statt.",
+                     "de", id="german-meeting"),
+        pytest.param("โปรโมชั่นพิเศษ ลดราคาสินค้าทุกชิ้นวันนี้เท่านั้น", "th", id="thai-offer"),
+        pytest.param("The quarterly report is attached; let me know if the numbers look right.",
+                     "en", id="english-note"),
+    ],
+)
+def test_detects_the_language_of_a_line(text: str, lang: str):
+    assert detect_language(text) == lang
+
+
+def test_model_ships_inside_the_package():
+    assert files("py3langid").joinpath("data", "model.npz.xz").is_file()
+
+
+def test_model_loads_without_the_network(monkeypatch: pytest.MonkeyPatch):
+    def no_network(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the language model tried to open a socket")
+
+    monkeypatch.setattr(language, "_identifier", None)  # load afresh, restored after
+    monkeypatch.setattr(socket, "socket", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    assert detect_language("Guten Morgen, wie geht es Ihnen heute?") == "de"
