@@ -3,7 +3,8 @@
 Layers a request passes, outside in: security headers (on every answer) → metrics
 (count, time) → body cap (413 before anything reads a byte too many) → error handlers
 (one JSON shape) → routes. OpenAPI at ``/openapi.json``, its browsable form at
-``/docs``. Beside the model poller, the lifespan runs the history's purge
+``/docs``; the dashboard at ``/`` (:mod:`spamsift.serving.dashboard`). Beside the
+model poller, the lifespan runs the history's purge
 (:mod:`spamsift.serving.retention`) when there is a feedback store.
 """
 
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from spamsift import __version__
 from spamsift.config import Settings
 from spamsift.parse.sandbox import ParseSandbox
+from spamsift.serving import dashboard
 from spamsift.serving.api import classify, health, history, models, stats, votes
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
@@ -115,6 +117,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     for module in (classify, feedback_api, votes, models, history, stats, health,
                    metrics_api):
         app.include_router(module.router)
+    dashboard.install(app)
     # Added last is outermost: metrics sees every answer, 413s included, and every
     # answer carries the security headers.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
