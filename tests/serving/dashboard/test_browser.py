@@ -11,6 +11,7 @@ and no server log line.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -143,6 +144,8 @@ def _page(driver: WebDriver, name: str) -> None:
                 and page.get_attribute("data-ready") == "true")
 
     _wait(driver, ready, f"the {name} page to render")
+    # A list put where an element belongs renders as "[object HTMLDivElement]".
+    assert "[object " not in driver.find_element("id", "page").text
 
 
 def _log_in(driver: WebDriver, url: str, key: str) -> None:
@@ -181,6 +184,7 @@ def test_log_in_learn_and_activate(server: Server, browser: WebDriver) -> None:
     _page(browser, "message")
     assert _text(browser, "subject") == SUBJECT
     assert browser.find_elements("css selector", "#clues svg g.clue")  # the clue chart
+    assert "text/plain" in _text(browser, "parts")
     browser.find_element("id", "learn-spam").click()
     _wait(browser, lambda d: "Learned as spam" in _text(d, "status"), "learning to finish")
     votes = server.api("GET", f"/v1/classifications/{cid}", key)["votes"]
@@ -188,10 +192,18 @@ def test_log_in_learn_and_activate(server: Server, browser: WebDriver) -> None:
     assert browser.find_element("css selector", "#votes tbody tr").get_attribute(
         "data-event") == votes[0]["event_id"]
 
-    browser.find_element("css selector", "#nav a[data-page='models']").click()
-    _page(browser, "models")
     models = server.api("GET", "/v1/models", key)
     other = next(v["version"] for v in models["versions"] if not v["is_active"])
+    reports = server.data / "retrain-reports"  # as `spamsift retrain` leaves them
+    reports.mkdir(exist_ok=True)
+    (reports / f"{other}.json").write_text(json.dumps({
+        "decision": "kept", "reason": "it missed more spam", "version": other,
+        "previous_version": models["active"], "challenger": {"fpr": 0.001, "fnr": 0.08},
+        "champion": {"fpr": 0.001, "fnr": 0.06}}))
+    browser.find_element("css selector", "#nav a[data-page='models']").click()
+    _page(browser, "models")
+    browser.find_element("css selector", f"button.report[data-version='{other}']").click()
+    _wait(browser, lambda d: "it missed more spam" in _text(d, "report"), "the report")
     browser.find_element("css selector", f"button.activate[data-version='{other}']").click()
     assert browser.find_element("id", "confirm").is_displayed()  # nothing changed yet
     assert server.api("GET", "/v1/models", key)["active"] == models["active"]

@@ -148,6 +148,8 @@ class ModelVersion(BaseModel):
     is_active: bool = Field(description="The registry's active version.")
     metrics: dict[str, Any]
     problem: str | None = Field(description="Why the manifest cannot be read, if so.")
+    report: bool = Field(False, description=(
+        "`spamsift retrain` left an evaluation report: GET /v1/models/{version}/report."))
 
 
 class ModelsResponse(BaseModel):

@@ -5,7 +5,7 @@
 
 import {api, get} from "./api.js";
 import {clueChart} from "./charts.js";
-import {badge, h, score, table, when} from "./dom.js";
+import {append, badge, h, score, table, when} from "./dom.js";
 
 export async function render(root, ctx, {path}) {
   const id = path[0];
@@ -55,7 +55,7 @@ export async function render(root, ctx, {path}) {
     : null;
 
   const parts = c.message;
-  root.append(
+  append(root, [
     h("p", {}, h("a", {href: "#/history"}, "← History")),
     h("h1", {id: "subject"}, c.subject || "(no subject)"),
     h("div", {class: "card"}, facts),
@@ -92,7 +92,7 @@ export async function render(root, ctx, {path}) {
             h("td", {}, badge(v.label)), h("td", {}, v.source), h("td", {}, when(v.created_at)),
             h("td", {}, v.retracted_at ? `withdrawn ${when(v.retracted_at)}` : "live"))),
           {id: "votes"})
-      : h("p", {class: "muted", id: "votes-none"}, "Nobody has said anything about this message yet."));
+      : h("p", {class: "muted", id: "votes-none"}, "Nobody has said anything about this message yet.")]);
 }
 
 async function rerender(root, ctx, path) {

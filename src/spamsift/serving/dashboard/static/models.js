@@ -23,7 +23,7 @@ export async function render(root, ctx) {
     const back = activeAt >= 0 && order.indexOf(version) < activeAt;
     confirmBox.hidden = false;
     confirmBox.replaceChildren(h("div", {class: "card confirm"},
-      h("p", {}, h("b", {}, `${back ? "Roll back" : "Activate"} to ${version}?`),
+      h("p", {}, h("b", {}, back ? `Roll back to ${version}?` : `Activate ${version}?`),
         ` The server serves ${data.serving} now; every process on this registry switches to ` +
         `${version} at its next poll. Requests in flight finish on the model they started with.`),
       h("div", {class: "actions"},
@@ -43,6 +43,25 @@ export async function render(root, ctx) {
     confirmBox.scrollIntoView({block: "nearest"});
   };
 
+  // A retrain's evaluation report: its decision and each model's figures on the slice
+  // held back from training.
+  const reportBox = h("div", {id: "report", hidden: true});
+  const show = async (version) => {
+    const r = await get(`/v1/models/${encodeURIComponent(version)}/report`);
+    const figures = (m) => m ? SHOWN.map(([key, , fmt]) => h("td", {class: "num"}, fmt(m[key]))) : [];
+    reportBox.hidden = false;
+    reportBox.replaceChildren(h("div", {class: "card"},
+      h("p", {}, h("b", {}, `Retrain report of ${version}: ${r.decision}. `), r.reason),
+      table([["model"], ...SHOWN.map(([, label]) => [label, "num"])], [
+        h("tr", {}, h("td", {}, "this version"), figures(r.challenger)),
+        r.champion ? h("tr", {}, h("td", {}, `served then (${r.previous_version || "?"})`),
+                       figures(r.champion)) : null]),
+      h("details", {}, h("summary", {}, "the whole report"),
+        h("pre", {}, JSON.stringify(r, null, 2))),
+      h("button", {type: "button", class: "plain", onclick: () => { reportBox.hidden = true; }},
+        "Close")));
+  };
+
   const rows = data.versions.slice().reverse().map((v) => h("tr", {class: "row model-row",
                                                                      "data-version": v.version},
     h("td", {}, h("b", {}, v.version), " ",
@@ -50,6 +69,9 @@ export async function render(root, ctx) {
       v.version === data.serving ? h("span", {class: "badge ham"}, "serving") : null),
     h("td", {class: "nowrap"}, v.created ? when(v.created) : ""),
     SHOWN.map(([key, , fmt]) => h("td", {class: "num"}, fmt(v.metrics[key]))),
+    h("td", {}, v.report ? h("button", {type: "button", class: "plain report",
+                                        "data-version": v.version, onclick: () => show(v.version)},
+                             "Report") : null),
     h("td", {}, v.problem ? h("span", {class: "error"}, v.problem)
       : v.is_active ? h("span", {class: "muted"}, "—")
       : h("button", {type: "button", class: "plain activate", "data-version": v.version,
@@ -58,10 +80,13 @@ export async function render(root, ctx) {
 
   root.append(h("h1", {}, "Models"),
     h("p", {class: "muted"}, "Newest first. Metrics are each version's held-out test " +
-      "results, as recorded when it was trained."),
+      "results, as recorded when it was trained; a version made by spamsift retrain has " +
+      "its evaluation report."),
     confirmBox,
+    reportBox,
     data.versions.length
-      ? table([["Version"], ["Created"], ...SHOWN.map(([, label]) => [label, "num"]), [""]], rows,
+      ? table([["Version"], ["Created"], ...SHOWN.map(([, label]) => [label, "num"]), [""], [""]],
+              rows,
               {id: "models"})
       : h("p", {class: "card muted"}, "This server serves a fixed model: no versions to choose."));
 }
