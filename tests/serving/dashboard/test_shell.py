@@ -77,6 +77,9 @@ def test_each_static_file_is_served_with_its_type(client: TestClient, name: str)
     expected = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
                 ".html": "text/html", ".ico": "image/"}[STATIC.joinpath(name).suffix]
     assert r.headers["content-type"].startswith(expected)
+    assert r.headers["cache-control"] == "no-cache" and r.headers["etag"]
+    again = client.get(f"/static/{name}", headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
 
 
 def test_scripts_import_only_each_other_and_build_no_markup() -> None:

@@ -17,10 +17,12 @@ Pages (the part of the URL after ``#``): ``#/history``, ``#/message/ID``,
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 __all__ = ["STATIC", "install"]
 
@@ -31,7 +33,7 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/")
 async def index() -> FileResponse:
-    # Revalidated on every load, so an upgraded server's page is picked up at once.
+    # Revalidated on every load, as the static files are.
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
 
@@ -41,7 +43,17 @@ async def favicon() -> FileResponse:
     return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
 
+class _Revalidated(StaticFiles):
+    """Static files the browser checks (by ETag) before each use: after an upgrade the
+    page never runs yesterday's scripts against today's API."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers["Cache-Control"] = "no-cache"
+        return response
+
+
 def install(app: FastAPI) -> None:
     """Serve the dashboard from ``app``: ``/``, ``/favicon.ico`` and ``/static/...``."""
     app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC, follow_symlink=False), name="static")
+    app.mount("/static", _Revalidated(directory=STATIC, follow_symlink=False), name="static")
