@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile clean
+.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile clean
 
 # Debian's python3 makes venvs only with python3-venv; as root the venv step installs
 # it when it is missing, so `make run` and `make test` work on a fresh machine.
@@ -50,6 +50,11 @@ test: venv
 
 lint: venv
 	$(BIN)/pip install -q ruff && $(BIN)/ruff check src tests benchmarks
+
+# README's dashboard screenshots (docs/screenshots/*.png) from a running service and
+# headless Chromium (Debian's chromium and chromium-driver); about 3 minutes.
+screenshots: venv
+	$(BIN)/python scripts/screenshots.py --out docs/screenshots
 
 # Rebuild the default model shipped in src/spamsift/data/ (reproducible: fixed seed, corpus
 # index order): trained on the random split's training rows, its metrics measured on the

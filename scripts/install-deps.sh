@@ -7,8 +7,10 @@
 #
 # What the tests drive: spamc (tests/serving/spamd), Postfix and swaks
 # (tests/serving/milter), Dovecot with Pigeonhole (IMAPSieve, vnd.dovecot.pipe) for
-# tests/serving/test_mailclients_dovecot.py, and PostgreSQL for the feedback store's
-# tests (scripts/with-postgres.sh starts a throwaway server). pymilter, the milter
+# tests/serving/test_mailclients_dovecot.py, PostgreSQL for the feedback store's
+# tests (scripts/with-postgres.sh starts a throwaway server), and Chromium with its
+# driver for the dashboard's browser tests (tests/serving/dashboard/test_browser.py,
+# driven by Selenium from the test extra). pymilter, the milter
 # extra, has no wheels: it compiles against libmilter-dev with a C compiler and, for
 # Debian's own Python, python3-dev. Postfix and Dovecot are installed with no system
 # configuration in use: the tests run instances of their own on loopback.
@@ -34,6 +36,8 @@ case "$py_include" in
     /usr/include/*) [ -f "$py_include/Python.h" ] || missing+=(python3-dev) ;;
 esac
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

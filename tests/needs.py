@@ -1,7 +1,8 @@
 """What the tests need from the machine beyond Python, and the one way they go without it.
 
 The protocol tests drive real mail software (Debian's packages), the milter's tests
-need the ``milter`` extra, the feedback store's tests a PostgreSQL server. A test
+need the ``milter`` extra, the feedback store's tests a PostgreSQL server, the
+dashboard's browser tests Debian's Chromium and its driver (through Selenium). A test
 module names what it needs with the ``needs`` marker (``pytestmark =
 pytest.mark.needs("spamc")``, acted on by ``tests/conftest.py``); a fixture calls
 :func:`require`. Whatever is missing skips the test with one line naming what to
@@ -34,6 +35,15 @@ def which(name: str) -> str | None:
     return shutil.which(name) or shutil.which(name, path=_SBIN)
 
 
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def _chromium() -> bool:
+    return (os.access(CHROMIUM, os.X_OK) and os.access(CHROMEDRIVER, os.X_OK)
+            and importlib.util.find_spec("selenium") is not None)
+
+
 def _dovecot_with_pigeonhole() -> bool:
     return bool(which("dovecot") and which("sievec")) and all(p.exists() for p in _SIEVE_PLUGINS)
 
@@ -58,6 +68,8 @@ NEEDS: dict[str, Need] = {
                      "pymilter (the milter extra, which `make test` builds on libmilter-dev)",
                      ("libmilter-dev",)),
     "root": Need(lambda: os.geteuid() == 0, "root (Postfix's master runs as root)"),
+    "chromium": Need(_chromium, "Debian's Chromium and chromedriver, and Selenium (the test "
+                     "extra)", ("chromium", "chromium-driver")),
     "postgresql": Need(lambda: bool(os.environ.get(PG_ENV)),
                        "a PostgreSQL server (`make test` starts one if Debian's is installed)",
                        ("postgresql",), f"set {PG_ENV}"),

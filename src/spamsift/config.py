@@ -103,6 +103,10 @@ class Settings(BaseSettings):
     # Feedback and keys database: SQLite in DATA_DIR by default, PostgreSQL by URL
     # (postgresql+psycopg://user:pass@host/db).
     database_url: str | None = None
+    # Classifications (verdict, sender, subject, clues; the message itself while
+    # nothing else refers to it) are kept this many days for the dashboard's history,
+    # then purged by the server (at start and hourly). 0 keeps them for ever.
+    history_days: float = Field(30.0, ge=0)
     classify_requires_key: bool = False
     # Largest request body, refused while it is read: a message at
     # limits.max_message_bytes (10 MiB) base64-encoded in JSON is 13.4 MiB.

@@ -24,7 +24,7 @@ from .conftest import sqlite_url
 
 TABLES = {"messages", "feedback_events", "labels", "classifications", "api_keys",
           "label_changes", "model_versions", "model_active", VERSION_TABLE}
-HEAD = "0002"
+HEAD = "0003"
 
 
 def version(db: Database) -> str | None:
@@ -240,3 +240,26 @@ def test_url_from_data_dir(tmp_path: Path) -> None:
 def test_data_dir_is_created(tmp_path: Path) -> None:
     Database(default_url(tmp_path / "a" / "b")).close()
     assert (tmp_path / "a" / "b" / "spamsift.db").is_file()
+
+
+def test_migration_0003_keeps_older_classifications(db_url: str) -> None:
+    """A store at 0002 gains the history's columns; its rows keep their subject."""
+    db = Database(db_url)
+    try:
+        with FeedbackStore(db) as store:
+            cid = store.record_classification(message(1, "old news"), 0.2, "ham", "v1")
+            with db.write() as conn:  # back to schema 0002, the row and all
+                for column in ("sender", "subject", "clues", "flags"):
+                    conn.execute(text(f"ALTER TABLE classifications DROP COLUMN {column}"))
+                conn.execute(text(f"UPDATE {VERSION_TABLE} SET version_num = '0002'"))
+            db.migrate()
+            assert version(db) == HEAD
+            old = store.get_classification(cid)
+            assert old is not None
+            assert (old.subject, old.sender, old.clues, old.flags) == ("old news", None, None,
+                                                                      None)
+            assert [c.id for c in store.classifications(text="news")] == [cid]
+            new = store.record_classification(message(2), 0.9, "spam", "v1", clues=[("a", 1.0)])
+            assert store.get_classification(new).sender == "someone2@example.org"  # type: ignore[union-attr]
+    finally:
+        db.close()

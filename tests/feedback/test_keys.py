@@ -37,7 +37,8 @@ def test_admin_implies_the_other_scopes(keys: KeyStore) -> None:
     _, key = keys.create(["admin"])
     info = keys.verify(key)
     assert info is not None
-    assert info.scopes == {"admin", "classify", "feedback"} and info.granted == {"admin"}
+    assert info.scopes == {"admin", "classify", "read", "feedback"}
+    assert info.granted == {"admin"}
 
 
 def test_several_scopes_and_a_bare_string(keys: KeyStore) -> None:
@@ -50,7 +51,7 @@ def test_several_scopes_and_a_bare_string(keys: KeyStore) -> None:
 @pytest.mark.parametrize("scopes", [set(), {"root"}, {"feedback", "write"}],
                          ids=["none", "unknown", "one-unknown"])
 def test_unknown_scopes_are_refused(keys: KeyStore, scopes: set[str]) -> None:
-    with pytest.raises(InputError, match="expected one or more of classify, feedback, admin"):
+    with pytest.raises(InputError, match="expected one or more of classify, read, feedback, admin"):
         keys.create(scopes)
     assert keys.list() == []
 

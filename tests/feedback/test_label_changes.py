@@ -70,6 +70,8 @@ def test_existing_labels_are_logged_by_the_migration(db_url: str) -> None:
             with db.write() as conn:
                 for table in ("model_active", "model_versions", "label_changes"):
                     conn.execute(text(f"DROP TABLE {table}"))
+                for column in ("sender", "subject", "clues", "flags"):  # 0003's
+                    conn.execute(text(f"ALTER TABLE classifications DROP COLUMN {column}"))
                 conn.execute(text("UPDATE spamsift_schema_version SET version_num = '0001'"))
             db.migrate()
             assert sorted(_changes(store)) == [(None, "ham"), (None, "spam")]

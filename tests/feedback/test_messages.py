@@ -6,7 +6,13 @@ import hashlib
 
 import pytest
 
-from spamsift.feedback.messages import compress, decompress, message_id, subject_of
+from spamsift.feedback.messages import (
+    compress,
+    decompress,
+    message_id,
+    sender_of,
+    subject_of,
+)
 
 RAW = b"Subject: hello\nFrom: a@example.org\n\nbody\n"
 
@@ -43,3 +49,22 @@ def test_compress_round_trip() -> None:
 )
 def test_subject(raw: bytes, subject: str) -> None:
     assert subject_of(raw) == subject
+
+
+@pytest.mark.parametrize(
+    ("raw", "sender"),
+    [
+        pytest.param(RAW, "a@example.org", id="plain"),
+        pytest.param(b"from: Ann Lee <Ann.Lee@Example.ORG>\n\n", "ann.lee@example.org",
+                     id="name-and-case"),
+        pytest.param(b"From: =?utf-8?q?M=C3=BCller=2C_Hans?= <h@example.de>\n\n",
+                     "h@example.de", id="encoded-name-with-comma"),
+        pytest.param(b"From x@y Mon Jan  1 00:00:00 2024\nFrom: mbox@example.org\n\n",
+                     "mbox@example.org", id="mbox-line-is-not-the-sender"),
+        pytest.param(b"Subject: hi\n\nFrom: in@body.example\n", "", id="body-is-not-header"),
+        pytest.param(b"From: not an address\n\n", "", id="no-address"),
+        pytest.param(b"", "", id="empty"),
+    ],
+)
+def test_sender(raw: bytes, sender: str) -> None:
+    assert sender_of(raw) == sender

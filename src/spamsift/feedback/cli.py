@@ -67,8 +67,8 @@ def _keys(data_dir: Path | None, database_url: str | None) -> Iterator[KeyStore]
 @keys_app.command()
 def create(
     scope: Annotated[list[str], typer.Option(
-        "--scope", help="A scope to grant: classify, feedback or admin (admin implies the "
-        "others). Repeat for several.")],
+        "--scope", help="A scope to grant: classify, read (the dashboard), feedback or admin "
+        "(admin implies the others). Repeat for several.")],
     name: Annotated[str, typer.Option(help="A note on whose key it is.")] = "",
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,

@@ -10,11 +10,15 @@ number of fast guesses finds it, so a stolen table of hashes gives nothing, and
 every request can be checked in microseconds. Hashes are compared with
 :func:`hmac.compare_digest`, in constant time.
 
-Scopes: ``classify`` (ask for verdicts), ``feedback`` (teach and unlearn) and
-``admin`` (manage keys, prune, read the audit trail). ``admin`` implies the other
-two: an administrator can do whatever a key they could create for themselves
-could. :attr:`KeyInfo.scopes` is the effective set, so ``"feedback" in
-info.scopes`` is the whole check; :attr:`KeyInfo.granted` is what was asked for.
+Scopes: ``classify`` (ask for verdicts), ``read`` (look at what the filter did: the
+history of classifications, conflicts, statistics; the dashboard's reader),
+``feedback`` (teach and unlearn) and ``admin`` (manage keys and models, prune, read
+the audit trail). ``admin`` implies the others: an administrator can do whatever a
+key they could create for themselves could. ``feedback`` does not imply ``read``: a
+mail client's key that reports spam sees nothing of other people's mail; a person
+who teaches from the dashboard gets both. :attr:`KeyInfo.scopes` is the effective
+set, so ``"feedback" in info.scopes`` is the whole check; :attr:`KeyInfo.granted` is
+what was asked for.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ from spamsift.feedback.schema import api_keys
 
 __all__ = ["KeyStore", "KeyInfo", "KeyRecord", "SCOPES", "effective_scopes"]
 
-SCOPES = ("classify", "feedback", "admin")
+SCOPES = ("classify", "read", "feedback", "admin")
 _IMPLIED = {"admin": frozenset(SCOPES)}
 _KEY = re.compile(r"ss_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
 

@@ -1,4 +1,4 @@
-"""A message's identity in the store, its stored form and its subject line.
+"""A message's identity in the store, its stored form, its subject line and sender.
 
 A message is named by the SHA-256 of its bytes, after a leading mbox ``From ``
 line is removed: that line says where a copy was kept, not what it is, so the
@@ -20,16 +20,17 @@ from __future__ import annotations
 import re
 import zlib
 
-from spamsift.parse.headers import clean_value, decode_raw_header
+from spamsift.parse.headers import clean_value, decode_raw_header, parse_address
 from spamsift.parse.identity import message_digest as message_id
 from spamsift.parse.identity import strip_mbox_from
 
-__all__ = ["message_id", "strip_mbox_from", "subject_of", "compress", "decompress",
-           "SUBJECT_CHARS"]
+__all__ = ["message_id", "strip_mbox_from", "subject_of", "sender_of", "compress",
+           "decompress", "SUBJECT_CHARS"]
 
 SUBJECT_CHARS = 200
 _HEADER_SCAN = 64 * 1024
 _SUBJECT = re.compile(rb"(?im)^subject:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
+_FROM = re.compile(rb"(?im)^from:[ \t]*([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)")
 _BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 
@@ -39,14 +40,30 @@ def subject_of(raw: bytes) -> str:
     Only the first 64 KiB of headers are looked at: this is a label for people,
     not evidence for the classifier.
     """
+    value = _header(raw, _SUBJECT, SUBJECT_CHARS * 8)
+    return "" if value is None else clean_value(decode_raw_header(value), SUBJECT_CHARS)
+
+
+def sender_of(raw: bytes) -> str:
+    """The From address, lower case, for the history ('' if there is none that parses).
+
+    Read as :func:`subject_of` reads the Subject: a label for people, from the
+    first 64 KiB of headers.
+
+    >>> sender_of(b"From: Ann <Ann@Example.org>\\nSubject: hi\\n\\nbody")
+    'ann@example.org'
+    """
+    value = _header(raw, _FROM, 2000)
+    return "" if value is None else parse_address(decode_raw_header(value))[1][:320]
+
+
+def _header(raw: bytes, pattern: re.Pattern[bytes], limit: int) -> bytes | None:
     head = strip_mbox_from(raw)[:_HEADER_SCAN]
     blank = _BLANK_LINE.search(head)
     if blank is not None:
         head = head[: blank.start()]
-    m = _SUBJECT.search(head)
-    if m is None:
-        return ""
-    return clean_value(decode_raw_header(m.group(1)[: SUBJECT_CHARS * 8]), SUBJECT_CHARS)
+    m = pattern.search(head)
+    return None if m is None else m.group(1)[:limit]
 
 
 def compress(raw: bytes) -> bytes:

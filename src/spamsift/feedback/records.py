@@ -98,7 +98,12 @@ class Conflict:
 
 @dataclass(frozen=True)
 class Classification:
-    """A verdict given earlier, which feedback can refer to by ``id``."""
+    """A verdict given earlier, which feedback can refer to by ``id``.
+
+    ``sender`` (the From address), ``subject``, ``clues`` (``(clue, weight)``, strongest
+    first) and ``flags`` are what the history shows; None on rows recorded before
+    they were kept (``sender`` and ``subject`` are '' when the message has none).
+    """
 
     id: str
     message_id: str
@@ -106,6 +111,10 @@ class Classification:
     verdict: str
     model_version: str
     created_at: datetime
+    sender: str | None = None
+    subject: str | None = None
+    clues: tuple[tuple[str, float], ...] | None = None
+    flags: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,9 @@ the two, so a change here without a migration (or the reverse) fails.
   sets ``retracted_at``. ``seq`` orders one message's events (1, 2, ...).
 - ``labels``: each labelled message's effective label, recomputed from its events
   in the same transaction as every change to them.
-- ``classifications``: verdicts given earlier, so feedback can name one.
+- ``classifications``: verdicts given earlier, so feedback can name one, with what a
+  person needs to recognise them in the dashboard's history (sender, subject, the
+  clues and flags of the verdict); kept ``history_days``, then purged.
 - ``api_keys``: hashed API keys and their scopes.
 - ``label_changes``: every change of a message's effective label (before, after),
   numbered by an increasing ``id`` in commit order, written by the same transaction
@@ -44,6 +46,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
@@ -114,6 +117,12 @@ classifications = Table(
     Column("verdict", String(6), nullable=False),
     Column("model_version", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False, index=True),
+    # Since 0003; null on older rows. The From address, lower case; clues and flags
+    # as JSON text ([[clue, weight], ...] and [flag, ...]).
+    Column("sender", String(320)),
+    Column("subject", String(200)),
+    Column("clues", Text),
+    Column("flags", Text),
     CheckConstraint("verdict IN ('spam', 'unsure', 'ham')", name="ck_classifications_verdict"),
 )
 

@@ -46,10 +46,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from spamsift.config import MAX_MESSAGE_BYTES
 from spamsift.exceptions import InputError
+from spamsift.feedback import history
 from spamsift.feedback.db import Database
 from spamsift.feedback.errors import IdempotencyError, NotFoundError
 from spamsift.feedback.labels import LABELS, LabelState, resolve, voter_of
-from spamsift.feedback.messages import compress, decompress, strip_mbox_from, subject_of
+from spamsift.feedback.messages import (
+    compress,
+    decompress,
+    sender_of,
+    strip_mbox_from,
+    subject_of,
+)
 from spamsift.feedback.records import (
     Classification,
     Conflict,
@@ -295,8 +302,15 @@ class FeedbackStore:
         return self.db.run(tx, what="retracting feedback")
 
     def record_classification(self, raw: bytes, score: float, verdict: str,
-                              model_version: str) -> str:
-        """Keep a verdict and its message, so feedback can cite it; returns its id."""
+                              model_version: str, *,
+                              clues: Sequence[tuple[str, float]] | None = None,
+                              flags: Sequence[str] | None = None) -> str:
+        """Keep a verdict and its message, so feedback can cite it; returns its id.
+
+        The row also keeps the message's sender and subject, and the verdict's
+        ``clues`` and ``flags`` when given: the dashboard's history
+        (:meth:`classifications`).
+        """
         if verdict not in VERDICTS:
             raise InputError(f"verdict: expected one of {VERDICTS}, got {verdict!r}")
         if not isinstance(score, int | float) or not math.isfinite(score):
@@ -305,12 +319,14 @@ class FeedbackStore:
         body = self._check_raw(raw)
         mid = hashlib.sha256(body).hexdigest()
         cid = str(uuid.uuid4())
+        row = {"id": cid, "message_id": mid, "score": float(score), "verdict": verdict,
+               "model_version": model_version, "sender": sender_of(body),
+               "subject": subject_of(body), "clues": history.clues_json(clues),
+               "flags": history.flags_json(flags)}
 
         def tx(conn: Connection) -> str:
             self._ensure_message(conn, mid, body)
-            conn.execute(insert(classifications).values(
-                id=cid, message_id=mid, score=float(score), verdict=verdict,
-                model_version=model_version, created_at=self._clock()))
+            conn.execute(insert(classifications).values(**row, created_at=self._clock()))
             return cid
 
         # Integrity races here are a prune deleting the message at the same
@@ -343,12 +359,28 @@ class FeedbackStore:
     def get_classification(self, classification_id: str) -> Classification | None:
         """The classification with this id, or None (never made, or pruned)."""
         with self.db.read() as conn:
-            row = conn.execute(select(classifications)
-                               .where(classifications.c.id == classification_id)).first()
-        if row is None:
-            return None
-        return Classification(row.id, row.message_id, row.score, row.verdict,
-                              row.model_version, row.created_at)
+            return history.one(conn, classification_id)
+
+    def latest_classification(self, message_id: str) -> Classification | None:
+        """The newest classification of a message still kept, or None."""
+        with self.db.read() as conn:
+            return history.latest_of(conn, message_id)
+
+    def classifications(self, limit: int = 50, before: str | None = None, *,
+                        verdict: str | None = None, sender: str | None = None,
+                        text: str | None = None) -> list[Classification]:
+        """Recent classifications, newest first, in pages (:mod:`spamsift.feedback.history`).
+
+        Raises
+        ------
+        InputError
+            ``limit`` outside 1..500, or an unknown verdict.
+        NotFoundError
+            ``before`` names no classification.
+        """
+        with self.db.read() as conn:
+            return history.page(conn, limit=limit, before=before, verdict=verdict,
+                                sender=sender, text=text)
 
     def raw_message(self, message_id: str) -> bytes | None:
         """A stored message's bytes (without any mbox ``From `` line), or None."""

@@ -59,7 +59,8 @@ class FakeFeedbackStore:
         self.retracted: set[str] = set()
 
     def record_classification(self, raw: bytes, score: float, verdict: str,
-                              model_version: str) -> str:
+                              model_version: str, *, clues: Any = None,
+                              flags: Any = None) -> str:
         cid = f"c{len(self.classifications) + 1}"
         self.classifications[cid] = (raw, score, verdict, model_version)
         return cid

@@ -60,7 +60,10 @@ def test_openapi_and_docs_are_served(client: TestClient) -> None:
                                   "/v1/feedback/{event_id}", "/v1/feedback/learn",
                                   "/v1/feedback/forget", "/v1/models",
                                   "/v1/models/{version}/activate", "/healthz", "/readyz",
-                                  "/metrics"}
+                                  "/metrics", "/v1/me", "/v1/classifications",
+                                  "/v1/classifications/{classification_id}",
+                                  "/v1/conflicts", "/v1/stats",
+                                  "/v1/models/{version}/report"}
     body = spec["paths"]["/v1/classify"]["post"]["requestBody"]["content"]
     assert {"message/rfc822", "application/octet-stream", "application/json"} <= set(body)
     assert "413" in spec["paths"]["/v1/classify"]["post"]["responses"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 
 from serving.api.support import MakeClient, bearer
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
+from spamsift.serving.api.models import REPORTS_DIR
 from spamsift.serving.model_holder import ModelHolder
+from spamsift.training import retrain
 
 ADMIN = bearer("admin")
 MESSAGE = b"Subject: hi\n\nhello\n"
@@ -79,3 +84,19 @@ def test_the_server_follows_an_activation_made_elsewhere(make_client: MakeClient
     while client.get("/readyz").json()["model_version"] != "v2":
         assert time.monotonic() < deadline, "the poller never picked up v2"
         time.sleep(0.02)
+
+
+def test_a_retrain_report_is_listed_and_served(make_client: MakeClient, tmp_path: Path) -> None:
+    assert REPORTS_DIR == retrain.REPORTS_DIR
+    reports = tmp_path / "data" / REPORTS_DIR
+    reports.mkdir(parents=True)
+    (reports / "v2.json").write_text(json.dumps({"decision": "kept", "reason": "worse",
+                                                 "report_path": "/srv/x/v2.json"}))
+    client = make_client(data_dir=tmp_path / "data")
+    listed = client.get("/v1/models", headers=ADMIN).json()["versions"]
+    assert [(v["version"], v["report"]) for v in listed] == [("v1", False), ("v2", True)]
+    assert client.get("/v1/models/v2/report", headers=ADMIN).json() == {
+        "decision": "kept", "reason": "worse"}  # no server path
+    for version in ("v1", "v7", "..%2Fv2"):
+        assert client.get(f"/v1/models/{version}/report", headers=ADMIN).status_code == 404
+    assert client.get("/v1/models/v2/report", headers=bearer("feedback")).status_code == 403

@@ -1,8 +1,11 @@
 """The FastAPI application: routers, middleware, error handlers, the model poller.
 
-Layers a request passes, outside in: metrics (count, time) → body cap (413 before
-anything reads a byte too many) → error handlers (one JSON shape) → routes. OpenAPI
-at ``/openapi.json``, its browsable form at ``/docs``.
+Layers a request passes, outside in: security headers (on every answer) → metrics
+(count, time) → body cap (413 before anything reads a byte too many) → error handlers
+(one JSON shape) → routes. OpenAPI at ``/openapi.json``, its browsable form at
+``/docs``; the dashboard at ``/`` (:mod:`spamsift.serving.dashboard`). Beside the
+model poller, the lifespan runs the history's purge
+(:mod:`spamsift.serving.retention`) when there is a feedback store.
 """
 
 from __future__ import annotations
@@ -19,17 +22,20 @@ from starlette.concurrency import run_in_threadpool
 from spamsift import __version__
 from spamsift.config import Settings
 from spamsift.parse.sandbox import ParseSandbox
-from spamsift.serving.api import classify, health, models, votes
+from spamsift.serving import dashboard
+from spamsift.serving.api import classify, health, history, models, stats, votes
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
 from spamsift.serving.api.auth import KeyVerifier
 from spamsift.serving.api.batching import ScoreBatcher, sandboxed
 from spamsift.serving.api.body import BodyLimitMiddleware
 from spamsift.serving.api.errors import install_error_handlers
+from spamsift.serving.api.headers import SecurityHeadersMiddleware
 from spamsift.serving.api.metrics import ApiMetrics, MetricsMiddleware
 from spamsift.serving.api.ratelimit import RateLimiter
 from spamsift.serving.api.state import ApiState, FeedbackStore
 from spamsift.serving.model_holder import ModelHolder, follow_registry
+from spamsift.serving.retention import purge_history
 
 __all__ = ["create_app"]
 
@@ -40,8 +46,9 @@ Classify raw RFC 822 mail as ham, unsure or spam, with the score, the cut-offs, 
 model version and the clues behind it; report mistakes; roll model versions forward
 and back.
 
-Authenticate with `Authorization: Bearer KEY`. Scopes: `classify`, `feedback`, `admin`
-(admin implies the others). Errors are JSON: `{"error": code, "message": text}`.
+Authenticate with `Authorization: Bearer KEY`. Scopes: `classify`, `read` (the
+history, conflicts and statistics: the dashboard at `/`), `feedback`, `admin` (admin
+implies the others). Errors are JSON: `{"error": code, "message": text}`.
 """
 
 
@@ -59,7 +66,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     settings : Settings
         ``classify_requires_key``, ``max_request_bytes``, ``max_batch_messages``,
         ``rate_limit_per_minute``, ``rate_limit_burst``, ``rate_limit_exempt_networks``,
-        ``model_poll_seconds``, ``top_clues``.
+        ``model_poll_seconds``, ``top_clues``, ``history_days``.
     feedback : FeedbackStore, optional
         Where feedback and classifications are recorded; without it the feedback
         routes answer 503 and classifications carry no id.
@@ -84,6 +91,10 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         poller = asyncio.create_task(follow_registry(holder, settings.model_poll_seconds))
+        tasks = [poller]
+        if feedback is not None and settings.history_days > 0 \
+                and hasattr(feedback, "prune_classifications"):
+            tasks.append(asyncio.create_task(purge_history(feedback, settings.history_days)))
         # Other processes' feedback on the same store (spamsift.serving.live).
         follower = getattr(feedback, "follower", None)
         if follower is not None:
@@ -93,18 +104,23 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
         finally:
             if follower is not None:
                 await run_in_threadpool(follower.stop)
-            poller.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await poller
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(sandbox.close)
 
     app = FastAPI(title="spamsift", version=__version__, description=_DESCRIPTION,
                   lifespan=lifespan)
     app.state.spamsift = state
     install_error_handlers(app)
-    for module in (classify, feedback_api, votes, models, health, metrics_api):
+    for module in (classify, feedback_api, votes, models, history, stats, health,
+                   metrics_api):
         app.include_router(module.router)
-    # Added last is outermost: metrics sees every answer, 413s included.
+    dashboard.install(app)
+    # Added last is outermost: metrics sees every answer, 413s included, and every
+    # answer carries the security headers.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app

@@ -1,7 +1,8 @@
 """API keys with scopes, sent as ``Authorization: Bearer KEY``.
 
-Scopes: ``classify``, ``feedback``, ``admin`` (admin implies the other two). Feedback
-and admin calls always need a key; classify only with ``classify_requires_key``.
+Scopes: ``classify``, ``read``, ``feedback``, ``admin`` (admin implies the others).
+Read, feedback and admin calls always need a key; classify only with
+``classify_requires_key``.
 
 Order of checks on every ``/v1`` call: identify the caller (a key that verifies, or
 the client address), spend a rate-limit token for it, then judge the credentials. So
@@ -40,7 +41,7 @@ from spamsift.serving.networks import is_trusted
 __all__ = ["SCOPES", "KeyInfo", "KeyLike", "KeyVerifier", "InMemoryKeys", "Caller", "allows",
            "require"]
 
-SCOPES = frozenset({"classify", "feedback", "admin"})
+SCOPES = frozenset({"classify", "read", "feedback", "admin"})
 
 
 @dataclass(frozen=True)

@@ -147,7 +147,8 @@ def _record(state: ApiState, raw: bytes, v: Verdict, version: str) -> str | None
     if state.feedback is None:
         return None
     try:
-        return str(state.feedback.record_classification(raw, v.score, v.verdict, version))
+        return str(state.feedback.record_classification(raw, v.score, v.verdict, version,
+                                                        clues=v.clues, flags=v.flags))
     except SpamsiftError as exc:
         log.warning("classification not recorded: %s", exc)
         return None

@@ -29,6 +29,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from spamsift.serving.api.state import get_state
+from spamsift.serving.api.stats import CLASSIFY_ROUTES, MinuteStats
 from spamsift.serving.model_holder import ModelHolder
 
 __all__ = ["ApiMetrics", "MetricsMiddleware", "router"]
@@ -42,7 +43,8 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 
 
 class ApiMetrics:
-    """The app's collectors, in their own :class:`CollectorRegistry`."""
+    """The app's collectors, in their own :class:`CollectorRegistry`, and the last
+    hour a minute at a time for the dashboard (:class:`MinuteStats`)."""
 
     def __init__(self, holder: ModelHolder) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
@@ -63,10 +65,12 @@ class ApiMetrics:
         self.rate_limited = Counter("spamsift_rate_limited",
                                     "Requests refused by the rate limit.", registry=r)
         r.register(_ModelCollector(holder))
+        self.minutes = MinuteStats()
 
     def observe_verdict(self, verdict: str, score: float) -> None:
         self.verdicts.labels(verdict).inc()
         self.scores.observe(score)
+        self.minutes.verdict(verdict)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
@@ -114,8 +118,11 @@ class MetricsMiddleware:
             # Unmatched paths share one label: their number is up to the clients.
             route = getattr(scope.get("route"), "path", None) or "<unmatched>"
             method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            took = time.perf_counter() - start
             self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
+            self.metrics.latency.labels(method, route).observe(took)
+            if route in CLASSIFY_ROUTES:
+                self.metrics.minutes.latency(took)
 
 
 @router.get("/metrics", response_class=Response, summary="Prometheus metrics",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -13,7 +14,9 @@ __all__ = [
     "ClassifyResponse", "BatchResult", "BatchResponse", "FeedbackRequest", "FeedbackResponse",
     "RetractResponse", "LearnRequest", "ForgetRequest", "VoteResponse",
     "ModelVersion", "ModelsResponse", "ActivateResponse", "Health",
-    "Readiness", "ErrorBody",
+    "Readiness", "ErrorBody", "HistoryItem", "HistoryPage", "Vote", "MessageParts",
+    "ClassificationDetail", "ConflictItem", "ConflictsResponse", "Me", "StatsMinute",
+    "StatsResponse", "StoreCounts",
 ]
 
 VerdictName = Literal["ham", "unsure", "spam"]
@@ -145,6 +148,8 @@ class ModelVersion(BaseModel):
     is_active: bool = Field(description="The registry's active version.")
     metrics: dict[str, Any]
     problem: str | None = Field(description="Why the manifest cannot be read, if so.")
+    report: bool = Field(False, description=(
+        "`spamsift retrain` left an evaluation report: GET /v1/models/{version}/report."))
 
 
 class ModelsResponse(BaseModel):
@@ -173,3 +178,120 @@ class ErrorBody(BaseModel):
     error: str = Field(description="A stable code: `too_large`, `unauthenticated`, ...")
     message: str = Field(description="What was expected and what arrived.")
     details: list[dict[str, str]] | None = Field(None, description="422 only: each problem.")
+
+
+class HistoryItem(BaseModel):
+    """One classification the service recorded (``GET /v1/classifications``)."""
+
+    id: str = Field(description="The classification id (feedback can name it).")
+    created_at: datetime
+    sender: str | None = Field(description="The From address; null on rows older than "
+                               "the dashboard, '' when the message had none.")
+    subject: str | None
+    verdict: VerdictName
+    score: float
+    model_version: str
+    message_id: str = Field(description="SHA-256 of the message's bytes.")
+
+
+class HistoryPage(BaseModel):
+    items: list[HistoryItem] = Field(description="Newest first.")
+    next_before: str | None = Field(description=(
+        "Pass as `before` for the next (older) page; null on the last page."))
+
+
+class Vote(BaseModel):
+    """One feedback event on a message, as the audit trail keeps it."""
+
+    event_id: str
+    label: Literal["ham", "spam"]
+    voter: str = Field(description="`user:NAME`, `key:ID` or `anonymous`: whose vote it is.")
+    source: str = Field(description="Through what it came: api, cli, imap, spamd, ...")
+    created_at: datetime
+    retracted_at: datetime | None
+    by_you: bool = Field(description="Given by the calling key, with no user named: "
+                         "what the dashboard's Forget withdraws.")
+
+
+class Attachment(BaseModel):
+    filename: str
+    content_type: str
+    size: int
+
+
+class MessageParts(BaseModel):
+    """What parsing the stored message extracts (no body text)."""
+
+    size: int
+    content_types: list[str] = Field(description="Every MIME part's type, in walk order.")
+    attachments: list[Attachment]
+    url_hosts: list[str] = Field(description="Hosts of the links in the message, "
+                                 "first 20 distinct.")
+    authentication: list[str] = Field(description=(
+        "Authentication-Results and Received-SPF headers, as the receiving servers wrote "
+        "them (spamsift does not check them)."))
+
+
+class ClassificationDetail(HistoryItem):
+    clues: list[Clue] | None = Field(description="The verdict's strongest clues; null on "
+                                     "rows older than the dashboard.")
+    flags: list[str] | None
+    label: str | None = Field(description="The message's effective label from feedback.")
+    conflict: bool = Field(description="Voters disagree about this message.")
+    votes: list[Vote] = Field(description="Every feedback event on the message, oldest "
+                              "first, retracted ones included.")
+    message: MessageParts | None = Field(description="Null when the message is no "
+                                         "longer stored.")
+
+
+class ConflictItem(BaseModel):
+    message_id: str
+    subject: str
+    updated_at: datetime
+    classification_id: str | None = Field(description="Its latest classification, to "
+                                          "open it in the dashboard; null if none is kept.")
+    votes: list[Vote] = Field(description="The live votes, each voter's latest.")
+
+
+class ConflictsResponse(BaseModel):
+    conflicts: list[ConflictItem] = Field(description="Most recently changed first.")
+
+
+class Me(BaseModel):
+    """The calling key: who it is and what it may do."""
+
+    id: str
+    name: str
+    scopes: list[str] = Field(description="Effective scopes (`admin` expanded).")
+
+
+class StatsMinute(BaseModel):
+    start: datetime = Field(description="The minute's start (UTC).")
+    ham: int
+    unsure: int
+    spam: int
+    requests: int = Field(description="Classify requests answered.")
+    latency_ms_p50: float | None = Field(description="Median classify latency; null "
+                                         "without requests.")
+    latency_ms_p95: float | None
+
+
+class StoreCounts(BaseModel):
+    classifications: int
+    events: int
+    spam: int
+    ham: int
+    conflicts: int
+
+
+class StatsResponse(BaseModel):
+    """This server process's own counts (each worker answers for itself)."""
+
+    started_at: datetime = Field(description="When this process started counting.")
+    model_version: str
+    totals: dict[str, int] = Field(description="Messages by verdict since start.")
+    minutes: list[StatsMinute] = Field(description="The last hour, oldest first, a row a "
+                                       "minute (empty minutes included).")
+    history_days: float = Field(description="Classifications are kept this many days.")
+    store: StoreCounts | None = Field(description="What the feedback store holds; null "
+                                      "without one.")

@@ -56,6 +56,12 @@ class FeedbackStore(Protocol):
     Errors map as everywhere (:mod:`spamsift.serving.api.errors`): ``InputError``
     400, ``NotFoundError`` (an unknown ``classification_id`` or ``event_id``) 404,
     ``IdempotencyError`` 409, ``StoreError`` 503.
+
+    The dashboard's routes (:mod:`spamsift.serving.api.history`, ``stats``) also read
+    ``classifications``, ``get_classification``, ``latest_classification``,
+    ``events``, ``conflicts``, ``raw_message`` and ``counts``, and the server purges
+    with ``prune_classifications``, as :class:`spamsift.feedback.FeedbackStore`
+    has them.
     """
 
     def add_feedback(self, raw: bytes | None, *, label: str, classification_id: str | None,
@@ -66,7 +72,8 @@ class FeedbackStore(Protocol):
         """An object with ``retracted``, or with ``already_retracted`` (its negation)."""
 
     def record_classification(self, raw: bytes, score: float, verdict: str,
-                              model_version: str) -> str: ...
+                              model_version: str, *, clues: list[tuple[str, float]],
+                              flags: list[str]) -> str: ...
 
 
 @dataclass
