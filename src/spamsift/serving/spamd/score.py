@@ -55,8 +55,10 @@ def shown_score(score: float, is_spam: bool) -> float:
 
     >>> shown_score(4.96, False), shown_score(4.96, True), shown_score(12.34, True)
     (4.9, 5.0, 12.3)
+    >>> shown_score(-0.04, False)
+    0.0
     """
-    shown = round(score, 1)
+    shown = round(score, 1) + 0.0  # never -0.0: spamc prints it as 0.0, so do we
     if is_spam:
         return max(shown, THRESHOLD)
     return min(shown, THRESHOLD - 0.1)
