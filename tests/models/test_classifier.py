@@ -228,17 +228,20 @@ def test_column_labels_name_each_block(fitted_classifier: SpamClassifier) -> Non
 
 def test_conflicting_clues_scale_the_logit_toward_the_middle(small_xy: Data,
                                                             small_layout: dict[str, int]) -> None:
-    """Oracle: the scaled logit is the linear one times |P - N| / (P + N) of its clues."""
+    """Oracle: the scaled logit is the linear one times |P - N| / (P + N) of its clues,
+    then recalibrated (a x + b, fitted out of fold)."""
     X, y = small_xy
     linear = SpamClassifier(model="nb+svm", conflict_gamma=0, **small_layout).fit(X, y)
     scaled = SpamClassifier(model="nb+svm", conflict_gamma=1, **small_layout).fit(X, y)
     np.testing.assert_allclose(scaled.coef_binary_, linear.coef_binary_)
     z_lin, z = linear.decision_function(X), scaled.decision_function(X)
+    a, b = scaled.conflict_calibration_
+    assert a > 0
     for zl, zs, contrib in zip(z_lin, z, linear.contributions(X), strict=True):
         w = np.array([v for _, v in contrib])
         pos, neg = w[w > 0].sum(), -w[w < 0].sum()
-        assert zs == pytest.approx(zl * abs(pos - neg) / (pos + neg), rel=1e-9, abs=1e-9)
-    assert np.all(np.abs(z) <= np.abs(z_lin) + 1e-12)
+        assert zs == pytest.approx(a * zl * abs(pos - neg) / (pos + neg) + b, rel=1e-9,
+                                   abs=1e-9)
 
 
 def test_a_message_mixing_spam_and_ham_clues_lands_nearer_the_middle(
@@ -248,8 +251,9 @@ def test_a_message_mixing_spam_and_ham_clues_lands_nearer_the_middle(
     spam, ham = X[np.flatnonzero(y == 1)[0]], X[np.flatnonzero(y == 0)[0]]
     mixed = (spam + ham).minimum(1)  # both messages' tokens at once
     z_spam, z_ham, z_mixed = clf.decision_function(sp.vstack([spam, ham, mixed]))
-    assert z_spam > 0 > z_ham
-    assert abs(z_mixed) < min(abs(z_spam), abs(z_ham))
+    _, b = clf.conflict_calibration_  # where a logit scaled to nothing lands
+    assert z_spam > b > z_ham
+    assert abs(z_mixed - b) < min(abs(z_spam - b), abs(z_ham - b))
 
 
 def test_the_conflict_clue_keeps_clues_summing_to_the_logit(small_xy: Data,

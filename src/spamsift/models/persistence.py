@@ -70,6 +70,7 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays["reputation.prior"] = np.array(clf.reputation_.prior_)
     arrays["member_weights"] = np.asarray(clf.member_weights_, dtype=np.float64)
     arrays["conflict_gamma"] = np.array(float(clf.conflict_gamma_))
+    arrays["conflict_calibration"] = np.asarray(clf.conflict_calibration_, dtype=np.float64)
     manifest = {
         "kind": "SpamModel",
         "featurizer": {p: (list(v) if isinstance(v := getattr(model.featurizer, p), tuple) else v)
@@ -123,6 +124,8 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.member_weights_ = arrays["member_weights"]
         # Models saved before the conflict scale existed score linearly, as they did.
         clf.conflict_gamma_ = float(arrays.get("conflict_gamma", 0.0))
+        a, b = (float(v) for v in arrays.get("conflict_calibration", np.array([1.0, 0.0])))
+        clf.conflict_calibration_ = (a, b)
         clf.classes_ = np.array([0, 1])
         clf.n_features_in_ = clf.layout.n_features
         cut = manifest["cutoffs"]
