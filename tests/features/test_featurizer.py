@@ -194,3 +194,17 @@ def test_random_bytes_featurise(raw: bytes):
     X = f.transform([raw])
     assert X.shape == (1, f.layout.n_features)
     assert np.isfinite(X.data).all()
+
+
+def test_without_site_evidence_the_byte_block_ignores_the_delivery_path() -> None:
+    from spamsift.features.featurizer import MessageFeaturizer
+
+    body = b"From: ann@example.org\nSubject: lunch\n\nNoon at the usual place?\n"
+    here = (b"Received: from mx.sender.example by mail.site.example\n\tid 42\n"
+            b"Delivered-To: zzzz@site.example\nX-Spam-Status: No, score=0.1\n" + body)
+    there = b"Received: from relay.other.example by mx.other.example\n" + body
+    for site, same in ((False, True), (True, False)):
+        f = MessageFeaturizer(token_bits=10, reputation_bits=8, byte_bits=12,
+                              site_evidence=site)
+        X = f.transform([here, there])[:, f.layout.bytes]
+        assert ((X[0] != X[1]).nnz == 0) is same

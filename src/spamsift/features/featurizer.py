@@ -26,7 +26,7 @@ from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, struc
 from spamsift.features.tokens import host_suffixes, normalised_body, tokenize
 from spamsift.parse import ParsedMessage, parse_message
 
-__all__ = ["MessageFeaturizer", "Layout", "REPUTATION_KEYS", "reputation_keys"]
+__all__ = ["MessageFeaturizer", "Layout", "REPUTATION_KEYS", "reputation_keys", "without_trace"]
 
 #: What sender reputation is kept for, in column-block order.
 REPUTATION_KEYS = ("from_addr", "from_domain", "relay_net")
@@ -62,6 +62,30 @@ class Layout:
     @property
     def n_features(self) -> int:
         return self.bytes.stop
+
+
+# Header fields the receiving site writes (delivery path, its own filters' verdicts):
+# read by the byte n-grams only with site evidence on. In the SpamAssassin corpus they
+# carried most of the byte block's lead: with them stripped its CV (1-ROCA)% went
+# 0.019 -> 0.037 (random) and 0.006 -> 0.036 (temporal), its heaviest clue
+# "Delivered-To: zzzz@localhost.spamassassin.taint." (in 458 of 500 spam of 2002).
+_TRACE = re.compile(rb"(?im)^(?:received|return-path|delivered-to|x-original-to|envelope-to|"
+                    rb"x-envelope-[a-z-]*|x-spam-[a-z-]*|x-virus-[a-z-]*|x-mailscanner[a-z-]*)"
+                    rb"[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*")
+
+
+def without_trace(head: bytes) -> bytes:
+    r"""``head`` with the header fields the receiving site writes removed (the body,
+    after the first blank line, untouched).
+
+    >>> without_trace(b"Received: by mx\n\tid 1\nSubject: hi\n\nReceived: in the body\n")
+    b'Subject: hi\n\nReceived: in the body\n'
+    """
+    end = head.find(b"\n\n")
+    if end < 0:
+        end = head.find(b"\n\r\n")
+    block, rest = (head, b"") if end < 0 else (head[: end + 1], head[end + 1:])
+    return _TRACE.sub(b"", block) + rest
 
 
 def reputation_keys(msg: ParsedMessage) -> tuple[str, str, str]:
@@ -159,7 +183,8 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
             blocks.append(rep.transform([[kk[k]] if kk[k] else [] for kk in keys]))
         grams = self.byte_ngrams
         if grams is not None:
-            blocks.append(grams.transform([m.head for m in msgs]))
+            heads = [m.head if site else without_trace(m.head) for m in msgs]
+            blocks.append(grams.transform(heads))
         return sp.hstack(blocks, format="csr", dtype=np.float64)
 
     def token_index(self, tokens: Iterable[str]) -> dict[str, int]:
