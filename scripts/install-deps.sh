@@ -10,7 +10,8 @@
 # tests/serving/test_mailclients_dovecot.py, PostgreSQL for the feedback store's
 # tests (scripts/with-postgres.sh starts a throwaway server), and Chromium with its
 # driver for the dashboard's browser tests (tests/serving/dashboard/test_browser.py,
-# driven by Selenium from the test extra). pymilter, the milter
+# driven by Selenium from the test extra), and systemd's `systemd-analyze` to verify
+# the shipped units offline (tests/deploy/test_systemd.py). pymilter, the milter
 # extra, has no wheels: it compiles against libmilter-dev with a C compiler and, for
 # Debian's own Python, python3-dev. Postfix and Dovecot are installed with no system
 # configuration in use: the tests run instances of their own on loopback.
@@ -38,6 +39,7 @@ esac
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -2,11 +2,12 @@
 
 The protocol tests drive real mail software (Debian's packages), the milter's tests
 need the ``milter`` extra, the feedback store's tests a PostgreSQL server, the
-dashboard's browser tests Debian's Chromium and its driver (through Selenium). A test
-module names what it needs with the ``needs`` marker (``pytestmark =
-pytest.mark.needs("spamc")``, acted on by ``tests/conftest.py``); a fixture calls
-:func:`require`. Whatever is missing skips the test with one line naming what to
-install, except under ``CI=true``, where it fails: CI never skips them silently.
+dashboard's browser tests Debian's Chromium and its driver (through Selenium), the
+systemd units' test ``systemd-analyze``. A test module names what it needs with the
+``needs`` marker (``pytestmark = pytest.mark.needs("spamc")``, acted on by
+``tests/conftest.py``); a fixture calls :func:`require`. Whatever is missing skips
+the test with one line naming what to install, except under ``CI=true``, where it
+fails: CI never skips them silently.
 As root on Debian, ``make test`` installs all of it (``scripts/install-deps.sh``) and
 starts a throwaway PostgreSQL (``scripts/with-postgres.sh``).
 """
@@ -37,6 +38,7 @@ def which(name: str) -> str | None:
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
+SYSTEM_UNITS = "/usr/lib/systemd/system"  # systemd's own units, which ours start after
 
 
 def _chromium() -> bool:
@@ -70,6 +72,13 @@ NEEDS: dict[str, Need] = {
     "root": Need(lambda: os.geteuid() == 0, "root (Postfix's master runs as root)"),
     "chromium": Need(_chromium, "Debian's Chromium and chromedriver, and Selenium (the test "
                      "extra)", ("chromium", "chromium-driver")),
+    "systemd-analyze": Need(lambda: which("systemd-analyze") is not None
+                            and Path(SYSTEM_UNITS).is_dir(),
+                            "systemd-analyze and systemd's own units (Debian's systemd)",
+                            ("systemd",)),
+    "podman": Need(lambda: bool(which("podman") and which("debootstrap") and which("unshare")),
+                   "Debian's podman and debootstrap (to build and check the image)",
+                   ("podman", "debootstrap")),
     "postgresql": Need(lambda: bool(os.environ.get(PG_ENV)),
                        "a PostgreSQL server (`make test` starts one if Debian's is installed)",
                        ("postgresql",), f"set {PG_ENV}"),
