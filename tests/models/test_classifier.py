@@ -268,8 +268,11 @@ def test_the_conflict_clue_keeps_clues_summing_to_the_logit(small_xy: Data,
     assert "conflict" in kinds
 
 
-def test_auto_picks_an_exponent_from_the_candidates(fitted_classifier: SpamClassifier) -> None:
+def test_auto_picks_an_exponent_from_the_candidates(small_xy: Data,
+                                                     small_layout: dict[str, int]) -> None:
     from spamsift.models.classifier import CONFLICT_GAMMAS
 
-    assert fitted_classifier.conflict_gamma == "auto"
-    assert fitted_classifier.conflict_gamma_ in CONFLICT_GAMMAS
+    assert SpamClassifier().conflict_gamma == 0.0  # off unless asked for
+    X, y = small_xy
+    clf = SpamClassifier(model="nb+svm", conflict_gamma="auto", **small_layout).fit(X, y)
+    assert clf.conflict_gamma_ in CONFLICT_GAMMAS

@@ -142,8 +142,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     random_state : int
         Seed of every fold split and of the linear SVM's solver.
     conflict_gamma : float or "auto"
-        Exponent of the conflict scale (module docstring); 0 turns it off. ``"auto"``
-        picks one of :data:`CONFLICT_GAMMAS` by out-of-fold ROC AUC in ``fit``.
+        Exponent of the conflict scale (module docstring); 0 (the default) turns it
+        off. ``"auto"`` picks one of :data:`CONFLICT_GAMMAS` by out-of-fold ROC AUC in
+        ``fit``. Off by default: on the bundled model "auto" chose 2 and the
+        recalibration a slope of 42 (agreement is small for most mail, so the scaled
+        logits are small and the fit stretches them back), which leaves the additive
+        terms tuned on the linear scale, users' feedback on a sender above all, with
+        a fortieth of their say: 20 spam reports on one sender no longer turned its
+        next messages. The rows of docs/experiments.md ("Conflict scale") measure it.
     linear_solver : {"liblinear", "lbfgs"}
         How the SVM and logistic-regression members are fitted: liblinear (sklearn's
         LinearSVC and LogisticRegression), or L-BFGS on the same objectives with the
@@ -165,7 +171,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                  inner_cv: int = 4, token_bits: int = 20,
                  n_structure: int = len(structure_names()), reputation_bits: int = 16,
                  random_state: int = 0, linear_solver: str = "liblinear",
-                 conflict_gamma: float | str = "auto", byte_bits: int = 0,
+                 conflict_gamma: float | str = 0.0, byte_bits: int = 0,
                  C_bytes: float = 1.0, byte_learning_rate: float = 0.0):
         self.model = model
         self.C_lr = C_lr
