@@ -136,11 +136,15 @@ def _read_index(index: Path, root: Path | None, split_column: str | None,
     return rows, report
 
 
-def _featurizer(settings: Settings) -> Any:
+def _featurizer(settings: Settings, params: dict[str, Any] | None = None) -> Any:
     from spamsift.features.featurizer import MessageFeaturizer
-    from spamsift.training.trainer import DEFAULT_FEATURIZER
+    from spamsift.models.classifier import model_members
+    from spamsift.training.trainer import BYTE_FEATURIZER, DEFAULT_PARAMS
 
-    return MessageFeaturizer(**DEFAULT_FEATURIZER, site_evidence=settings.site_evidence)
+    # The byte n-gram block costs featurising time: made only for a model that reads it.
+    members = model_members(str((params or DEFAULT_PARAMS).get("model", "nb+svm")))
+    extra = BYTE_FEATURIZER if "bytes" in members else {}
+    return MessageFeaturizer(**extra, site_evidence=settings.site_evidence)
 
 
 def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any) -> Any:
@@ -200,7 +204,8 @@ def train(
                                                        with_test=report is not None)
         elif dask is None:
             rows, _ = _read_index(index, root, split_column)
-            ds = _dataset(rows, labelled=True, n_jobs=n_jobs, featurizer=_featurizer(settings))
+            ds = _dataset(rows, labelled=True, n_jobs=n_jobs,
+                          featurizer=_featurizer(settings, opts.params))
             with err.status("training"):
                 fitted, details, te = train_job(ds, how, settings, opts)
         else:
@@ -235,7 +240,8 @@ def _train_on_cluster(address: str, index: Path, root: Path | None, split_column
     with connect(address, settings.dask_timeout) as client:
         prog, advance = _progress(None, "featurising on the cluster")
         with prog:
-            ds, parts = load_dataset_on_cluster(client, rows, _featurizer(settings), report,
+            ds, parts = load_dataset_on_cluster(client, rows, _featurizer(settings, opts.params),
+                                                report,
                                                 progress=advance)
         if report.skipped_count:
             err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
@@ -254,7 +260,7 @@ def _train_streaming(index: Path, root: Path | None, split_column: str, settings
     from spamsift.ingest import IngestReport, read_index
     from spamsift.training.streaming import SEED_SIZE, SeenKeys, train_stream
 
-    featurizer = _featurizer(settings)
+    featurizer = _featurizer(settings, opts.params)
     where = root or index.parent
     seen = SeenKeys()
     n_test = 0

@@ -90,7 +90,9 @@ def test_inner_folds_are_blocks_of_time_for_dated_mail(featurizer: MessageFeatur
     reps = -(-MIN_ROWS_TIME_FOLDS // len(y))  # enough rows: the small set repeated
     Xr, yr = sp.vstack([X] * reps, format="csr"), np.tile(y, reps)
     t = np.arange(len(yr), dtype=float)
-    clf = _clf(featurizer, model="nb+svm")
+    assert _clf(featurizer, model="nb+svm").fit(Xr, yr, sample_time=t).inner_folds_ == \
+        "stratified"  # only when asked for
+    clf = _clf(featurizer, model="nb+svm", time_folds=True)
     folds = clf._inner_folds(yr, t)
     assert clf.inner_folds_ == "time"
     for _, te in folds:  # each held-out block is one stretch of time

@@ -129,6 +129,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         Folds for the out-of-fold decisions the stack is calibrated on.
     token_bits, n_structure, reputation_bits, byte_bits : int
         The featurizer's layout (must match it; ``byte_bits`` 0: no byte block).
+    time_folds : bool
+        Stack on contiguous blocks of time when ``fit`` is given dates (:meth:`fit`).
+        Off by default: it keeps the byte member from a campaign-memorising weight,
+        but also cuts Naive Bayes' weight, through which feedback teaches the live
+        model (docs/experiments.md).
     byte_learning_rate : float
         Step of the byte member's weights per feedback message: ``rate x (+1 spam,
         -1 ham) x`` its unit-length n-gram row, added to the stacked weights. Every
@@ -172,7 +177,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                  n_structure: int = len(structure_names()), reputation_bits: int = 16,
                  random_state: int = 0, linear_solver: str = "liblinear",
                  conflict_gamma: float | str = 0.0, byte_bits: int = 0,
-                 C_bytes: float = 1.0, byte_learning_rate: float = 0.0):
+                 C_bytes: float = 1.0, byte_learning_rate: float = 0.0,
+                 time_folds: bool = False):
         self.model = model
         self.C_lr = C_lr
         self.C_svm = C_svm
@@ -193,6 +199,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.byte_bits = byte_bits
         self.C_bytes = C_bytes
         self.byte_learning_rate = byte_learning_rate
+        self.time_folds = time_folds
 
     # -- features -----------------------------------------------------------------
     @property
@@ -291,9 +298,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             ) -> SpamClassifier:
         """Fit every member, stack them on out-of-fold decisions, collapse the weights.
 
-        ``sample_time`` (seconds, NaN where unknown): when most rows have one, the
-        inner folds the stack is weighed on are contiguous blocks of time rather than
-        shuffled rows. Mail comes in campaigns; shuffled folds put a campaign's
+        ``sample_time`` (seconds, NaN where unknown): with ``time_folds`` and most
+        rows dated, the inner folds the stack is weighed on are contiguous blocks of
+        time rather than shuffled rows. Mail comes in campaigns; shuffled folds put a campaign's
         messages on both sides, which rewards a member for remembering them. Blocks
         of time ask each member to judge mail from a stretch it did not see, so the
         stack trusts what carries over time (on the SpamAssassin corpus the byte
@@ -395,7 +402,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         (each training side holding both classes), else stratified shuffled folds;
         records which."""
         n = len(y)
-        if sample_time is not None:
+        if sample_time is not None and self.time_folds:
             t = np.asarray(sample_time, dtype=np.float64)
             if len(t) != n:
                 raise ValueError(f"sample_time has {len(t)} values for {n} rows")
