@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 
@@ -45,3 +46,21 @@ def test_model_loads_without_the_network(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setattr(socket, "socket", no_network)
     monkeypatch.setattr(socket, "create_connection", no_network)
     assert detect_language("Guten Morgen, wie geht es Ihnen heute?") == "de"
+
+
+def test_the_unpacked_cache_gives_the_packaged_models_answers(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    folder = language._cache_dir()
+    assert folder is not None and folder.parent == tmp_path / "spamsift"
+    packaged = language._load()  # loads the packaged file and writes the cache
+    assert (folder / "output.npy").is_file()
+    cached = language._from_cache(folder)
+    texts = [b"Die Besprechung beginnt morgen um zehn Uhr.", b"The meeting starts at ten.",
+             "会议明天上午十点开始".encode(), "Встреча начнётся завтра в десять".encode()]
+    for t in texts:
+        assert cached.classify(t) == packaged.classify(t)
+    (folder / "ptc.npy").write_bytes(b"damaged")  # a broken cache is loaded around
+    again = language._load()
+    assert again.classify(texts[0]) == packaged.classify(texts[0])
+    assert language._from_cache(folder).classify(texts[0]) == packaged.classify(texts[0])
