@@ -38,12 +38,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_CORPUS, RESULTS  # noqa: E402
 from scale import SPAMSIFT, edited, run_measured  # noqa: E402
+from scipy.special import expit  # noqa: E402
 
 from spamsift.config import load_settings  # noqa: E402
 from spamsift.evaluation import compute_metrics  # noqa: E402
 from spamsift.features.featurizer import MessageFeaturizer  # noqa: E402
 from spamsift.ingest import read_index  # noqa: E402
-from spamsift.models.classifier import _sigmoid  # noqa: E402
 from spamsift.models.persistence import load_model  # noqa: E402
 from spamsift.training.jobs import load_dataset  # noqa: E402
 from spamsift.training.replay import date_order  # noqa: E402
@@ -75,7 +75,7 @@ def seed_part(corpus: Path, sizes: list[int]) -> list[dict[str, Any]]:
         model, d = train_stream(iter(stream), featurizer, settings,
                                 TrainOptions(learning_curve=False),
                                 seed_size=size or n_distinct, n_jobs=-1, seen=_banned(val))
-        s = _sigmoid(model.classifier.decision_function(val.X))
+        s = expit(model.classifier.decision_function(val.X))
         cuts = d["cutoffs"]
         r = {"seed_size": d["n_seed"], "n_streamed": d["n_streamed"],
              "seconds": time.perf_counter() - t0,

@@ -7,10 +7,10 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from scipy.special import expit
 
 from spamsift.config import Settings, load_settings
 from spamsift.features.featurizer import MessageFeaturizer
-from spamsift.models.classifier import _sigmoid
 from spamsift.training import search as search_module
 from spamsift.training.trainer import DEFAULT_PARAMS, TrainOptions, fit_model
 
@@ -29,7 +29,7 @@ def test_cutoffs_meet_the_target_fpr_on_out_of_fold_scores(
     settings = load_settings(target_fpr=target_fpr, unsure_fpr=unsure_fpr)
     model, details = fit_model(small_featurizer, X, y, settings,
                                TrainOptions(learning_curve=False))
-    oof_ham = _sigmoid(model.classifier.oof_decision_)[y == 0]
+    oof_ham = expit(model.classifier.oof_decision_)[y == 0]
     assert np.mean(oof_ham >= model.spam_cutoff) <= target_fpr
     assert np.mean(oof_ham >= model.unsure_cutoff) <= unsure_fpr
     assert model.unsure_cutoff <= model.spam_cutoff
@@ -44,7 +44,7 @@ def test_cutoffs_come_from_training_scores_only(small_xy: Data,
     model, _ = fit_model(small_featurizer, X, y, small_settings,
                          TrainOptions(learning_curve=False))
     # The cut-off sits just above a ham's out-of-fold score (a float64 step above it).
-    oof_ham = _sigmoid(model.classifier.oof_decision_)[y == 0]
+    oof_ham = expit(model.classifier.oof_decision_)[y == 0]
     assert np.nextafter(model.spam_cutoff, -np.inf) in set(oof_ham.tolist())
 
 

@@ -13,6 +13,7 @@ above it; it can sit up to one bin (0.01 logit) higher than the exact one.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from spamsift.evaluation._validate import allowed_false_positives, check_rate
 from spamsift.exceptions import InputError
@@ -25,9 +26,6 @@ LIMIT = 30.0
 # 0.01 logit: a cut-off moves the probability by at most 1 % of its odds.
 WIDTH = 0.01
 
-
-def _sigmoid(z: float) -> float:
-    return float(1.0 / (1.0 + np.exp(-z)))
 
 
 class ScoreHistogram:
@@ -81,4 +79,4 @@ class ScoreHistogram:
         if b == len(ham) - 1:
             return float(np.nextafter(1.0, np.inf))
         # nextafter: a ham just under the edge may round onto the edge's probability.
-        return float(np.nextafter(_sigmoid(self.edges[b + 1]), np.inf))
+        return float(np.nextafter(expit(self.edges[b + 1]), np.inf))

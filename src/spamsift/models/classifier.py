@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -644,7 +645,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         return z
 
     def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
-        p = _sigmoid(self.decision_function(X))
+        p = expit(self.decision_function(X))
         return np.column_stack([1 - p, p])
 
     def predict(self, X: sp.csr_matrix) -> np.ndarray:
@@ -793,5 +794,3 @@ def _agreement(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     return np.abs(pos - neg) / np.maximum(pos + neg, 1e-12)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.features.tokens import tokenize
@@ -71,7 +72,7 @@ class SpamModel:
 
     def score(self, items: Sequence[bytes | ParsedMessage]) -> np.ndarray:
         """Spam probabilities of raw messages."""
-        return _sigmoid(self.logits(self.parse(items)))
+        return expit(self.logits(self.parse(items)))
 
     def verdict(self, score: float) -> str:
         return verdict_for(score, self.spam_cutoff, self.unsure_cutoff)
@@ -86,7 +87,7 @@ class SpamModel:
         contribs = self.classifier.contributions(X) if top else [[] for _ in msgs]
         out = []
         for m, zi, contrib in zip(msgs, z, contribs, strict=True):
-            s = float(_sigmoid(np.array([zi]))[0])
+            s = float(expit(zi))
             clues = self._name_clues(m, contrib, top) if top else []
             out.append(Verdict(s, self.verdict(s), float(zi), clues, sorted(m.flags)))
         return out
@@ -119,6 +120,3 @@ class SpamModel:
             out.append((label, float(w)))
         return out
 
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))

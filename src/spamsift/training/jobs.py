@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from spamsift.config import Settings
 from spamsift.evaluation import compute_metrics, write_report
@@ -21,7 +22,6 @@ from spamsift.features.batch import MessageMeta, featurize
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
-from spamsift.models.classifier import _sigmoid
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.dedup import duplicate_of
 from spamsift.training.splits import stratified_split, time_split
@@ -147,7 +147,7 @@ class ScoredRow:
 def score_rows(model: SpamModel, X: sp.csr_matrix, sources: Sequence[str],
                labels: Sequence[int] | None = None) -> list[ScoredRow]:
     z = model.classifier.decision_function(X) if X.shape[0] else np.zeros(0)
-    s = _sigmoid(z)
+    s = expit(z)
     return [ScoredRow(src, float(si), model.verdict(float(si)),
                       None if labels is None else int(labels[i]))
             for i, (src, si) in enumerate(zip(sources, s, strict=True))]

@@ -74,12 +74,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from spamsift.config import Settings
 from spamsift.evaluation import compute_metrics, fnr_at_fpr
 from spamsift.exceptions import TrainingError
 from spamsift.ingest import IngestReport, RawMessage, read_index
-from spamsift.models.classifier import _sigmoid
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.learning import catch_up
@@ -370,7 +370,7 @@ def _pct(v: float) -> str:
 
 def _measure(model: SpamModel, X: sp.csr_matrix, y: np.ndarray, settings: Settings,
              caught_up: int) -> dict[str, Any]:
-    s = _sigmoid(model.classifier.decision_function(X))
+    s = expit(model.classifier.decision_function(X))
     m = compute_metrics(y, s, model.spam_cutoff, model.unsure_cutoff)
     out = {k: m[k] for k in ("n", "n_spam", "n_ham", "spam_cutoff", "unsure_cutoff", "fp",
                              "fn", "fpr", "fnr", "unsure_rate", "roc_auc",

@@ -8,11 +8,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
 from spamsift.config import Settings
 from spamsift.evaluation import cutoff_for_fpr
 from spamsift.features.featurizer import MessageFeaturizer
-from spamsift.models.classifier import SpamClassifier, _sigmoid
+from spamsift.models.classifier import SpamClassifier
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.diagnostics import diagnose_fit, learning_curve_data
 from spamsift.training.search import search
@@ -74,7 +75,7 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
     details["fit_seconds"] = time.perf_counter() - t0
     details["inner_folds"] = getattr(clf, "inner_folds_", "stratified")
     # Cut-offs come from out-of-fold training scores, never from the test split.
-    oof = _sigmoid(clf.oof_decision_)
+    oof = expit(clf.oof_decision_)
     spam_cut = cutoff_for_fpr(y, oof, settings.target_fpr)
     unsure_cut = min(cutoff_for_fpr(y, oof, settings.unsure_fpr), spam_cut)
     curve = learning_curve_data(clf, X, y, seed=settings.seed) if options.learning_curve else None
