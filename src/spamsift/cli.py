@@ -420,31 +420,32 @@ def classify(
     from spamsift.parse.sandbox import ParseSandbox
     from spamsift.serving.service import SpamService, resolve_model
 
-    with _errors(), ParseSandbox.from_settings(_settings()) as sandbox:
-        service = SpamService(resolve_model(model, _settings()), top_clues=top,
-                              sandbox=sandbox)
-        report = IngestReport()
+    with _errors():
+        settings = _settings()
+        with ParseSandbox.from_settings(settings) as sandbox:
+            service = SpamService(resolve_model(model, settings), top_clues=top, sandbox=sandbox)
+            report = IngestReport()
 
-        def messages() -> Iterator[Any]:
-            if not paths or [str(p) for p in paths] == ["-"]:
-                yield from read_stdin(report=report)
-                return
-            for p in paths:
-                yield from open_source(p, report=report)
+            def messages() -> Iterator[Any]:
+                if not paths or [str(p) for p in paths] == ["-"]:
+                    yield from read_stdin(report=report)
+                    return
+                for p in paths:
+                    yield from open_source(p, report=report)
 
-        for raw, v in service.classify_stream(messages()):
-            if as_json:
-                print(json.dumps({"source": raw.source, **v.to_dict()}), flush=True)
-            else:
-                colour = {"spam": "red", "unsure": "yellow", "ham": "green"}[v.verdict]
-                out.print(f"[bold {colour}]{v.verdict:6s}[/] {v.score:.6f}  {raw.source}",
-                          highlight=False)
-                for clue, w in v.clues:
-                    out.print(f"    {w:+8.3f}  {clue}", highlight=False, markup=False)
-        if report.skipped_count:
-            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
-            if report.read == 0:
-                raise exc.InputError("no message could be read")
+            for raw, v in service.classify_stream(messages()):
+                if as_json:
+                    print(json.dumps({"source": raw.source, **v.to_dict()}), flush=True)
+                else:
+                    colour = {"spam": "red", "unsure": "yellow", "ham": "green"}[v.verdict]
+                    out.print(f"[bold {colour}]{v.verdict:6s}[/] {v.score:.6f}  {raw.source}",
+                              highlight=False)
+                    for clue, w in v.clues:
+                        out.print(f"    {w:+8.3f}  {clue}", highlight=False, markup=False)
+            if report.skipped_count:
+                err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+                if report.read == 0:
+                    raise exc.InputError("no message could be read")
 
 
 @app.command()
