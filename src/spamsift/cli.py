@@ -175,6 +175,7 @@ def train(
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Read the training rows as a stream: the whole recipe on the first --seed-size distinct rows, then Naive Bayes and reputation counts learned chunk by chunk (needs --split-column).")] = False,
     seed_size: Annotated[int | None, typer.Option("--seed-size", min=10, help="With --stream: distinct training rows the whole recipe is fitted on (default 2000).")] = None,
+    tune: Annotated[bool, typer.Option(help="Choose the SVM's C and the structure and reputation weights on the training rows' own inner folds (at most 2 minutes; --no-tune keeps the defaults).")] = True,
     linear_solver: Annotated[LinearSolver, typer.Option("--linear-solver", help="Fit the SVM and logistic-regression members with liblinear (default) or with L-BFGS on block-summed loss and gradient (on the workers with --dask).")] = LinearSolver.liblinear,
 ) -> None:
     """Train a model on the 'train' rows of an index and save it."""
@@ -188,6 +189,7 @@ def train(
         params = dict(DEFAULT_PARAMS)
         if model:
             params["model"] = model
+        params["tune"] = tune
         if linear_solver is not LinearSolver.liblinear:
             params["linear_solver"] = linear_solver.value
         opts = TrainOptions(search=None if search is SearchKind.none else search.value,
@@ -219,6 +221,8 @@ def train(
             summary.update(n_seed=details["n_seed"], n_streamed=details["n_streamed"])
         if "search" in details:
             summary["search_best"] = details["search"]["best_params"]
+        if "tuning" in details:
+            summary["tuned"] = details["tuning"]["chosen"]
         if report is not None and len(te):
             test = ds.rows(te)
             metrics = evaluate_job(fitted, test, report, details)

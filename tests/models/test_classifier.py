@@ -276,3 +276,45 @@ def test_auto_picks_an_exponent_from_the_candidates(small_xy: Data,
     X, y = small_xy
     clf = SpamClassifier(model="nb+svm", conflict_gamma="auto", **small_layout).fit(X, y)
     assert clf.conflict_gamma_ in CONFLICT_GAMMAS
+
+
+def _structure_signal(n: int = 400, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray, dict]:
+    """Rows whose tokens are noise and whose structural numbers carry the label."""
+    rng = np.random.default_rng(seed)
+    lay = {"token_bits": 8, "n_structure": len(structure_names()), "reputation_bits": 4}
+    y = np.tile([0, 1], n // 2)
+    tokens = sp.random(n, 2**8, density=0.05, format="csr", random_state=seed)
+    structure = rng.normal(size=(n, lay["n_structure"]))
+    structure[:, 0] += 1.2 * y  # one number that separates, not perfectly
+    rep = sp.csr_matrix((n, 3 * 2**4))
+    return sp.hstack([tokens, sp.csr_matrix(structure), rep], format="csr"), y, lay
+
+
+def test_tuning_gives_the_evidence_the_data_rewards_more_weight() -> None:
+    X, y, lay = _structure_signal()
+    start = {"model": "nb+svm", **lay}
+    fixed = SpamClassifier(**start).fit(X, y)
+    tuned = SpamClassifier(**start, tune=True).fit(X, y)
+    assert fixed.tuning_ == [] and fixed.aux_weight_ == 0.03
+    assert tuned.aux_weight_ > 0.03  # the structure block carries the label here
+    first, *rest = tuned.tuning_
+    assert (first["C_svm"], first["aux_weight"]) == (10.0, 0.03)  # the parameters first
+    chosen = next(c for c in tuned.tuning_ if (c["C_svm"], c["aux_weight"], c["rep_weight"])
+                  == (tuned.C_svm_, tuned.aux_weight_, tuned.rep_weight_))
+    assert chosen["one_minus_roca_pct"] < first["one_minus_roca_pct"]
+    assert (roc_auc_score(y, tuned.oof_decision_) > roc_auc_score(y, fixed.oof_decision_))
+
+
+def test_tuned_params_refit_the_tuned_model_without_tuning() -> None:
+    X, y, lay = _structure_signal()
+    tuned = SpamClassifier(model="nb+svm", tune=True, **lay).fit(X, y)
+    again = clone(tuned).set_params(**tuned.tuned_params()).fit(X, y)
+    assert again.tuning_ == []
+    np.testing.assert_allclose(again.decision_function(X), tuned.decision_function(X))
+
+
+def test_a_time_budget_stops_tuning_at_the_values_found() -> None:
+    X, y, lay = _structure_signal()
+    clf = SpamClassifier(model="nb+svm", tune=True, tune_seconds=0.0, **lay).fit(X, y)
+    assert len(clf.tuning_) == 1 and clf.tuning_stopped_ == "time budget"
+    assert (clf.C_svm_, clf.aux_weight_, clf.rep_weight_) == (10.0, 0.03, 0.1)

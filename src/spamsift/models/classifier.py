@@ -24,6 +24,7 @@ of trusting whichever side is a little larger. The scale is a clue of its own
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,6 +60,15 @@ CONFLICT_GAMMAS = (0.0, 0.5, 1.0, 2.0)
 # block of time must hold enough of each class to stand for its stretch (not tuned:
 # 1,000 rows make 4 blocks of ~250; the corpus's splits have 3,000-5,000).
 MIN_ROWS_TIME_FOLDS = 1000
+# tune=True: each coordinate (C_svm, then the reputation block's weight, then the
+# structure block's) tries the current value x 1/3 and x 3, and moves only when the
+# stacked out-of-fold (1-ROCA) falls by more than TUNE_TOLERANCE of itself: smaller
+# differences are noise at corpus size (the SpamAssassin splits' OOF figures moved 1-2 %
+# between C_svm 10 and 30, while the test rows moved either way; docs/experiments.md,
+# "The model weighs its evidence on the site's data").
+TUNE_STEPS: tuple[tuple[str, tuple[float, ...]], ...] = (
+    ("C_svm", (1 / 3, 3.0)), ("rep_weight", (1 / 3, 3.0)), ("aux_weight", (1 / 3, 3.0)))
+TUNE_TOLERANCE = 0.05
 # Feedback on a sender counts for its address and its domain, not its relay: one
 # ISP's relay carries many senders.
 _FEEDBACK_KEYS = 2
@@ -84,6 +94,31 @@ class _Expanded:
 
     def rows(self, idx: np.ndarray) -> _Expanded:
         return _Expanded(self.binary[idx], self.normalized[idx], self.grams[idx])
+
+
+@dataclass(frozen=True)
+class _Blocks:
+    """The expanded blocks before the aux weights are applied, so that tuning them
+    rescales rather than recomputes."""
+
+    tokens: sp.csr_matrix       # binary tokens (Naive Bayes)
+    unit_tokens: sp.csr_matrix  # the same, rows at unit length (margin members)
+    structure: sp.csr_matrix    # one-hot structure bins
+    reputation: sp.csr_matrix   # reputation features
+    interactions: np.ndarray
+    grams: sp.csr_matrix
+
+    def weighted(self, aux_weight: float, rep_weight: float) -> _Expanded:
+        struct_x = sp.csr_matrix(self.structure, copy=True)
+        struct_x.data *= aux_weight
+        rep_x = sp.csr_matrix(self.reputation, copy=True)
+        rep_x.data *= rep_weight
+        aux = sp.hstack([struct_x, rep_x], format="csr")
+        inter = self.interactions
+        # Naive Bayes reads counts: the (signed) products are zero columns for it.
+        binary = sp.hstack([self.tokens, aux, sp.csr_matrix(inter.shape)], format="csr")
+        normalized = sp.hstack([self.unit_tokens, aux, sp.csr_matrix(inter)], format="csr")
+        return _Expanded(binary, normalized, self.grams)
 
 
 class SpamClassifier(ClassifierMixin, BaseEstimator):
@@ -156,6 +191,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         terms tuned on the linear scale, users' feedback on a sender above all, with
         a fortieth of their say: 20 spam reports on one sender no longer turned its
         next messages. The rows of docs/experiments.md ("Conflict scale") measure it.
+    tune : bool
+        Choose ``C_svm`` and the structure and reputation blocks' weights on the
+        training data itself, by the stack's own inner folds (``C_svm_``,
+        ``aux_weight_``, ``rep_weight_``; every candidate in ``tuning_``), so each
+        site's model weighs its evidence on its own mail. Off in the estimator;
+        ``spamsift train`` turns it on (:data:`spamsift.training.trainer.DEFAULT_PARAMS`).
+    tune_seconds : float
+        Time budget of tuning; past it the values found so far stand (``tuning_stopped_``).
     linear_solver : {"liblinear", "lbfgs"}
         How the SVM and logistic-regression members are fitted: liblinear (sklearn's
         LinearSVC and LogisticRegression), or L-BFGS on the same objectives with the
@@ -179,7 +222,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                  random_state: int = 0, linear_solver: str = "liblinear",
                  conflict_gamma: float | str = 0.0, byte_bits: int = 0,
                  C_bytes: float = 1.0, byte_learning_rate: float = 0.0,
-                 time_folds: bool = False):
+                 time_folds: bool = False, tune: bool = False,
+                 tune_seconds: float = 120.0):
         self.model = model
         self.C_lr = C_lr
         self.C_svm = C_svm
@@ -201,6 +245,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.C_bytes = C_bytes
         self.byte_learning_rate = byte_learning_rate
         self.time_folds = time_folds
+        self.tune = tune
+        self.tune_seconds = tune_seconds
 
     # -- features -----------------------------------------------------------------
     @property
@@ -218,7 +264,24 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"expected {n} feature columns (featurizer layout "
                              f"token_bits={self.token_bits}), got {X.shape[1]}")
 
+    def block_weights(self) -> tuple[float, float]:
+        """The structure and reputation blocks' weights: as tuned by ``fit``, else as set."""
+        aux = getattr(self, "aux_weight_", self.aux_weight)
+        rep = getattr(self, "rep_weight_", self.aux_weight if self.rep_weight is None
+                      else self.rep_weight)
+        return aux, rep
+
     def _expand(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Expanded:
+        return self._blocks(X, y).weighted(*self.block_weights())
+
+    def tuned_params(self) -> dict[str, object]:
+        """Parameters that refit this model's tuned values without tuning again (for
+        learning curves and the like, where each fit would otherwise re-tune)."""
+        aux, rep = self.block_weights()
+        return {"C_svm": float(getattr(self, "C_svm_", self.C_svm)), "aux_weight": aux,
+                "rep_weight": rep, "tune": False}
+
+    def _blocks(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Blocks:
         self._check_width(X)
         lay = self.layout
         tokens = X[:, lay.tokens].tocsr(copy=True)
@@ -230,22 +293,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             self.reputation_ = SenderReputation(len(REPUTATION_KEYS), self.rep_smoothing,
                                                 random_state=self.random_state)
             rep_x = self.reputation_.fit_transform(rep, y)
-        else:
-            rep_x = self.reputation_.transform(rep)
-        struct_x = self.binner_.transform(structure)
-        struct_x.data *= self.aux_weight
-        rep_x = sp.csr_matrix(rep_x, copy=True)
-        rep_x.data *= self.aux_weight if self.rep_weight is None else self.rep_weight
-        aux = sp.hstack([struct_x, rep_x], format="csr")
-        if y is not None:
             self.structure_mean_ = structure.mean(axis=0)
             self.structure_scale_ = np.where(structure.std(axis=0) > 0, structure.std(axis=0),
                                              1.0)
-        inter = self._interactions(structure)
-        # Naive Bayes reads counts: the (signed) products are zero columns for it.
-        binary = sp.hstack([tokens, aux, sp.csr_matrix(inter.shape)], format="csr")
-        normalized = sp.hstack([normalize(tokens), aux, sp.csr_matrix(inter)], format="csr")
-        return _Expanded(binary, normalized, X[:, lay.bytes].tocsr())
+        else:
+            rep_x = self.reputation_.transform(rep)
+        return _Blocks(tokens, normalize(tokens), self.binner_.transform(structure),
+                       sp.csr_matrix(rep_x), self._interactions(structure),
+                       X[:, lay.bytes].tocsr())
 
     def _interactions(self, structure: np.ndarray) -> np.ndarray:
         """Pairwise products of the standardised numbers (PolynomialFeatures' interaction
@@ -264,7 +319,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     def _member(self, name: str) -> BaseEstimator:
         if name == "nb":
             return MultinomialNB(alpha=self.alpha_nb)
-        C = {"lr": self.C_lr, "svm": self.C_svm, "bytes": self.C_bytes}[name]
+        C = {"lr": self.C_lr, "svm": getattr(self, "C_svm_", self.C_svm),
+             "bytes": self.C_bytes}[name]
         if self.linear_solver == "lbfgs":
             return BlockLinearClassifier(loss="log" if name == "lr" else "squared_hinge", C=C)
         if name == "lr":
@@ -317,6 +373,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         for p in ("C_lr", "C_svm", "C_bytes", "alpha_nb", "aux_weight", "rep_smoothing"):
             if not getattr(self, p) > 0:
                 raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
+        if not self.tune_seconds >= 0:
+            raise ValueError(f"tune_seconds must be >= 0, got {self.tune_seconds!r}")
         if self.linear_solver not in LINEAR_SOLVERS:
             raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, "
                              f"got {self.linear_solver!r}")
@@ -331,17 +389,17 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         gamma = self.conflict_gamma
         if not (gamma == "auto" or (isinstance(gamma, int | float) and gamma >= 0)):
             raise ValueError(f"conflict_gamma must be a number >= 0 or 'auto', got {gamma!r}")
-        E = self._expand(X, y)
-        # Out-of-fold decisions of each member: what the stack is calibrated on.
-        oof = np.zeros((len(y), len(names)))
-        fold_fits = []  # each fold's member weights, kept only for the conflict scale
-        for tr, te in self._inner_folds(y, sample_time):
-            Etr, Ete = E.rows(tr), E.rows(te)
-            fitted = self._fit_members(Etr, y[tr], names)
-            if self.conflict_gamma:
-                fold_fits.append((te, fitted))
-            for m, name in enumerate(names):
-                oof[te, m] = self._decide(Ete, name, fitted[name])
+        for attr in ("C_svm_", "aux_weight_", "rep_weight_"):  # a refit starts afresh
+            self.__dict__.pop(attr, None)
+        blocks = self._blocks(X, y)
+        folds = self._inner_folds(y, sample_time)
+        self.tuning_: list[dict[str, float]] = []
+        if self.tune:
+            self._tune(blocks, y, names, folds)
+        self.aux_weight_, self.rep_weight_ = self.block_weights()
+        self.C_svm_ = getattr(self, "C_svm_", self.C_svm)
+        E = blocks.weighted(self.aux_weight_, self.rep_weight_)
+        oof, fold_fits = self._oof(E, y, names, folds, keep_fits=bool(self.conflict_gamma))
         # NB log-odds run to hundreds: scale before the stacker so its
         # regularisation treats members alike.
         self.member_scale_ = np.maximum(oof.std(axis=0), 1e-9)
@@ -388,6 +446,64 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = X.shape[1]
         return self
+
+    def _oof(self, E: _Expanded, y: np.ndarray, names: tuple[str, ...],
+             folds: list[tuple[np.ndarray, np.ndarray]], keep_fits: bool = False
+             ) -> tuple[np.ndarray, list[tuple[np.ndarray, dict[str, tuple[np.ndarray, float]]]]]:
+        """Each member's out-of-fold decisions (what the stack is weighed on) and, with
+        ``keep_fits``, each fold's member weights (for the conflict scale)."""
+        oof = np.zeros((len(y), len(names)))
+        fold_fits = []
+        for tr, te in folds:
+            Etr, Ete = E.rows(tr), E.rows(te)
+            fitted = self._fit_members(Etr, y[tr], names)
+            if keep_fits:
+                fold_fits.append((te, fitted))
+            for m, name in enumerate(names):
+                oof[te, m] = self._decide(Ete, name, fitted[name])
+        return oof, fold_fits
+
+    def _tune(self, blocks: _Blocks, y: np.ndarray, names: tuple[str, ...],
+              folds: list[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Choose ``C_svm_`` and the two block weights on the stack's own inner folds:
+        coordinate steps of :data:`TUNE_STEPS`, judged by the stacked out-of-fold
+        (1-ROCA), within ``tune_seconds``. Each candidate is recorded in ``tuning_``."""
+        t0 = time.perf_counter()
+        aux, rep = self.block_weights()
+        cur = {"C_svm": float(self.C_svm), "aux_weight": float(aux), "rep_weight": float(rep)}
+
+        def error(p: dict[str, float]) -> float:
+            self.C_svm_ = p["C_svm"]
+            oof, _ = self._oof(blocks.weighted(p["aux_weight"], p["rep_weight"]), y, names,
+                               folds)
+            z = oof / np.maximum(oof.std(axis=0), 1e-9)
+            v, b0 = _stack(z, y)
+            e = 1.0 - roc_auc_score(y, z @ v + b0)
+            self.tuning_.append({**p, "one_minus_roca_pct": 100 * e,
+                                 "seconds": time.perf_counter() - t0})
+            return e
+
+        best = error(cur)
+        each = time.perf_counter() - t0
+        self.tuning_stopped_ = ""
+        for key, factors in TUNE_STEPS:
+            if key == "C_svm" and "svm" not in names:
+                continue
+            tried = []
+            for f in factors:
+                if time.perf_counter() - t0 + each > self.tune_seconds:
+                    self.tuning_stopped_ = "time budget"
+                    break
+                cand = {**cur, key: cur[key] * f}
+                tried.append((error(cand), cand))
+            if tried:
+                e, cand = min(tried, key=lambda t: t[0])
+                if e < best * (1 - TUNE_TOLERANCE):
+                    cur, best = cand, e
+            if self.tuning_stopped_:
+                break
+        self.C_svm_, self.aux_weight_, self.rep_weight_ = (
+            cur["C_svm"], cur["aux_weight"], cur["rep_weight"])
 
     @staticmethod
     def _oof_agreement(E: _Expanded, names: tuple[str, ...], v: np.ndarray,
@@ -596,10 +712,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         """The raw structural numbers and the weighted [structure bins | reputation] block."""
         self._check_width(X)
         structure = X[:, self.layout.structure].toarray()
+        aux_w, rep_w = self.block_weights()
         struct_x = self.binner_.transform(structure)
-        struct_x.data *= self.aux_weight
+        struct_x.data *= aux_w
         rep_x = sp.csr_matrix(self.reputation_.transform(self._rep_block(X)), copy=True)
-        rep_x.data *= self.aux_weight if self.rep_weight is None else self.rep_weight
+        rep_x.data *= rep_w
         return structure, sp.hstack([struct_x, rep_x], format="csr")
 
     def decision_function(self, X: sp.csr_matrix) -> np.ndarray:

@@ -70,6 +70,8 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays["reputation.prior"] = np.array(clf.reputation_.prior_)
     arrays["member_weights"] = np.asarray(clf.member_weights_, dtype=np.float64)
     arrays["conflict_gamma"] = np.array(float(clf.conflict_gamma_))
+    # The weights the aux blocks are scored with: tuned by fit, or as set.
+    arrays["block_weights"] = np.asarray(clf.block_weights(), dtype=np.float64)
     arrays["conflict_calibration"] = np.asarray(clf.conflict_calibration_, dtype=np.float64)
     manifest = {
         "kind": "SpamModel",
@@ -124,6 +126,8 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.member_weights_ = arrays["member_weights"]
         # Models saved before the conflict scale existed score linearly, as they did.
         clf.conflict_gamma_ = float(arrays.get("conflict_gamma", 0.0))
+        if "block_weights" in arrays:  # files before tuning score with the parameters
+            clf.aux_weight_, clf.rep_weight_ = (float(v) for v in arrays["block_weights"])
         a, b = (float(v) for v in arrays.get("conflict_calibration", np.array([1.0, 0.0])))
         clf.conflict_calibration_ = (a, b)
         clf.classes_ = np.array([0, 1])
