@@ -471,9 +471,9 @@ def replay(
     from spamsift.feedback.db import default_url
     from spamsift.models.classifier import SpamClassifier
     from spamsift.models.spam_model import SpamModel
-    from spamsift.serving.learning import LearningFeedback
     from spamsift.serving.service import resolve_model
     from spamsift.training.jobs import load_dataset, train_job
+    from spamsift.training.online import LearningFeedback
     from spamsift.training.replay import replay as run_replay
     from spamsift.training.trainer import TrainOptions
 
@@ -610,8 +610,8 @@ def serve(
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the REST API (classify, feedback, models, health, metrics)."""
+    from spamsift.datadir import open_stores
     from spamsift.serving.server import run
-    from spamsift.serving.stores import open_stores
 
     with _errors():
         settings = _settings(data_dir=data_dir)
@@ -631,9 +631,9 @@ def spamd(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Run a spamd-compatible daemon (SpamAssassin's spamc/spamd protocol)."""
-    from spamsift.serving.networks import parse_networks
+    from spamsift.datadir import open_stores
+    from spamsift.networks import parse_networks
     from spamsift.serving.spamd.server import SpamdOptions, run
-    from spamsift.serving.stores import open_stores
 
     with _errors():
         settings = _settings(data_dir=data_dir)
@@ -657,8 +657,8 @@ def milter(
     log_level: Annotated[str, typer.Option(help="Log level.")] = "info",
 ) -> None:
     """Run a milter for Postfix and Sendmail: mark, quarantine or reject spam."""
+    from spamsift.datadir import open_stores
     from spamsift.serving.milter.policy import MilterOptions
-    from spamsift.serving.stores import open_stores
 
     with _errors():
         try:
@@ -741,7 +741,7 @@ def models_list(
     With SPAMSIFT_DATABASE_URL on PostgreSQL, the `models` commands work on the registry
     the servers share in that database (REGISTRY holds this machine's cache).
     """
-    from spamsift.serving.live import open_registry
+    from spamsift.datadir import open_registry
 
     with _errors():
         versions = open_registry(registry, _settings()).versions()
@@ -762,7 +762,7 @@ def models_add(
     activate: Annotated[bool, typer.Option(help="Make it the active version.")] = False,
 ) -> None:
     """Add a model directory to a registry."""
-    from spamsift.serving.live import open_registry
+    from spamsift.datadir import open_registry
 
     with _errors():
         reg = open_registry(registry, _settings())
@@ -778,7 +778,7 @@ def models_activate(
     registry: Annotated[Path, typer.Option(help="Registry folder.")],
 ) -> None:
     """Switch the active version atomically."""
-    from spamsift.serving.live import open_registry
+    from spamsift.datadir import open_registry
 
     with _errors():
         open_registry(registry, _settings()).activate(version)

@@ -28,7 +28,7 @@ from pydantic_settings import (
 )
 
 from spamsift.exceptions import ConfigError
-from spamsift.serving.networks import IPNetwork, parse_networks
+from spamsift.networks import IPNetwork, parse_networks
 
 __all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
            "default_corpus_root", "CONFIG_ENV", "MAX_MESSAGE_BYTES", "Source"]

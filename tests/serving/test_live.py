@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from spamsift.config import Settings
+from spamsift.datadir import open_stores
 from spamsift.feedback import KeyStore
 from spamsift.feedback.messages import message_id
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback
 from spamsift.serving.live import forget, learn, open_live
-from spamsift.serving.stores import open_stores
+from spamsift.training.online import LearningFeedback
 
 MESSAGE = b"From: ann@example.org\nSubject: lunch\n\nNoon at the usual place?\n"
 
@@ -61,8 +61,8 @@ def test_learn_counts_a_users_vote_once_and_forget_takes_back_only_theirs(
 
 def test_the_models_commands_use_the_shared_registry_on_postgresql(tmp_path: Path,
                                                                    pg_url: str) -> None:
+    from spamsift.datadir import open_registry
     from spamsift.models.db_registry import DatabaseRegistry
-    from spamsift.serving.live import open_registry
 
     assert isinstance(open_registry(tmp_path / "models", Settings()), ModelRegistry)
     shared = open_registry(tmp_path / "models", Settings(database_url=pg_url))

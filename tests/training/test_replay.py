@@ -16,7 +16,7 @@ from spamsift.feedback.db import default_url
 from spamsift.ingest import RawMessage
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback
+from spamsift.training.online import LearningFeedback
 from spamsift.training.replay import date_order, replay
 
 

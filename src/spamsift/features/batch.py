@@ -57,7 +57,7 @@ def chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
 
 def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool = True,
           sandbox: ParseSandbox | None = None) -> tuple[sp.csr_matrix, list[MessageMeta]]:
-    from spamsift.training.dedup import content_key, exact_key
+    from spamsift.features.dedup import content_key, exact_key
 
     limits = featurizer.limits
     msgs = [featurizer.parse(d if sandbox is None else sandbox.prepare_sync(d, limits))

@@ -117,7 +117,7 @@ class StoreVotes:
     The store is the one ``spamsift serve`` and ``spamsift spamd`` on that folder read
     (``settings.database_url``, else SQLite at ``DATA_DIR/spamsift.db``). Servers
     running on that store follow its label changes
-    (:class:`~spamsift.serving.learning.FeedbackFollower`), so they learn these votes
+    (:class:`~spamsift.training.online.FeedbackFollower`), so they learn these votes
     within ``settings.feedback_poll_seconds``.
 
     Raises

@@ -34,14 +34,15 @@ import uvicorn
 from fastapi import FastAPI
 
 from spamsift.config import Settings
+from spamsift.datadir import prepare_data_dir
 from spamsift.exceptions import ConfigError, TrainingError
 from spamsift.serving.api.app import create_app
 from spamsift.serving.api.auth import InMemoryKeys, KeyVerifier
 from spamsift.serving.api.state import FeedbackStore
-from spamsift.serving.live import open_live, prepare_data_dir
+from spamsift.serving.live import open_live
 from spamsift.serving.model_holder import ModelHolder
 
-__all__ = ["Stores", "StoresFactory", "prepare_data_dir", "build_app", "run"]
+__all__ = ["Stores", "StoresFactory", "build_app", "run"]
 
 Stores = tuple[KeyVerifier | None, FeedbackStore | None]
 StoresFactory = Callable[[Path, Settings], Stores]

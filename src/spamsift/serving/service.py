@@ -7,27 +7,22 @@ from these calls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from pathlib import Path
 
 from spamsift.config import Settings
 from spamsift.exceptions import ModelError
 from spamsift.features.batch import chunks
 from spamsift.ingest import RawMessage
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.sandbox import ParseSandbox
 
-__all__ = ["SpamService", "bundled_model_path", "resolve_model"]
+__all__ = ["SpamService", "resolve_model"]
 
 _BATCH = 64
-
-
-def bundled_model_path() -> Path:
-    """The default model shipped inside the package."""
-    return Path(str(resources.files("spamsift") / "data" / "default-model"))
 
 
 def resolve_model(model: str | Path | None, settings: Settings | None = None) -> SpamModel:

@@ -19,11 +19,11 @@ from spamsift.config import Settings
 from spamsift.evaluation import compute_metrics, write_report
 from spamsift.exceptions import TrainingError
 from spamsift.features.batch import MessageMeta, featurize
+from spamsift.features.dedup import duplicate_of
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
 from spamsift.models.spam_model import SpamModel
-from spamsift.training.dedup import duplicate_of
 from spamsift.training.splits import stratified_split, time_split
 from spamsift.training.trainer import TrainOptions, fit_model
 

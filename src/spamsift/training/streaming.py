@@ -39,10 +39,10 @@ from spamsift.config import Settings
 from spamsift.evaluation.histogram import ScoreHistogram
 from spamsift.exceptions import TrainingError
 from spamsift.features.batch import MessageMeta, featurize_stream
+from spamsift.features.dedup import content_key, exact_key
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.spam_model import SpamModel
-from spamsift.training.dedup import content_key, exact_key
 from spamsift.training.scoring import CHUNK
 from spamsift.training.trainer import TrainOptions, fit_model
 
@@ -58,10 +58,10 @@ SEED_SIZE = 2000
 
 
 class SeenKeys:
-    """The duplicate keys (:mod:`~spamsift.training.dedup`) of rows seen, as 16-byte digests.
+    """The duplicate keys (:mod:`~spamsift.features.dedup`) of rows seen, as 16-byte digests.
 
     A row is a duplicate when its exact or its content key was seen before; its keys
-    are remembered either way, as :func:`~spamsift.training.dedup.duplicate_of` does.
+    are remembered either way, as :func:`~spamsift.features.dedup.duplicate_of` does.
     Cost: 2 digests a message, measured (tracemalloc, 200,000 messages) at 182 bytes a
     message in a Python set (a 16-byte ``bytes`` is a 49-byte object, plus the set's
     slots): 180 MB a million, against 2.8 GB a million for the batch matrix.

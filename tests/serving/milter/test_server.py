@@ -232,7 +232,7 @@ def _probability(port: int, raw: bytes) -> float:
 def test_feedback_given_through_another_process_moves_the_milter(
         tmp_path: Path, scans: list[tuple[bytes, Scan]]) -> None:
     from spamsift.config import Settings
-    from spamsift.serving.stores import open_stores
+    from spamsift.datadir import open_stores
 
     raw = next(raw for raw, s in scans if s.verdict.verdict == "ham")
     data = tmp_path / "data"

@@ -34,9 +34,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from spamsift.exceptions import ConfigError
+from spamsift.networks import is_trusted
 from spamsift.serving.api.errors import Forbidden, NotAuthenticated, RateLimited
 from spamsift.serving.api.state import ApiState, get_state
-from spamsift.serving.networks import is_trusted
 
 __all__ = ["SCOPES", "KeyInfo", "KeyLike", "KeyVerifier", "InMemoryKeys", "Caller", "allows",
            "require"]

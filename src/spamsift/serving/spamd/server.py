@@ -37,6 +37,7 @@ from typing import Any
 from spamsift.config import MAX_MESSAGE_BYTES, Settings
 from spamsift.exceptions import ConfigError, InputError
 from spamsift.feedback.errors import StoreError
+from spamsift.networks import IPNetwork, is_trusted, parse_networks
 from spamsift.parse.message import ParsedMessage
 from spamsift.serving.live import (
     Live,
@@ -46,7 +47,6 @@ from spamsift.serving.live import (
 )
 from spamsift.serving.mailclients import tell
 from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.networks import IPNetwork, is_trusted, parse_networks
 from spamsift.serving.spamd import protocol as p
 from spamsift.serving.spamd.batches import Batcher
 from spamsift.serving.spamd.markup import (
@@ -82,7 +82,7 @@ class SpamdOptions:
     allowed_ips : tuple of networks
         Besides loopback and Unix sockets, the clients TELL is taken from when
         ``allow_tell`` is on (strings are parsed by
-        :func:`~spamsift.serving.networks.parse_networks`).
+        :func:`~spamsift.networks.parse_networks`).
     max_connections : int
         Requests handled at once.
     threads : int

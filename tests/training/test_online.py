@@ -13,10 +13,10 @@ import pytest
 from conftest import make_message
 from spamsift.feedback import FeedbackStore
 from spamsift.feedback.db import default_url
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.persistence import load_model
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback, apply_change, catch_up
-from spamsift.serving.service import bundled_model_path
+from spamsift.training.online import LearningFeedback, apply_change, catch_up
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from spamsift.exceptions import ConfigError
-from spamsift.serving.networks import is_trusted, parse_networks
+from spamsift.networks import is_trusted, parse_networks
 
 
 @pytest.mark.parametrize(("values", "expected"), [

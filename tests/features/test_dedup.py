@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from spamsift.features.dedup import content_key, duplicate_of, exact_key
 from spamsift.parse import parse_message
-from spamsift.training.dedup import content_key, duplicate_of, exact_key
 
 BODY = (b"Earn $5000 per week working from home. No experience needed, guaranteed income.\n"
         b"Visit http://win-big.info/join to start your business today.\n")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from spamsift.config import Settings
-from spamsift.serving.stores import open_stores
+from spamsift.datadir import open_stores
 
 
 def test_the_feedback_store_takes_the_size_cap_from_the_settings(tmp_path: Path) -> None:
