@@ -22,9 +22,9 @@ import pytest
 from typer.testing import CliRunner
 
 from spamsift import exceptions as exc
+from spamsift import exceptions as feedback_errors
 from spamsift.cli import app, exit_code
-from spamsift.feedback import errors as feedback_errors
-from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
+from spamsift.exceptions import IdempotencyError, NotFoundError, StoreError
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
 

@@ -26,7 +26,7 @@ from rich.table import Table
 
 from spamsift import exceptions as exc
 from spamsift.config import Settings, load_settings
-from spamsift.feedback.errors import NotFoundError, StoreError
+from spamsift.exceptions import NotFoundError, StoreError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Spam detection with evidence: train, evaluate, score, classify.")
@@ -467,8 +467,8 @@ def replay(
     """Replay: classify each test message in date order, then learn its true label."""
     import tempfile
 
+    from spamsift.db.database import default_url
     from spamsift.feedback import FeedbackStore
-    from spamsift.feedback.db import default_url
     from spamsift.models.classifier import SpamClassifier
     from spamsift.models.spam_model import SpamModel
     from spamsift.serving.service import resolve_model

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from spamsift.config import Settings
+from spamsift.db import Database, resolve_url
 from spamsift.exceptions import ConfigError
-from spamsift.feedback import Database, FeedbackStore, KeyStore
-from spamsift.feedback.db import resolve_url
+from spamsift.feedback import FeedbackStore, KeyStore
 from spamsift.models.bundled import bundled_model_path
 from spamsift.models.db_registry import DatabaseRegistry
 from spamsift.models.registry import ModelRegistry

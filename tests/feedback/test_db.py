@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from spamsift.db.schema import VERSION_TABLE, metadata
 from spamsift.exceptions import ConfigError
 from spamsift.feedback import Database, FeedbackStore, StoreError, default_url, resolve_url
-from spamsift.feedback.schema import VERSION_TABLE, metadata
 
 from ._helpers import message
 from .conftest import sqlite_url

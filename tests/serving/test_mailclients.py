@@ -13,10 +13,9 @@ import pytest
 
 from serving.api.support import SECRETS, api_settings, make_keys
 from serving.api.test_live_server import serving
-from spamsift.exceptions import ConfigError, InputError, MessageError
+from spamsift.db.database import default_url
+from spamsift.exceptions import ConfigError, InputError, MessageError, StoreError
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
-from spamsift.feedback.errors import StoreError
 from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.serving.api import create_app

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from conftest import make_message
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.models.bundled import bundled_model_path
 from spamsift.models.persistence import load_model
 from spamsift.models.spam_model import SpamModel

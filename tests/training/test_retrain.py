@@ -28,10 +28,10 @@ from typer.testing import CliRunner
 from spamsift.cli import app
 from spamsift.config import Settings
 from spamsift.datadir import open_stores
+from spamsift.db.database import resolve_url
 from spamsift.exceptions import TrainingError
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import resolve_url
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel

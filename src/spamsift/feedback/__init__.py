@@ -28,10 +28,10 @@ _WHERE = {
     "KeyInfo": "keys",
     "KeyRecord": "keys",
     "SCOPES": "keys",
-    "Database": "db",
-    "DB_FILENAME": "db",
-    "default_url": "db",
-    "resolve_url": "db",
+    "Database": "spamsift.db.database",
+    "DB_FILENAME": "spamsift.db.database",
+    "default_url": "spamsift.db.database",
+    "resolve_url": "spamsift.db.database",
     "keys_app": "cli",
     "FeedbackResult": "records",
     "RetractResult": "records",
@@ -47,9 +47,9 @@ _WHERE = {
     "resolve": "labels",
     "voter_of": "labels",
     "message_id": "messages",
-    "StoreError": "errors",
-    "NotFoundError": "errors",
-    "IdempotencyError": "errors",
+    "StoreError": "spamsift.exceptions",
+    "NotFoundError": "spamsift.exceptions",
+    "IdempotencyError": "spamsift.exceptions",
 }
 
 __all__ = [
@@ -88,7 +88,9 @@ def __getattr__(name: str) -> Any:
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    # Names of the database layer and the exception tree live outside this package.
+    where = module if module.startswith("spamsift.") else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(where), name)
     globals()[name] = value
     return value
 
@@ -98,9 +100,9 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from spamsift.db.database import DB_FILENAME, Database, default_url, resolve_url
+    from spamsift.exceptions import IdempotencyError, NotFoundError, StoreError
     from spamsift.feedback.cli import keys_app
-    from spamsift.feedback.db import DB_FILENAME, Database, default_url, resolve_url
-    from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
     from spamsift.feedback.keys import SCOPES, KeyInfo, KeyRecord, KeyStore
     from spamsift.feedback.labels import LABELS, LabelState, resolve, voter_of
     from spamsift.feedback.messages import message_id

@@ -42,7 +42,7 @@ DatabaseUrl = Annotated[str | None, typer.Option(
 
 @contextmanager
 def _keys(data_dir: Path | None, database_url: str | None) -> Iterator[KeyStore]:
-    from spamsift.feedback.db import resolve_url
+    from spamsift.db.database import resolve_url
     from spamsift.feedback.keys import KeyStore
 
     try:

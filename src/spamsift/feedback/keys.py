@@ -35,10 +35,9 @@ from typing import Self
 
 from sqlalchemy import Connection, insert, select, update
 
-from spamsift.exceptions import InputError
-from spamsift.feedback.db import Database
-from spamsift.feedback.errors import NotFoundError
-from spamsift.feedback.schema import api_keys
+from spamsift.db.database import Database
+from spamsift.db.schema import api_keys
+from spamsift.exceptions import InputError, NotFoundError
 
 __all__ = ["KeyStore", "KeyInfo", "KeyRecord", "SCOPES", "effective_scopes"]
 

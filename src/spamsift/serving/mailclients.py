@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from spamsift.config import Settings
-from spamsift.exceptions import ConfigError, InputError, MessageError
-from spamsift.feedback.errors import StoreError
+from spamsift.exceptions import ConfigError, InputError, MessageError, StoreError
 
 __all__ = ["ACTIONS", "Told", "tell", "StoreVotes", "ApiVotes", "dovecot_files"]
 
@@ -134,8 +133,8 @@ class StoreVotes:
         if settings.database_url is None and not data_dir.is_dir():
             raise ConfigError(f"data folder {data_dir} does not exist: give the --data-dir "
                               "that `spamsift serve` or `spamsift spamd` uses")
+        from spamsift.db.database import resolve_url
         from spamsift.feedback import FeedbackStore
-        from spamsift.feedback.db import resolve_url
 
         self.store = FeedbackStore(resolve_url(settings.database_url, data_dir),
                                    max_message_bytes=settings.limits.max_message_bytes)

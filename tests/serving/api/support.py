@@ -16,8 +16,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from spamsift.config import Settings
-from spamsift.exceptions import InputError
-from spamsift.feedback.errors import NotFoundError
+from spamsift.exceptions import InputError, NotFoundError
 from spamsift.serving.api import InMemoryKeys
 
 SECRETS = {"classify": "classify-secret", "feedback": "feedback-secret",

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serving.api.support import MakeClient, bearer
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.feedback.messages import message_id
 from spamsift.serving.model_holder import ModelHolder
 from spamsift.training.online import LearningFeedback

@@ -20,8 +20,8 @@ import pytest
 
 from serving.spamd.support import exchange, read_all, request, running
 from spamsift.config import Settings
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.feedback.messages import message_id
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry

@@ -27,8 +27,8 @@ from fastapi.testclient import TestClient
 
 from needs import which
 from spamsift.config import Settings
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.server import build_app

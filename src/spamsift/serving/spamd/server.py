@@ -35,8 +35,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from spamsift.config import MAX_MESSAGE_BYTES, Settings
-from spamsift.exceptions import ConfigError, InputError
-from spamsift.feedback.errors import StoreError
+from spamsift.exceptions import ConfigError, InputError, StoreError
 from spamsift.networks import IPNetwork, is_trusted, parse_networks
 from spamsift.parse.message import ParsedMessage
 from spamsift.serving.live import (

@@ -15,7 +15,7 @@ One SQLAlchemy layer over two backends:
 Every write goes through :meth:`Database.run`, which retries what a concurrent
 writer can cause (SQLite "database is locked", PostgreSQL serialization failures
 and deadlocks) with bounded, jittered backoff, and reports what is left as
-:class:`~spamsift.feedback.errors.StoreError`.
+:class:`~spamsift.exceptions.StoreError`.
 
 The schema is brought to the newest version with Alembic when a database is
 opened, with the scripts shipped in ``migrations/``. Several processes opening a
@@ -39,9 +39,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError
 
-from spamsift.exceptions import ConfigError
-from spamsift.feedback.errors import StoreError
-from spamsift.feedback.schema import VERSION_TABLE
+from spamsift.db.schema import VERSION_TABLE
+from spamsift.exceptions import ConfigError, StoreError
 
 __all__ = ["Database", "DB_FILENAME", "default_url", "resolve_url"]
 
