@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from spamsift.config import Settings
-from spamsift.db import Database, resolve_url
+from spamsift.db import Database, resolve_url, url_backend
 from spamsift.exceptions import ConfigError
 from spamsift.feedback import FeedbackStore, KeyStore
 from spamsift.models.bundled import bundled_model_path
@@ -91,7 +91,7 @@ def open_registry(root: str | os.PathLike[str], settings: Settings
     shared in that database (cached under ``ROOT/shared``), as the servers use it.
     """
     url = settings.database_url
-    if url and url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
+    if url and url_backend(url) == "postgresql":
         return DatabaseRegistry(Database(url), Path(root) / SHARED_CACHE)
     return ModelRegistry(root)
 

@@ -9,6 +9,6 @@ migrated with Alembic on open (:mod:`.database`, scripts in ``migrations/``).
 
 from __future__ import annotations
 
-from spamsift.db.database import DB_FILENAME, Database, default_url, resolve_url
+from spamsift.db.database import DB_FILENAME, Database, default_url, resolve_url, url_backend
 
-__all__ = ["Database", "DB_FILENAME", "default_url", "resolve_url"]
+__all__ = ["Database", "DB_FILENAME", "default_url", "resolve_url", "url_backend"]

@@ -75,12 +75,22 @@ def resolve_url(url: str | None, data_dir: Path | str | None) -> str:
     return default_url(data_dir)
 
 
+def url_backend(url: str) -> str:
+    """The database a URL names (``"sqlite"``, ``"postgresql"``), as SQLAlchemy reads it
+    (``postgresql+psycopg://`` and ``postgres://`` are both ``"postgresql"``)."""
+    try:
+        name = make_url(url).get_backend_name()
+    except ArgumentError as exc:
+        raise ConfigError(f"database URL {url!r} is not a URL: {exc}") from exc
+    return "postgresql" if name == "postgres" else name
+
+
 def _parse_url(url: str) -> URL:
     try:
         u = make_url(url)
     except ArgumentError as exc:
         raise ConfigError(f"database URL {url!r} is not a URL: {exc}") from exc
-    backend = u.get_backend_name()
+    backend = url_backend(url)
     if backend == "postgresql":
         return u.set(drivername="postgresql+psycopg")
     if backend != "sqlite":

@@ -43,7 +43,9 @@ from spamsift.training.online import FeedbackFollower, LearningFeedback, ModelLe
 
 __all__ = ["configure_logging", "Live", "StoresFactory", "open_live", "learn", "forget"]
 
-# stores(data_dir, settings) -> (keys, feedback store); either may be None.
+# stores(data_dir, settings) -> (keys, feedback store); either may be None. Every
+# door takes one (spamsift.datadir.open_stores is the real one); module-level, since
+# `serve --workers` passes it to its worker processes by name.
 StoresFactory = Callable[[Path, Settings], tuple[Any, Any]]
 
 # Events read per message when looking for one user's votes: far more than any

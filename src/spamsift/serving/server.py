@@ -27,7 +27,6 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
@@ -37,15 +36,13 @@ from spamsift.config import Settings
 from spamsift.datadir import prepare_data_dir
 from spamsift.exceptions import ConfigError, TrainingError
 from spamsift.serving.api.app import create_app
-from spamsift.serving.api.auth import InMemoryKeys, KeyVerifier
+from spamsift.serving.api.auth import InMemoryKeys
 from spamsift.serving.api.state import FeedbackStore
-from spamsift.serving.live import open_live
+from spamsift.serving.live import StoresFactory, open_live
 from spamsift.serving.model_holder import ModelHolder
 
-__all__ = ["Stores", "StoresFactory", "build_app", "run"]
+__all__ = ["build_app", "run"]
 
-Stores = tuple[KeyVerifier | None, FeedbackStore | None]
-StoresFactory = Callable[[Path, Settings], Stores]
 
 log = logging.getLogger(__name__)
 _WORKER_ENV = "_SPAMSIFT_SERVE_WORKER"  # how a worker process learns what to serve
