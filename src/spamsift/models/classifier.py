@@ -37,7 +37,8 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, check_X_y
 
 from spamsift.exceptions import TrainingError
 from spamsift.features.binning import QuantileBinner
@@ -378,11 +379,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         if self.linear_solver not in LINEAR_SOLVERS:
             raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, "
                              f"got {self.linear_solver!r}")
+        # scikit-learn's own checks: no empty, NaN or infinite input, y present and
+        # one-dimensional, labels not continuous.
+        X, y = check_X_y(X, y, accept_sparse="csr", dtype=np.float64)
+        check_classification_targets(y)
         X = sp.csr_matrix(X)
-        y = np.asarray(y).astype(int)
         classes = np.unique(y)
         if not np.array_equal(classes, [0, 1]):
             raise TrainingError(f"training needs both classes (0=ham, 1=spam), got {classes}")
+        y = y.astype(int)
         if np.bincount(y).min() < self.inner_cv:
             raise TrainingError(f"each class needs at least {self.inner_cv} messages, "
                                 f"got {np.bincount(y).tolist()} (ham, spam)")
@@ -622,9 +627,9 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         prior = np.log(np.maximum(self.nb_class_count_, 1e-9))
         self.intercept_ = self.intercept_base_ + v * float(prior[1] - prior[0])
 
-    def partial_fit(self, X: sp.csr_matrix, y: np.ndarray, sample_weight: float = 1.0
-                    ) -> SpamClassifier:
-        """Learn (or with ``sample_weight=-1`` unlearn, exactly) labelled messages.
+    def partial_fit(self, X: sp.csr_matrix, y: np.ndarray, classes: object = None,
+                    sample_weight: float | np.ndarray | None = None) -> SpamClassifier:
+        """Learn (or, rows weighted ``-1``, unlearn exactly) labelled messages.
 
         Naive Bayes' counts move for token and structure columns, sender reputation's
         counts for the senders, the byte member's weights by a fixed step
@@ -632,15 +637,30 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         LR keep their weights until the next full retrain. Reputation columns are left
         out of the Naive Bayes counts because a key's bin moves as its counts do, which
         would make unlearning inexact.
+
+        ``classes`` is scikit-learn's argument, and can only be ``[0, 1]``: the model
+        is fitted first (:meth:`fit`, or :meth:`empty` to learn from nothing).
+        ``sample_weight``: 1 (learn) or -1 (unlearn), one for all rows or one per row.
         """
         check_is_fitted(self, "coef_binary_")
+        if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), [0, 1]):
+            raise ValueError(f"classes must be [0, 1] (ham, spam), got {classes!r}")
         X = sp.csr_matrix(X)
         y = np.asarray(y).astype(int)
         if X.shape[0] != len(y) or not set(np.unique(y)) <= {0, 1}:
             raise ValueError(f"expected labels 0/1 for {X.shape[0]} rows, got {y!r}")
-        if sample_weight not in (1.0, -1.0):
-            raise ValueError(f"sample_weight must be 1 (learn) or -1 (unlearn), "
-                             f"got {sample_weight!r}")
+        w = np.broadcast_to(np.asarray(1.0 if sample_weight is None else sample_weight,
+                                       dtype=np.float64), y.shape)
+        if not np.isin(w, (1.0, -1.0)).all():
+            raise ValueError(f"sample_weight must be 1 (learn) or -1 (unlearn), for all rows "
+                             f"or per row, got {sample_weight!r}")
+        for sign in (1.0, -1.0):
+            rows = np.flatnonzero(w == sign)
+            if len(rows):
+                self._learn(X[rows], y[rows], sign)
+        return self
+
+    def _learn(self, X: sp.csr_matrix, y: np.ndarray, sample_weight: float) -> None:
         # The counts Naive Bayes would add from the binary expanded rows, read off X:
         # each token once per message it is in, and the weighted structure bins.
         n_tokens = self.layout.n_tokens
@@ -677,7 +697,6 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             grams = X[:, self.layout.bytes]
             step = self.byte_learning_rate * sample_weight * (2.0 * y - 1.0)
             self.coef_bytes_ += np.asarray(grams.T @ step).ravel()
-        return self
 
     def _feedback_terms(self, X: sp.csr_matrix) -> np.ndarray:
         """Per row and sender key (address, domain), the log-odds feedback adds."""
