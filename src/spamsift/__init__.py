@@ -7,9 +7,27 @@ clues behind it out. The package follows the data's path: ``ingest`` → ``parse
 
 from importlib.metadata import PackageNotFoundError, version
 
+from spamsift._lazy import lazy_names
+
 try:
     __version__ = version("spamsift")
 except PackageNotFoundError:  # running from a source tree without install
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+# The names most programs need, imported on first use; each stage's package has more.
+_WHERE = {
+    "load_model": "spamsift.models.persistence",
+    "SpamModel": "spamsift.models.spam_model",
+    "Verdict": "spamsift.models.spam_model",
+    "SpamClassifier": "spamsift.models.classifier",
+    "MessageFeaturizer": "spamsift.features.featurizer",
+    "parse_message": "spamsift.parse.mime",
+    "ParsedMessage": "spamsift.parse.message",
+    "Settings": "spamsift.config",
+    "load_settings": "spamsift.config",
+    "SpamsiftError": "spamsift.exceptions",
+}
+
+__all__ = ["__version__", *_WHERE]
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -17,8 +17,9 @@ does not load SQLAlchemy and Alembic (0.3 s) into every ``spamsift`` command.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spamsift._lazy import lazy_names
 
 # Each public name, and the module that holds it.
 _WHERE = {
@@ -84,19 +85,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # Names of the database layer and the exception tree live outside this package.
-    where = module if module.startswith("spamsift.") else f"{__name__}.{module}"
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
 
 
 if TYPE_CHECKING:
