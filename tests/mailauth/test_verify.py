@@ -71,7 +71,8 @@ def test_spf_from_the_envelope_counts_for_dmarc(dns: LoopbackDns, resolver: Reso
 
 def test_trusted_header_wins_and_checks_fill_in(sign: Signer, resolver: Resolver) -> None:
     raw = sign(make_message(extra="Authentication-Results: mx.example.net; dkim=fail"
-                                  " header.d=example.org; spf=softfail smtp.mailfrom=example.org\n"))
+                                  " header.d=example.org; spf=softfail"
+                                  " smtp.mailfrom=example.org\n"))
     out = check(raw, Authenticator(["mx.example.net"], verify=True, resolver=resolver))
     assert out["dict"]["dkim"] == {"result": "fail", "source": "trusted-header",
                                    "domain": "example.org"}
