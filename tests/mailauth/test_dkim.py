@@ -81,3 +81,14 @@ def test_two_signatures_each_checked(sign: Signer, resolver: Resolver) -> None:
                                                    ("pass", "example.org")]
     assert sorted(verify_dkim(tampered, resolver)) == [("fail", "esp.example"),
                                                        ("fail", "example.org")]
+
+
+def test_signatures_checked_are_bounded(sign: Signer, resolver: Resolver) -> None:
+    from spamsift.mailauth.dkim import MAX_SIGNATURES
+
+    signed = sign(make_message())
+    sig, _, rest = signed.partition(b"From: ")
+    many = sig * 50 + b"From: " + rest
+    assert verify_dkim(many, resolver) == [("pass", "example.org")] * MAX_SIGNATURES
+    big = sign(make_message(body="x" * 80 + "\n") + b"y" * (17 * 1024 * 1024) + b"\n")
+    assert len(verify_dkim(sig * 3 + big, resolver)) == 1

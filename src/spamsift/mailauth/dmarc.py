@@ -53,7 +53,9 @@ def aligned(domain: str, from_domain: str, strict: bool = False) -> bool:
     a, b = domain.lower().rstrip("."), from_domain.lower().rstrip(".")
     if not a or not b:
         return False
-    return a == b if strict else org_domain(a) == org_domain(b)
+    if a == b or strict:
+        return a == b
+    return org_domain(a) == org_domain(b)
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,13 +132,17 @@ class Authenticator:
 
         deadline = time.monotonic() + self.budget
         r = self.resolver
+        # dkimpy reads the whole message (0.3-0.4 s at 10 MiB): not for unsigned mail.
+        names = {name for name, _ in msg.headers}
         if auth.dkim is None:
-            sigs = verify_dkim(raw, r, deadline)
+            sigs = verify_dkim(raw, r, deadline) if "dkim-signature" in names else []
             auth.dkim_domains = sigs
             best = combine(sigs) or ("none", "")
             auth.dkim = MethodResult(best[0], VERIFIED, best[1])
         if auth.arc is None:
-            auth.arc = MethodResult(verify_arc(raw, r, deadline), VERIFIED)
+            sealed = "arc-seal" in names or "arc-message-signature" in names
+            auth.arc = MethodResult(verify_arc(raw, r, deadline) if sealed else "none",
+                                    VERIFIED)
         if auth.spf is None and envelope is not None and envelope.client_ip:
             result, domain = check_spf(envelope.client_ip, envelope.mail_from, envelope.helo,
                                        r, deadline)
