@@ -38,7 +38,7 @@ def test_public_names_are_pinned_and_resolve(package: str) -> None:
         assert getattr(mod, name) is not None, name
     assert set(mod.__all__) <= set(dir(mod))
     with pytest.raises(AttributeError, match="no attribute"):
-        mod.no_such_name
+        _ = mod.no_such_name
 
 
 def test_importing_the_packages_loads_no_heavy_library() -> None:

@@ -124,6 +124,16 @@ def _settings(**kw: Any) -> Settings:
     return load_settings(**kw)
 
 
+def _batch_auth(settings: Settings, verify: bool) -> Any:
+    """What fills a batch job's authentication results: the site's trusted headers,
+    and DNS checks only with ``--verify-auth`` (or ``auth_verify = "always"``)."""
+    from spamsift.mailauth import Authenticator
+
+    if verify:
+        settings = settings.model_copy(update={"auth_verify": "always"})
+    return Authenticator.from_settings(settings, door=False)
+
+
 def _read_index(index: Path, root: Path | None, split_column: str | None,
                 only_split: str | None = None) -> tuple[list[Any], Any]:
     from spamsift.ingest import IngestReport, read_index
@@ -147,13 +157,14 @@ def _featurizer(settings: Settings, params: dict[str, Any] | None = None) -> Any
     return MessageFeaturizer(**extra, site_evidence=settings.site_evidence)
 
 
-def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any) -> Any:
+def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any,
+             auth: Any = None) -> Any:
     from spamsift.training.jobs import load_dataset
 
     prog, advance = _progress(len(rows), "reading and featurising")
     with prog:
         return load_dataset(rows, featurizer, n_jobs=n_jobs, progress=advance,
-                            labelled=labelled)
+                            labelled=labelled, auth=auth)
 
 
 @app.command()
@@ -177,6 +188,7 @@ def train(
     seed_size: Annotated[int | None, typer.Option("--seed-size", min=10, help="With --stream: distinct training rows the whole recipe is fitted on (default 2000).")] = None,
     tune: Annotated[bool, typer.Option(help="Choose the SVM's C and the structure and reputation weights on the training rows' own inner folds (at most 2 minutes; --no-tune keeps the defaults).")] = True,
     linear_solver: Annotated[LinearSolver, typer.Option("--linear-solver", help="Fit the SVM and logistic-regression members with liblinear (default) or with L-BFGS on block-summed loss and gradient (on the workers with --dask).")] = LinearSolver.liblinear,
+    verify_auth: Annotated[bool, typer.Option("--verify-auth", help="Also verify DKIM, ARC and DMARC by DNS (archives' old keys no longer resolve: by default only the site's trusted Authentication-Results count).")] = False,
 ) -> None:
     """Train a model on the 'train' rows of an index and save it."""
     from spamsift.models.persistence import save_model
@@ -185,6 +197,7 @@ def train(
 
     with _errors():
         settings = _settings(target_fpr=target_fpr)
+        auth = _batch_auth(settings, verify_auth)
         how = (SplitHow.column if split_column else (split or SplitHow.random)).value
         params = dict(DEFAULT_PARAMS)
         if model:
@@ -203,16 +216,16 @@ def train(
                                          "with --dask or --search", param_hint="--stream")
             fitted, details, te, ds = _train_streaming(index, root, split_column, settings,
                                                        opts, seed_size, n_jobs,
-                                                       with_test=report is not None)
+                                                       with_test=report is not None, auth=auth)
         elif dask is None:
             rows, _ = _read_index(index, root, split_column)
             ds = _dataset(rows, labelled=True, n_jobs=n_jobs,
-                          featurizer=_featurizer(settings, opts.params))
+                          featurizer=_featurizer(settings, opts.params), auth=auth)
             with err.status("training"):
                 fitted, details, te = train_job(ds, how, settings, opts)
         else:
             fitted, details, te, ds = _train_on_cluster(dask, index, root, split_column, how,
-                                                        settings, opts)
+                                                        settings, opts, auth)
         summary: dict[str, Any] = {"model_out": str(model_out), "n_train": details["n_train"],
                                    "duplicates_dropped": details["duplicates_dropped"],
                                    "cutoffs": details["cutoffs"],
@@ -234,7 +247,8 @@ def train(
 
 
 def _train_on_cluster(address: str, index: Path, root: Path | None, split_column: str | None,
-                      how: str, settings: Settings, opts: Any) -> tuple[Any, ...]:
+                      how: str, settings: Settings, opts: Any, auth: Any = None
+                      ) -> tuple[Any, ...]:
     from spamsift.ingest import IngestReport, read_index
     from spamsift.training.cluster import connect, load_dataset_on_cluster, train_job_on_cluster
 
@@ -245,8 +259,7 @@ def _train_on_cluster(address: str, index: Path, root: Path | None, split_column
         prog, advance = _progress(None, "featurising on the cluster")
         with prog:
             ds, parts = load_dataset_on_cluster(client, rows, _featurizer(settings, opts.params),
-                                                report,
-                                                progress=advance)
+                                                report, progress=advance, auth=auth)
         if report.skipped_count:
             err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
         with err.status("training"):
@@ -255,8 +268,8 @@ def _train_on_cluster(address: str, index: Path, root: Path | None, split_column
 
 
 def _train_streaming(index: Path, root: Path | None, split_column: str, settings: Settings,
-                     opts: Any, seed_size: int | None, n_jobs: int, with_test: bool
-                     ) -> tuple[Any, ...]:
+                     opts: Any, seed_size: int | None, n_jobs: int, with_test: bool,
+                     auth: Any = None) -> tuple[Any, ...]:
     """``train --stream``: the test rows' duplicate keys first (so no training row repeats
     one, as without --stream), then the training rows read once, lazily."""
     import numpy as np
@@ -280,13 +293,15 @@ def _train_streaming(index: Path, root: Path | None, split_column: str, settings
     with prog:
         fitted, details = train_stream(rows, featurizer, settings, opts,
                                        seed_size=seed_size or SEED_SIZE, n_jobs=n_jobs,
-                                       seen=seen, report=report, info=info, progress=advance)
+                                       seen=seen, report=report, info=info, progress=advance,
+                                       auth=auth)
     if report.skipped_count:
         err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
     ds = None
     if with_test:  # the report needs the test rows' matrix: the test split, in memory
         test_rows, _ = _read_index(index, root, split_column, only_split="test")
-        ds = _dataset(test_rows, labelled=True, n_jobs=n_jobs, featurizer=fitted.featurizer)
+        ds = _dataset(test_rows, labelled=True, n_jobs=n_jobs, featurizer=fitted.featurizer,
+                      auth=auth)
     return fitted, details, np.arange(n_test if ds is not None else 0), ds
 
 
@@ -322,6 +337,7 @@ def evaluate(
     split_column: Annotated[str | None, typer.Option("--split-column", help="Evaluate the rows whose value is 'test' (default: every row).")] = None,
     n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    verify_auth: Annotated[bool, typer.Option("--verify-auth", help="Also verify DKIM, ARC and DMARC by DNS (archives' old keys no longer resolve: by default only the site's trusted Authentication-Results count).")] = False,
 ) -> None:
     """Evaluate a model on the test rows of an index; write metrics.json and report.html."""
     from spamsift.serving.service import resolve_model
@@ -331,7 +347,8 @@ def evaluate(
         m = resolve_model(model)
         rows, _ = _read_index(index, root, split_column,
                               only_split="test" if split_column else None)
-        ds = _dataset(rows, labelled=True, n_jobs=n_jobs, featurizer=m.featurizer)
+        ds = _dataset(rows, labelled=True, n_jobs=n_jobs, featurizer=m.featurizer,
+                      auth=_batch_auth(_settings(), verify_auth))
         datas = {r.source: r.data for r in rows}
         metrics = evaluate_job(m, ds, report, datas=datas)
         _print_summary({"report": str(report / "report.html"), **_headline(metrics)}, as_json)
@@ -347,6 +364,7 @@ def score(
     out_path: Annotated[Path | None, typer.Option("--out", help="CSV to write path,score,verdict to (default: stdout).")] = None,
     n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): parse, featurise and score on its workers.")] = None,
+    verify_auth: Annotated[bool, typer.Option("--verify-auth", help="Also verify DKIM, ARC and DMARC by DNS (archives' old keys no longer resolve: by default only the site's trusted Authentication-Results count).")] = False,
 ) -> None:
     """Batch scoring: write path,score,verdict for every message, streaming in input order."""
     from spamsift.serving.service import resolve_model
@@ -358,7 +376,8 @@ def score(
         n = 0
         prog, advance = _progress(None, "scoring")
         # The cluster is reached before the output is opened: no address, no file.
-        with prog, _scored(m, messages, n_jobs, dask, settings, advance) as scored:
+        with prog, _scored(m, messages, n_jobs, dask, settings, advance,
+                           _batch_auth(settings, verify_auth)) as scored:
             fh = open(out_path, "w", newline="") if out_path else sys.stdout
             try:
                 w = csv.writer(fh, lineterminator="\n")
@@ -396,7 +415,7 @@ def _message_stream(index: Path | None, root: Path | None, split_column: str | N
 
 @contextmanager
 def _scored(model: Any, messages: Iterator[Any], n_jobs: int, dask: str | None,
-            settings: Settings, progress: Any) -> Iterator[Iterator[Any]]:
+            settings: Settings, progress: Any, auth: Any = None) -> Iterator[Iterator[Any]]:
     """Scored rows in input order: local processes, or a Dask cluster's workers."""
     if dask is None:
         from spamsift.parse.sandbox import ParseSandbox
@@ -404,12 +423,12 @@ def _scored(model: Any, messages: Iterator[Any], n_jobs: int, dask: str | None,
 
         with ParseSandbox.from_settings(settings) as sandbox:
             yield score_stream(model, messages, n_jobs=n_jobs, progress=progress,
-                               sandbox=sandbox)
+                               sandbox=sandbox, auth=auth)
         return
     from spamsift.training.cluster import connect, score_on_cluster
 
     with connect(dask, settings.dask_timeout) as client:
-        yield score_on_cluster(client, model, messages, progress=progress)
+        yield score_on_cluster(client, model, messages, progress=progress, auth=auth)
 
 
 @app.command()
@@ -421,13 +440,15 @@ def classify(
 ) -> None:
     """Classify messages: verdict, spam probability and the clues behind it."""
     from spamsift.ingest import IngestReport, open_source, read_stdin
+    from spamsift.mailauth import Authenticator
     from spamsift.parse.sandbox import ParseSandbox
     from spamsift.serving.service import SpamService, resolve_model
 
     with _errors():
         settings = _settings()
         with ParseSandbox.from_settings(settings) as sandbox:
-            service = SpamService(resolve_model(model, settings), top_clues=top, sandbox=sandbox)
+            service = SpamService(resolve_model(model, settings), top_clues=top, sandbox=sandbox,
+                                  auth=Authenticator.from_settings(settings, door=True))
             report = IngestReport()
 
             def messages() -> Iterator[Any]:

@@ -156,6 +156,50 @@ class Settings(BaseSettings):
     sandbox_timeout: float = Field(10.0, gt=0)
     sandbox_memory_mb: int = Field(512, ge=64)
     sandbox_workers: int = Field(2, gt=0)
+    # Mail authentication (spamsift.mailauth). The authserv-ids the site's own MTAs
+    # write in Authentication-Results (comma-separated, e.g. "mx1.example.org"): only
+    # those headers count; any other is ignored (a sender can forge one) and is
+    # evidence itself. Empty: nothing from headers counts.
+    trusted_authserv_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    # Where spamsift verifies DKIM, ARC, DMARC (and SPF in the milter) itself: "doors"
+    # (classify, REST, spamd, milter; not train/score/evaluate, whose archives' DKIM
+    # keys no longer resolve, unless run with --verify-auth), "always", or "never" (no
+    # lookups at all: trusted headers only).
+    auth_verify: Literal["doors", "always", "never"] = "doors"
+    # The resolvers to ask, "IP:PORT,..." ("[IPv6]:PORT"; port 53 by default); empty:
+    # the system's (/etc/resolv.conf).
+    dns_servers: Annotated[tuple[str, ...], NoDecode] = ()
+    # Seconds one lookup may take, and all of one message's lookups together: a DNS
+    # outage costs each message at most this (then temperror), never a hang. Not
+    # tuned: a recursive resolver answers in milliseconds from cache, and in well under
+    # a second for most authoritative servers; MTAs wait 60 s or more for a milter.
+    dns_timeout: float = Field(2.0, gt=0, le=30)
+    auth_time_budget: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("trusted_authserv_ids", mode="before")
+    @classmethod
+    def _authserv_ids(cls, v: Any) -> tuple[str, ...]:
+        items = v.split(",") if isinstance(v, str) else list(v)
+        out = []
+        for item in items:
+            if not isinstance(item, str) or any(c.isspace() or c in ";()" for c in
+                                                item.strip()):
+                raise ValueError(f"expected authserv-ids (host names), comma-separated, "
+                                 f"got {item!r}")
+            if item.strip():
+                out.append(item.strip().lower())
+        return tuple(out)
+
+    @field_validator("dns_servers", mode="before")
+    @classmethod
+    def _dns_servers(cls, v: Any) -> tuple[str, ...]:
+        from spamsift.mailauth.resolver import parse_servers
+
+        try:
+            servers = parse_servers(v if isinstance(v, str) else list(v), name="dns_servers")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return tuple(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in servers)
 
     @field_validator("rate_limit_exempt_networks", mode="before")
     @classmethod

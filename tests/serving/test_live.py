@@ -33,7 +33,7 @@ def test_without_stores_there_is_a_model_and_nothing_else(data_dir: Path) -> Non
 
 
 def test_with_stores_feedback_moves_the_served_model(data_dir: Path) -> None:
-    holder, feedback, keys, _ = open_live(data_dir, Settings(), stores=open_stores)
+    holder, feedback, keys, *_ = open_live(data_dir, Settings(), stores=open_stores)
     assert isinstance(feedback, LearningFeedback) and isinstance(keys, KeyStore)
     before = holder.current.model.classify([MESSAGE], top=0)[0].logit
     assert learn(feedback, MESSAGE, "spam", user="ann", source="test")
@@ -46,7 +46,7 @@ def test_with_stores_feedback_moves_the_served_model(data_dir: Path) -> None:
 
 def test_learn_counts_a_users_vote_once_and_forget_takes_back_only_theirs(
         data_dir: Path) -> None:
-    _, feedback, _, _ = open_live(data_dir, Settings(), stores=open_stores)
+    _, feedback, *_ = open_live(data_dir, Settings(), stores=open_stores)
     assert learn(feedback, MESSAGE, "spam", user="ann", source="test")
     assert not learn(feedback, MESSAGE, "spam", user="ann", source="test")
     assert learn(feedback, MESSAGE, "ham", user="ann", source="test")  # changed her mind

@@ -334,6 +334,10 @@ def header_tokens(msg: ParsedMessage, site: bool = True) -> list[str]:
         out.append(f"attach_ext:{ext[:10]}")
     for flag in msg.flags:
         out.append(f"flag:{flag}")
+    # Authentication: nothing unless the site's trusted headers or our own checks
+    # said something (spamsift.mailauth), so mail of an archive without either is
+    # featurised as before.
+    out.extend(msg.auth.tokens())
     return out
 
 

@@ -47,7 +47,7 @@ def _keys(data_dir: Path | None, database_url: str | None) -> Iterator[KeyStore]
 
     try:
         if database_url is None:
-            # The server's rule (spamsift.serving.stores): a database URL, when one
+            # The server's rule (spamsift.datadir.open_stores): a database URL, when one
             # is set, wins over the data folder, so both open the same database.
             from spamsift.config import load_settings
 

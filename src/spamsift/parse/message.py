@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from spamsift.mailauth.results import AuthResults
+
 __all__ = ["ParsedMessage", "Attachment", "ReceivedHop", "HtmlSignals", "HEAD_BYTES"]
 
 # Enough for the byte n-gram block's longest window (features/bytegrams.py).
@@ -81,6 +83,10 @@ class ParsedMessage:
     # included: what the byte n-gram features read, kept here so a parse made
     # elsewhere (a sandbox worker) carries them.
     head: bytes = b""
+    # What SPF, DKIM, DMARC and ARC concluded (spamsift.mailauth). Parsing leaves it
+    # empty: the site's trusted headers and our own checks are applied after it, by
+    # whoever parses with the site's settings (the batch step, each door).
+    auth: AuthResults = field(default_factory=AuthResults)
 
     @property
     def body_text(self) -> str:

@@ -35,6 +35,7 @@ from spamsift.config import Settings
 from spamsift.datadir import prepare_data_dir
 from spamsift.exceptions import ConfigError
 from spamsift.feedback.messages import message_id
+from spamsift.mailauth import Authenticator
 from spamsift.models.persistence import load_model
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.sandbox import ParseSandbox
@@ -69,12 +70,16 @@ class Live(NamedTuple):
         Where large messages are parsed, under a deadline and a memory limit: a
         front end passes each message through :meth:`ParseSandbox.prepare` before
         scoring it.
+    auth : Authenticator or None
+        Fills each message's authentication results after parsing
+        (:func:`spamsift.serving.service.authenticated`); None: left empty.
     """
 
     holder: ModelHolder
     feedback: LearningFeedback | None
     keys: Any
     sandbox: ParseSandbox = ParseSandbox()
+    auth: Authenticator | None = None
 
     def start(self) -> None:
         """Start following the other processes' feedback (a no-op without a store)."""
@@ -125,10 +130,11 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     keys, store = stores(data_dir, settings) if stores else (None, None)
     registry = prepare_data_dir(data_dir, database=getattr(store, "db", None))
     sandbox = ParseSandbox.from_settings(settings)
+    auth = Authenticator.from_settings(settings, door=True)
     if store is None:
         holder = ModelHolder(registry)
         holder.reload()
-        return Live(holder, None, keys, sandbox)
+        return Live(holder, None, keys, sandbox, auth)
     # Every model the holder loads first learns the feedback given since it was
     # trained, so a restart or a roll-back serves what users have taught it, and is
     # then followed from the store's change log: each later label change, made
@@ -138,7 +144,7 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower))
     holder.reload()
     feedback = LearningFeedback(store, lambda: holder.current.model, follower=follower)
-    return Live(holder, feedback, keys, sandbox)
+    return Live(holder, feedback, keys, sandbox, auth)
 
 
 def _caught_up(path: Path, store: Any, follower: FeedbackFollower) -> SpamModel:

@@ -55,7 +55,7 @@ def build_app(data_dir: str | os.PathLike[str], settings: Settings, *,
     live = open_live(data_dir, settings, stores=stores)
     holder = live.holder
     app = create_app(holder, keys=live.keys or InMemoryKeys(), settings=settings,
-                     feedback=live.feedback, sandbox=live.sandbox)
+                     feedback=live.feedback, sandbox=live.sandbox, auth=live.auth)
     if settings.retrain_interval_hours > 0:
         store = live.feedback.store if live.feedback is not None else None
         app.state.retrain_schedule = _retrain_schedule(Path(data_dir), settings, holder, store)

@@ -221,8 +221,12 @@ def _retrain(registry: Any, store: Any, settings: Settings, corpus_index: Path |
     if corpus_index is not None:
         corpus = list(read_index(corpus_index, root=corpus_root, split_column=split_column,
                                  only_split="train" if split_column else None, report=ingest))
+    # Authentication as a batch job has it: the site's trusted headers (and checks
+    # only with auth_verify = "always"), as the champion was trained.
+    from spamsift.mailauth import Authenticator
+
     ds = load_dataset([*feedback, *corpus], champion.featurizer, n_jobs=settings.n_jobs,
-                      report=ingest)
+                      report=ingest, auth=Authenticator.from_settings(settings, door=False))
     n_fb = len(feedback)  # feedback is labelled, so its rows come first, all of them
 
     group = np.asarray(duplicate_of(ds.meta), dtype=int)

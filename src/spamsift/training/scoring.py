@@ -13,12 +13,16 @@ same row-wise code as on the whole matrix, so the scores are the same numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from spamsift.features.batch import featurize_stream
 from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.sandbox import ParseSandbox
 from spamsift.training.jobs import ScoredRow, score_rows
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["score_stream", "CHUNK"]
 
@@ -29,14 +33,16 @@ CHUNK = 256
 
 def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int = 1,
                  chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None,
-                 sandbox: ParseSandbox | None = None) -> Iterator[ScoredRow]:
+                 sandbox: ParseSandbox | None = None, auth: Authenticator | None = None
+                 ) -> Iterator[ScoredRow]:
     """Scored rows of ``messages``, in input order, read lazily chunk by chunk.
 
     ``n_jobs`` local processes featurise (``-1``: every core, ``1``: this process);
-    each parses large messages in ``sandbox`` (:mod:`spamsift.parse.sandbox`).
+    each parses large messages in ``sandbox`` (:mod:`spamsift.parse.sandbox`);
+    ``auth`` fills each message's authentication results (:mod:`spamsift.mailauth`).
     """
     for batch, X, _ in featurize_stream(model.featurizer, messages, chunk_size, n_jobs,
-                                        with_meta=False, sandbox=sandbox):
+                                        with_meta=False, sandbox=sandbox, auth=auth):
         yield from score_rows(model, X, [m.source for m in batch])
         if progress:
             progress(len(batch))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -45,6 +45,9 @@ from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.scoring import CHUNK
 from spamsift.training.trainer import TrainOptions, fit_model
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["SeenKeys", "train_stream", "SEED_SIZE"]
 
@@ -116,7 +119,8 @@ def train_stream(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
                  seed_size: int = SEED_SIZE, chunk_size: int = CHUNK, n_jobs: int = 1,
                  seen: SeenKeys | None = None, report: IngestReport | None = None,
                  info: dict[str, Any] | None = None,
-                 progress: Callable[[int], None] | None = None
+                 progress: Callable[[int], None] | None = None,
+                 auth: Authenticator | None = None
                  ) -> tuple[SpamModel, dict[str, Any]]:
     """Fit the recipe on the stream's first ``seed_size`` distinct rows, learn the rest.
 
@@ -149,7 +153,7 @@ def train_stream(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
     seen = seen if seen is not None else SeenKeys()
     counts = {"duplicates_dropped": 0}
     rows = _distinct(featurize_stream(featurizer, _labelled(messages, report), chunk_size,
-                                      n_jobs), seen, counts)
+                                      n_jobs, auth=auth), seen, counts)
     fp = hashlib.sha256()  # of (source, exact key) in stream order
     seed: list[tuple[list[str], np.ndarray, sp.csr_matrix]] = []
     n_seed = 0

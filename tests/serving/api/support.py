@@ -110,9 +110,11 @@ def make_keys() -> InMemoryKeys:
 
 
 def api_settings(**overrides: Any) -> Settings:
-    """Settings for API tests: no rate limit, no registry polling, unless asked."""
+    """Settings for API tests: no rate limit, no registry polling, no DNS checks
+    (these tests compare the API with the model alone; authentication at the door is
+    tested in tests/mailauth/test_doors.py, against a loopback DNS server), unless asked."""
     values: dict[str, Any] = {"rate_limit_per_minute": 0, "model_poll_seconds": 0,
-                              "top_clues": 4}
+                              "top_clues": 4, "auth_verify": "never"}
     return Settings(**{**values, **overrides})
 
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 
 from serving.api.support import FakeFeedbackStore, MakeClient
 from spamsift.models.spam_model import SpamModel, Verdict
+from spamsift.parse.message import ParsedMessage
 from spamsift.serving.api.batching import ScoreBatcher
 from spamsift.serving.model_holder import LoadedModel, ModelHolder
 
@@ -150,8 +151,10 @@ def test_scoring_failure_of_one_message_fails_that_request_only(
     model = holder.current.model
     real = model.classify
 
-    def classify(raws: list[bytes], top: int = 8) -> list[Verdict]:
-        if any(b"POISON" in r for r in raws):
+    def classify(raws: list[bytes | ParsedMessage], top: int = 8) -> list[Verdict]:
+        # The door hands the model parses (authentication results filled), not bytes.
+        if any("POISON" in (r.body_text if isinstance(r, ParsedMessage) else r.decode())
+               for r in raws):
             raise RuntimeError("poisoned")
         return real(raws, top=top)
 

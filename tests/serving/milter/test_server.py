@@ -69,7 +69,9 @@ def test_negotiation_asks_only_for_what_it_uses(daemon: MilterDaemon) -> None:
     with MTA("127.0.0.1", daemon.port) as mta:
         actions, protocol = mta.negotiate()
     assert actions == 0x01 | 0x10 | 0x20  # add headers, change headers, quarantine
-    assert protocol & 0x01 and protocol & 0x02 and protocol & 0x08  # no connect/helo/rcpt
+    # connect and HELO (for SPF: the client's address and name) without replies; no rcpt
+    assert not protocol & 0x01 and not protocol & 0x02 and protocol & 0x08
+    assert protocol & 0x1000 and protocol & 0x2000  # no replies to connect and HELO
     assert protocol & 0x80 and protocol & 0x80000  # no replies to headers and body chunks
 
 

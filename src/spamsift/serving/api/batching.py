@@ -34,10 +34,12 @@ from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
+from spamsift.mailauth import Authenticator
 from spamsift.models.spam_model import Verdict
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving.model_holder import LoadedModel
+from spamsift.serving.service import authenticated
 
 __all__ = ["ScoreBatcher", "Item", "sandboxed"]
 
@@ -54,11 +56,16 @@ async def _as_is(raw: bytes, loaded: LoadedModel) -> Item:
     return raw
 
 
-def sandboxed(sandbox: ParseSandbox) -> Prepare:
+def sandboxed(sandbox: ParseSandbox, auth: Authenticator | None = None) -> Prepare:
     """The ``prepare`` that parses large messages in ``sandbox`` with the limits of the
-    model that will score them."""
+    model that will score them, then (with ``auth``) fills the message's
+    authentication results in the thread pool: its DNS waits are its own, not the
+    batch's."""
     async def prepare(raw: bytes, loaded: LoadedModel) -> Item:
-        return await sandbox.prepare(raw, loaded.model.featurizer.limits)
+        item = await sandbox.prepare(raw, loaded.model.featurizer.limits)
+        if auth is None:
+            return item
+        return await run_in_threadpool(authenticated, loaded.model, item, raw, auth)
     return prepare
 
 

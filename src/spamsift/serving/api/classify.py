@@ -89,8 +89,7 @@ async def classify_batch(request: Request, batch: BatchRequest,
     raws = [decode_b64(m.message_b64, f"messages[{i}].message_b64")
             for i, m in enumerate(batch.messages)]
     loaded = state.holder.current
-    limits = loaded.model.featurizer.limits
-    items = await asyncio.gather(*(state.sandbox.prepare(r, limits) for r in raws))
+    items = await asyncio.gather(*(state.prepare(r, loaded) for r in raws))
     scored = await run_in_threadpool(_classify, state, loaded, raws, list(items))
     results = [BatchResult(**BatchResult.fields_of(v, cid), id=m.id)
                for m, (v, cid) in zip(batch.messages, scored, strict=True)]

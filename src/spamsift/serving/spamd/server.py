@@ -46,6 +46,7 @@ from spamsift.serving.live import (
 )
 from spamsift.serving.mailclients import tell
 from spamsift.serving.model_holder import follow_registry
+from spamsift.serving.service import authenticated
 from spamsift.serving.spamd import protocol as p
 from spamsift.serving.spamd.batches import Batcher
 from spamsift.serving.spamd.markup import (
@@ -295,8 +296,13 @@ class SpamdServer:
             return p.tell_response(did_set, did_remove)
         # A large message is parsed in the sandbox first, off the scoring pool: its
         # time and memory are its own (spamsift.parse.sandbox).
-        limits = self.live.holder.current.model.featurizer.limits
-        scan = await self.batcher.submit(await self.live.sandbox.prepare(raw, limits))
+        loaded = self.live.holder.current
+        item = await self.live.sandbox.prepare(raw, loaded.model.featurizer.limits)
+        # Authentication results (DNS: up to the per-message budget) in the loop's
+        # default executor, off the scoring pool.
+        item = await loop.run_in_executor(None, authenticated, loaded.model, item, raw,
+                                          self.live.auth)
+        scan = await self.batcher.submit(item)
         if req.method in ("PROCESS", "HEADERS"):
             marked, head_len = mark(raw, header_lines(scan))
             out = headers_only(marked, head_len) if req.method == "HEADERS" else marked
