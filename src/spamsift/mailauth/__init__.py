@@ -14,8 +14,9 @@ counts). dnspython, dkimpy and pyspf are imported only when a check runs.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spamsift._lazy import lazy_names
 
 if TYPE_CHECKING:
     from spamsift.mailauth.headers import parse_authentication_results, trusted_results
@@ -45,8 +46,4 @@ __all__ = ["AuthResults", "MethodResult", "Authenticator", "Envelope", "Resolver
            "trusted_results", "METHODS", "RESULTS", "TRUSTED_HEADER", "VERIFIED"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOME.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{home}"), name)
+__getattr__, __dir__ = lazy_names(__name__, _HOME)
