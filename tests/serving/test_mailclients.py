@@ -20,8 +20,8 @@ from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.serving.api import create_app
 from spamsift.serving.mailclients import ApiVotes, StoreVotes, Told, dovecot_files, tell
+from spamsift.serving.markup import header_lines, mark, scan_of
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.spamd.markup import header_lines, mark, scan_of
 
 RAW = b"From: promo@win-big.info\nSubject: You have WON\n\nClaim your prize now!\n"
 OTHER = b"From: dana@example.org\nSubject: lunch\n\nNoon at the fountain?\n"

@@ -79,7 +79,7 @@ def tell(feedback: Any, raw: bytes, action: str, *, user: str, source: str) -> T
         Where the vote goes.
     raw : bytes
         The message as the client has it; spamsift's ``X-Spam-*``/``X-Spamsift-*``
-        block is removed first (:func:`~spamsift.serving.spamd.markup.strip_markup`).
+        block is removed first (:func:`~spamsift.serving.markup.strip_markup`).
     action : {'spam', 'ham', 'forget'}
     user : str
         Whose vote it is (the IMAP user, say).
@@ -98,7 +98,7 @@ def tell(feedback: Any, raw: bytes, action: str, *, user: str, source: str) -> T
     # them (one vote: 2.8 s with --data-dir, 0.45 s with --api, on the dev machine).
     from spamsift.feedback.messages import message_id
     from spamsift.serving.live import forget, learn
-    from spamsift.serving.spamd.markup import strip_markup
+    from spamsift.serving.markup import strip_markup
 
     _check(raw, action, user)
     message = strip_markup(raw)

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from spamsift.models.spam_model import SpamModel
+from spamsift.serving.markup import Scan, header_lines, scan_of
 from spamsift.serving.service import resolve_model
-from spamsift.serving.spamd.markup import Scan, header_lines, scan_of
 
 from .conftest import MilterDaemon
 from .mta import MTA, frame

@@ -27,8 +27,8 @@ from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.live import Live, open_live
+from spamsift.serving.markup import scan_of
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.spamd.markup import scan_of
 from spamsift.serving.spamd.protocol import Ex, SpamdError
 from spamsift.serving.spamd.server import SpamdOptions, SpamdServer
 from spamsift.training.online import LearningFeedback

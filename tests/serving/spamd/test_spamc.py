@@ -31,9 +31,9 @@ from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
 from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel
+from spamsift.serving.markup import scan_of, strip_markup, symbol
 from spamsift.serving.server import build_app
 from spamsift.serving.service import resolve_model
-from spamsift.serving.spamd.markup import scan_of, strip_markup, symbol
 
 SPAMC = which("spamc")
 pytestmark = pytest.mark.needs("spamc")

@@ -109,29 +109,14 @@ def _classify(state: ApiState, loaded: LoadedModel, raws: list[bytes], items: li
 
 def score_each(state: ApiState, loaded: LoadedModel, raws: list[bytes], items: list[Item]
                ) -> list[tuple[Verdict, str | None] | Exception]:
-    """Like :func:`_classify`, but a message that fails yields its exception alone.
-
-    The scorer of :class:`~spamsift.serving.api.batching.ScoreBatcher`: one model call
-    for all of ``items`` (each raw message or its parse); should it fail, each
-    message is scored on its own.
+    """The scorer of :class:`~spamsift.serving.api.batching.ScoreBatcher`: one model call
+    for all of ``items`` (each raw message or its parse), then each verdict counted and
+    recorded; a message whose recording fails yields its exception alone. (Should the
+    model call fail, the batcher scores the messages one by one.)
     """
-    top = state.settings.top_clues
-    try:
-        verdicts: list[Verdict | Exception] = list(loaded.model.classify(items, top=top))
-    except Exception:
-        if len(items) == 1:
-            raise
-        verdicts = []
-        for item in items:
-            try:
-                verdicts.extend(loaded.model.classify([item], top=top))
-            except Exception as exc:
-                verdicts.append(exc)
+    verdicts = loaded.model.classify(items, top=state.settings.top_clues)
     out: list[tuple[Verdict, str | None] | Exception] = []
     for raw, v in zip(raws, verdicts, strict=True):
-        if isinstance(v, Exception):
-            out.append(v)
-            continue
         try:
             state.metrics.observe_verdict(v.verdict, v.score)
             out.append((v, _record(state, raw, v, loaded.version)))

@@ -43,13 +43,13 @@ from spamsift.config import Settings
 from spamsift.exceptions import ConfigError
 from spamsift.mailauth import Envelope
 from spamsift.parse.message import ParsedMessage
+from spamsift.serving.batching import Batcher
 from spamsift.serving.live import Live, StoresFactory, configure_logging, open_live
+from spamsift.serving.markup import Scan, header_lines, scan_many
 from spamsift.serving.milter.message import MessageBuffer
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
 from spamsift.serving.model_holder import follow_registry
 from spamsift.serving.service import authenticated
-from spamsift.serving.spamd.batches import Batcher
-from spamsift.serving.spamd.markup import Scan, header_lines, scan_many
 
 __all__ = ["MilterScanner", "SpamsiftMilter", "socket_spec", "run", "DEFAULT_PORT"]
 
@@ -79,8 +79,9 @@ class MilterScanner:
         self.settings = settings
         self.options = options
         self.pool = ThreadPoolExecutor(options.threads, thread_name_prefix="milter-scan")
-        self.batcher: Batcher[Scan] = Batcher(self.scan_many, self.pool, options.threads,
-                                              options.max_batch)
+        self.batcher: Batcher[Scan] = Batcher(self.scan_many, pool=self.pool,
+                                              slots=options.threads,
+                                              max_batch=options.max_batch)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="milter-loop", daemon=True)
         self._poller: concurrent.futures.Future[None] | None = None

@@ -38,6 +38,7 @@ from spamsift.config import MAX_MESSAGE_BYTES, Settings
 from spamsift.exceptions import ConfigError, InputError, StoreError
 from spamsift.networks import IPNetwork, is_trusted, parse_networks
 from spamsift.parse.message import ParsedMessage
+from spamsift.serving.batching import Batcher
 from spamsift.serving.live import (
     Live,
     StoresFactory,
@@ -45,17 +46,16 @@ from spamsift.serving.live import (
     open_live,
 )
 from spamsift.serving.mailclients import tell
-from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.service import authenticated
-from spamsift.serving.spamd import protocol as p
-from spamsift.serving.spamd.batches import Batcher
-from spamsift.serving.spamd.markup import (
+from spamsift.serving.markup import (
     Scan,
     header_lines,
     headers_only,
     mark,
     scan_many,
 )
+from spamsift.serving.model_holder import follow_registry
+from spamsift.serving.service import authenticated
+from spamsift.serving.spamd import protocol as p
 
 __all__ = ["SpamdOptions", "SpamdServer", "run", "DEFAULT_PORT"]
 
@@ -145,8 +145,8 @@ class SpamdServer:
         self.settings = settings
         self.options = options or SpamdOptions(max_size=settings.limits.max_message_bytes)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="spamd")
-        self.batcher = Batcher(self.scan_many, self.pool, self.options.threads,
-                               self.options.max_batch)
+        self.batcher = Batcher(self.scan_many, pool=self.pool, slots=self.options.threads,
+                               max_batch=self.options.max_batch)
         self.requests = 0
         self.errors = 0
         self._slots: asyncio.Semaphore | None = None

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 
 from spamsift.models.spam_model import Verdict
-from spamsift.serving.spamd.markup import (
+from spamsift.serving.markup import (
     header_lines,
     headers_only,
     mark,

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from spamsift.models.spam_model import verdict_for
-from spamsift.serving.spamd.score import LIMIT, THRESHOLD, sa_score, shown_score, stars
+from spamsift.serving.score import LIMIT, THRESHOLD, sa_score, shown_score, stars
 
 logits = st.floats(-600, 600, allow_nan=False)
 cutoffs = st.floats(0.01, 0.99999)

@@ -35,7 +35,7 @@ from spamsift import __version__
 from spamsift.models.spam_model import Verdict
 from spamsift.parse.message import ParsedMessage
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.spamd.score import THRESHOLD, sa_score, shown_score, stars
+from spamsift.serving.score import THRESHOLD, sa_score, shown_score, stars
 
 __all__ = ["Scan", "scan_of", "scan_many", "symbol", "header_lines", "mark", "headers_only",
            "strip_markup", "report"]
