@@ -37,12 +37,27 @@ from spamsift.parse.extract.sniff import IMAGE, UNSUPPORTED, ZIP, extension, sni
 from spamsift.parse.html import html_to_text
 from spamsift.parse.message import ExtractedPart
 
-__all__ = ["extract_attachments", "sniff", "SOURCES"]
+__all__ = ["extract_attachments", "sniff", "SOURCES", "FLAGS"]
 
 #: Every ``source`` an extracted part can have here (the images extractor adds ``qr``
 #: and ``ocr``).
 SOURCES = ("pdf", "docx", "xlsx", "pptx", "odt", "ods", "odp", "rtf", "html-attachment",
            "svg", "zip")
+#: Every flag extraction can set.
+FLAGS = frozenset({
+    # caps reached: what was read before is kept
+    "truncated:extract", "truncated:extract_time", "truncated:extract_parts",
+    "truncated:expanded_bytes", "truncated:pdf_pages", "truncated:pdf_limits",
+    "truncated:archive_members", "truncated:rtf_depth", "extract:too_big", "extract:bomb",
+    "extract:nested_archive",
+    # unreadable, or not read
+    "extract:xml_dtd", *(f"extract:broken:{k}" for k in SOURCES),
+    *(f"extract:skipped:{k}" for k in UNSUPPORTED),
+    # what the files hold
+    "pdf:encrypted", "pdf:locked", "pdf:javascript", "pdf:launch", "pdf:embedded_file",
+    "zip:encrypted", "office:encrypted", "office:macros", "rtf:object",
+    "html-attachment:form", "html-attachment:script",
+})
 _OOXML_EXT = {"docx": "docx", "docm": "docx", "xlsx": "xlsx", "xlsm": "xlsx",
               "pptx": "pptx", "pptm": "pptx"}
 _CHARSET_PARAM = "charset="

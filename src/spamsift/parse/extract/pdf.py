@@ -86,26 +86,31 @@ def extract_pdf(content: bytes, sink: Sink, budget: Budget) -> None:
             pages = _pages(reader, budget)
         except Exception as exc:  # whatever pypdf raises on a hostile file
             raise Broken(f"{type(exc).__name__}: {exc}") from None
-        errors = 0
         while True:
             try:
                 page = next(pages)
             except StopIteration:
                 break
-            except Exception:
-                errors += 1
+            except Exception as exc:
+                _page_error(exc, budget)
                 break
             for url in _links(page):
                 sink.link(url)
             try:
                 text = page.extract_text()
-            except Exception:  # one bad page (a limit, a broken stream): the others count
-                errors += 1
+            except Exception as exc:  # one bad page: the others still count
+                _page_error(exc, budget)
                 continue
             if not sink.text(text + "\n"):
                 break
-        if errors:
-            budget.flag("extract:broken:pdf")
+
+
+def _page_error(exc: Exception, budget: Budget) -> None:
+    from pypdf.errors import LimitReachedError
+
+    # A page past one of pypdf's limits above is hostile or huge, not broken.
+    budget.flag("truncated:pdf_limits" if isinstance(exc, LimitReachedError)
+                else "extract:broken:pdf")
 
 
 def _opens_without_password(reader: pypdf.PdfReader) -> bool:
