@@ -313,10 +313,13 @@ def _build(
             fname and ctype not in ("text/plain", "text/html"))
         if not is_text:
             attachments.append(Attachment(fname[:255], ctype, len(content)))
-            if limits.extract and len(to_extract) < limits.max_extract_parts:
-                m = _CHARSET.search(_ctype_header(node.headers))
-                to_extract.append((content, f"{ctype}; charset={m.group(1)}" if m else ctype,
-                                   fname))
+            if limits.extract:
+                if len(to_extract) < limits.max_extract_parts:
+                    m = _CHARSET.search(_ctype_header(node.headers))
+                    to_extract.append((content, f"{ctype}; charset={m.group(1)}" if m
+                                       else ctype, fname))
+                else:
+                    flags.add("truncated:extract_parts")
             continue
         if text_budget <= 0:
             flags.add("truncated:text")

@@ -111,7 +111,7 @@ def extract_archive(zf: zipfile.ZipFile, filename: str, sink: Sink, budget: Budg
         budget.flag("extract:nested_archive")
         return
     for info in members:
-        if budget.parts_left <= 0 or budget.full:
+        if budget.full:
             break
         ext = extension(info.filename)
         if ext not in MEMBER_EXTENSIONS:
@@ -119,6 +119,9 @@ def extract_archive(zf: zipfile.ZipFile, filename: str, sink: Sink, budget: Budg
         if ext == "zip":
             budget.flag("extract:nested_archive")
             continue
+        if budget.parts_left <= 0:
+            budget.flag("truncated:extract_parts")
+            break
         if info.file_size > budget.limits.max_attachment_bytes:
             budget.flag("extract:too_big")
             continue

@@ -62,14 +62,15 @@ def sniff(content: bytes, content_type: str, filename: str) -> str | None:
     'html'
     """
     head = content[:1024]
-    # Acrobat takes the header anywhere in the first kilobyte; so do droppers.
-    if b"%PDF-" in head:
-        return "pdf"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             if kind == "exe" and not _plausible_exe(content):
                 break
             return kind
+    # Acrobat takes the header anywhere in the first kilobyte; so do droppers. (After
+    # the magic at the start: a zip's first member may be a stored PDF.)
+    if b"%PDF-" in head:
+        return "pdf"
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return IMAGE
     if _SVG_START.match(head):
