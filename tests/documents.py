@@ -29,7 +29,7 @@ def _content(text: str) -> bytes:
     for line in lines:
         ops.append(f"({pdf_escape(line)}) Tj T*")
     ops.append("ET")
-    return "\n".join(ops).encode("latin-1")
+    return "\n".join(ops).encode("latin-1", "replace")
 
 
 def _assemble(objects: Sequence[bytes], root: int = 1, trailer_extra: bytes = b"") -> bytes:
@@ -135,7 +135,8 @@ def _x(text: str) -> str:
 def _rels(links: Sequence[str]) -> str:
     rel = "".join(f'<Relationship Id="rId{i}" Type="{_HYPERLINK}" Target="{_x(u)}" '
                   f'TargetMode="External"/>' for i, u in enumerate(links, start=10))
-    return f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_R}">{rel}</Relationships>'
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{_PKG_R}">{rel}'
+            "</Relationships>")
 
 
 def _zip(files: dict[str, str | bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes:

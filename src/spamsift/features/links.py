@@ -27,7 +27,7 @@ from spamsift.parse.html import site
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.urls import url_host
 
-__all__ = ["link_tokens", "url_traits", "decode_host", "SHORTENERS"]
+__all__ = ["link_tokens", "url_traits", "decode_host", "is_ip_host", "SHORTENERS"]
 
 #: Public URL shorteners: a selection of those in rspamd's redirector map
 #: (conf/maps.d/redirectors.inc, which also lists mail providers' click trackers,
@@ -112,6 +112,16 @@ def url_traits(url: str) -> list[str]:
             if latin is not None:
                 out.append(f"url:confusable:{latin[:40]}")
     return list(dict.fromkeys(out))
+
+
+def is_ip_host(host: str) -> bool:
+    """Whether ``host`` is an IP address, in any form a browser reads as one.
+
+    >>> is_ip_host("192.0.2.1"), is_ip_host("3221225985"), is_ip_host("a.example")
+    (True, True, False)
+    """
+    return bool(host) and (host.startswith("[") or ":" in host or _is_ip(host)
+                           or _NUMERIC_HOST.match(host) is not None)
 
 
 def _is_ip(host: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from spamsift.features.language import detect_language
-from spamsift.features.links import link_tokens
+from spamsift.features.links import is_ip_host, link_tokens
 from spamsift.features.normalize import fold_obfuscation, normalise
 from spamsift.features.scripts import (
     MARKS,
@@ -271,7 +271,7 @@ def part_tokens(msg: ParsedMessage) -> list[str]:
             host = url_host(url)
             if not host:
                 continue
-            if _IP4.match(host):
+            if is_ip_host(host):
                 out.append(f"{prefix}url_host:ip")
             else:
                 out.extend(f"{prefix}url_host:{s}" for s in host_suffixes(host))
