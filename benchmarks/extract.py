@@ -74,6 +74,8 @@ def hostile() -> dict[str, tuple[str, str, bytes]]:
         "pdf: page tree 5,000 deep": ("f.pdf", PDF, docs.pdf_deep_pages(5_000)),
         "zip: 200 MB member (bomb)": ("a.zip", "application/zip",
                                       docs.zip_of({"a.html": b"\0" * (200 << 20)})),
+        "zip: 3 MiB of zeros (ratio 1,000)": ("c.zip", "application/zip",
+                                             docs.zip_of({"a.html": b"\0" * (3 << 20)})),
         "zip: 5,000 members": ("b.zip", "application/zip",
                                docs.zip_of({f"{i}.pdf": b"%PDF-1.4" for i in range(5000)})),
         "docx: 3,000,000 paragraphs": ("a.docx", docs.OOXML_TYPES["docx"], docs._zip({
@@ -132,10 +134,13 @@ def corpus_stats(corpus: Path) -> dict:
     datas = [(corpus / r["path"]).read_bytes() for r in rows]
     parse_message(docs.message_with([("w.pdf", PDF, docs.pdf(["warm"]))]))  # import pypdf
     result: dict = {"messages": len(datas)}
-    for name, limits in (("off", OFF), ("on", ON)):
-        t0 = time.perf_counter()
-        parsed = [parse_message(d, limits) for d in datas]
-        result[f"seconds_{name}"] = time.perf_counter() - t0
+    # Interleaved rounds, the fastest of each kept: the machine is shared.
+    for _ in range(3):
+        for name, limits in (("off", OFF), ("on", ON)):
+            t0 = time.perf_counter()
+            parsed = [parse_message(d, limits) for d in datas]
+            took = time.perf_counter() - t0
+            result[f"seconds_{name}"] = min(result.get(f"seconds_{name}", took), took)
     result["with_attachments"] = sum(1 for m in parsed if m.attachments)
     result["with_parts"] = sum(1 for m in parsed if m.parts)
     sources: dict[str, int] = {}

@@ -477,7 +477,7 @@ def inspect(
                 result = {"source": raw.source, **inspect_message(msg, max_chars),
                           "link_evidence": link_tokens(msg)}
                 if as_json:
-                    print(json.dumps(result, ensure_ascii=False), flush=True)
+                    print(json.dumps(result), flush=True)
                 else:
                     _show_inspection(result)
         if report.skipped_count:
