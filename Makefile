@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile bench-bytegrams bench-cold-start bench-mailauth clean
+.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile bench-extract bench-bytegrams bench-cold-start bench-mailauth clean
 
 # Debian's python3 makes venvs only with python3-venv; as root the venv step installs
 # it when it is missing, so `make run` and `make test` work on a fresh machine.
@@ -102,6 +102,11 @@ bench-cold-start: venv
 # peak memory through `spamsift classify` and a running `spamsift serve` (about 2 minutes).
 bench-hostile: venv
 	$(BIN)/python benchmarks/hostile.py --corpus $(CORPUS)
+
+# Attachment extraction: cost per message for ordinary documents, hostile ones (bombs,
+# floods, deep nesting) in fresh processes, and on the corpus (about 2 minutes).
+bench-extract: venv
+	$(BIN)/python benchmarks/extract.py --corpus $(CORPUS)
 
 # `spamsift score` on generated archives of 10k, 100k and 1M messages (peak memory), and
 # with --dask on 1 and 2 local workers (msgs/s). About 30 minutes on 2 cores; the archives

@@ -439,7 +439,7 @@ def classify(
     top: Annotated[int, typer.Option(help="How many clues to show.")] = 8,
 ) -> None:
     """Classify messages: verdict, spam probability and the clues behind it."""
-    from spamsift.ingest import IngestReport, open_source, read_stdin
+    from spamsift.ingest import IngestReport
     from spamsift.mailauth import Authenticator
     from spamsift.parse.sandbox import ParseSandbox
     from spamsift.serving.service import SpamService, resolve_model
@@ -450,15 +450,7 @@ def classify(
             service = SpamService(resolve_model(model, settings), top_clues=top, sandbox=sandbox,
                                   auth=Authenticator.from_settings(settings, door=True))
             report = IngestReport()
-
-            def messages() -> Iterator[Any]:
-                if not paths or [str(p) for p in paths] == ["-"]:
-                    yield from read_stdin(report=report)
-                    return
-                for p in paths:
-                    yield from open_source(p, report=report)
-
-            for raw, v in service.classify_stream(messages()):
+            for raw, v in service.classify_stream(_messages(paths, report)):
                 if as_json:
                     print(json.dumps({"source": raw.source, **v.to_dict()}), flush=True)
                 else:
@@ -471,6 +463,85 @@ def classify(
                 err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
                 if report.read == 0:
                     raise exc.InputError("no message could be read")
+
+
+def _messages(paths: list[Path] | None, report: Any) -> Iterator[Any]:
+    """The messages of ``paths`` (files, folders, mboxes, Maildirs), or of stdin for
+    none or '-', as ``classify`` and ``inspect`` take them."""
+    from spamsift.ingest import open_source, read_stdin
+
+    if not paths or [str(p) for p in paths] == ["-"]:
+        yield from read_stdin(report=report)
+        return
+    for p in paths:
+        yield from open_source(p, report=report)
+
+
+@app.command()
+def inspect(
+    paths: Annotated[list[Path] | None, typer.Argument(help="Message files, folders, mboxes or Maildirs; '-' or nothing for stdin.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per message, one per line.")] = False,
+    max_chars: Annotated[int, typer.Option("--max-chars", min=0, help="Characters of each part's text shown (0: all that was extracted, itself capped by the parse limits).")] = 4000,
+) -> None:
+    """Show what the pipeline read from each message: the text of its bodies and attachments, its URLs, authentication and flags."""
+    from spamsift.features.links import link_tokens
+    from spamsift.ingest import IngestReport
+    from spamsift.mailauth import Authenticator
+    from spamsift.parse import parse_message
+    from spamsift.parse.inspection import inspect_message
+    from spamsift.parse.sandbox import ParseSandbox
+
+    with _errors():
+        settings = _settings()
+        limits = settings.limits
+        report = IngestReport()
+        auth = Authenticator.from_settings(settings, door=True)
+        with ParseSandbox.from_settings(settings) as sandbox:
+            for raw in _messages(paths, report):
+                # Large messages parse in a worker under a deadline, as classify's do.
+                msg = (sandbox.parse(raw.data, limits) if sandbox.wanted(raw.data)
+                       else parse_message(raw.data, limits))
+                auth.apply(msg, raw.data)  # trusted headers, then DKIM/ARC where DNS answers
+                result = {"source": raw.source, **inspect_message(msg, max_chars),
+                          "link_evidence": link_tokens(msg)}
+                if as_json:
+                    print(json.dumps(result), flush=True)
+                else:
+                    _show_inspection(result)
+        if report.skipped_count:
+            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+            if report.read == 0:
+                raise exc.InputError("no message could be read")
+
+
+def _show_inspection(r: dict[str, Any]) -> None:
+    """``inspect`` for a person: one block per message."""
+    from rich.markup import escape
+
+    out.rule(escape(str(r["source"])))
+    head = Table(show_header=False, box=None)
+    for key in ("subject", "from", "date", "size"):
+        head.add_row(f"[bold]{key}", escape(str(r[key] if r[key] is not None else "")))
+    out.print(head)
+    for p in r["parts"]:
+        title = f"[bold]{p['source']}[/]  {escape(p['content_type'])}"
+        if p["filename"]:
+            title += f"  {escape(p['filename'])}"
+        title += f"  ({p['chars']} chars{', cut' if p['cut'] else ''})"
+        out.print(title)
+        out.print(p["text"].strip(), markup=False, highlight=False, soft_wrap=True)
+    if r["urls"]:
+        out.print("[bold]urls")
+        for u in r["urls"]:
+            out.print(f"  {u}", markup=False, highlight=False)
+    auth = Table("auth", "result", "source", box=None)
+    for method, res in r["auth"].items():
+        res = res if isinstance(res, dict) else {"result": res}
+        auth.add_row(method, str(res.get("result") or "-"), str(res.get("source") or "-"))
+    out.print(auth)
+    if r["link_evidence"]:
+        out.print("[bold]link evidence[/] " + escape(", ".join(r["link_evidence"])))
+    out.print("[bold]flags[/] " + (escape(", ".join(r["flags"])) or "none"))
 
 
 @app.command()

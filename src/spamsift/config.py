@@ -60,6 +60,29 @@ class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     max_headers: int = Field(1000, gt=0)
     max_html_bytes: int = Field(2 * 1024 * 1024, gt=0)
     max_urls: int = Field(500, gt=0)
+    # Attachment text (spamsift.parse.extract). Every attachment is hostile input; the
+    # caps bound what one message can cost in-process (a message under the sandbox's
+    # 256 KiB is parsed there). Figures from benchmarks/extract.py, this machine.
+    extract: bool = True
+    # An attachment larger than this is not read (flag extract:too_big): a PDF's
+    # cross-reference table is at its end, so a prefix is no use. A 4 MiB PDF of
+    # 20,000 pages took 0.25-0.35 s here, its first 30 pages read.
+    max_attachment_bytes: int = Field(4 * 1024 * 1024, gt=0)
+    # Parts made per message (zip members included), and their text in all.
+    max_extract_parts: int = Field(20, gt=0)
+    max_extract_chars: int = Field(50_000, gt=0)
+    # Pages of one PDF: 1-2 ms each for a page of 2,000 characters (pypdf).
+    max_pdf_pages: int = Field(30, gt=0)
+    # Members of one zip looked at (archives, and the parts of Office files).
+    max_archive_members: int = Field(100, gt=0)
+    # Bytes decompressed for one message in all (zip members, Office XML), and the
+    # largest ratio of decompressed to compressed size a zip member may have past its
+    # first 64 KiB. Office XML compresses 5-30x; a zip bomb ~1,000x.
+    max_expanded_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    max_expansion_ratio: float = Field(200.0, gt=1)
+    # Wall-clock for all of one message's extraction (a watchdog stops pure-Python
+    # work past it: spamsift.parse.extract.deadline). Ordinary documents take 1-45 ms.
+    extract_seconds: float = Field(1.0, gt=0)
 
 
 def default_corpus_root() -> Path | None:
