@@ -30,7 +30,7 @@ from pydantic_settings import (
 from spamsift.exceptions import ConfigError
 from spamsift.serving.networks import IPNetwork, parse_networks
 
-__all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
+__all__ = ["ParseLimits", "ImageLimits", "Settings", "load_settings", "settings_sources",
            "default_corpus_root", "CONFIG_ENV", "MAX_MESSAGE_BYTES", "Source"]
 
 #: The environment variable naming the TOML settings file.
@@ -60,6 +60,37 @@ class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     max_headers: int = Field(1000, gt=0)
     max_html_bytes: int = Field(2 * 1024 * 1024, gt=0)
     max_urls: int = Field(500, gt=0)
+
+
+class ImageLimits(BaseModel, frozen=True, extra="forbid"):
+    """Caps on the work images cost (spamsift.parse.extract.images), per image and per
+    message. Past a cap the image is skipped or cut and the message flagged.
+
+    ``ocr`` and ``barcodes`` switch the two readers; :class:`Settings` folds its
+    top-level ``ocr`` and ``barcodes`` (``SPAMSIFT_OCR=false``) into them.
+    """
+
+    ocr: bool = True
+    barcodes: bool = True
+    # No bigger image fits a 10 MiB message once base64-encoded (4/3 larger).
+    max_image_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    # Width x height as the header declares it, checked before anything is decoded
+    # (a 1 KiB PNG can declare 100k x 100k). 25 Mpx holds a 12 Mpx phone photo twice
+    # over and decodes in about 0.25 s to 25 MB of greyscale (benchmarks/images.py).
+    max_image_pixels: int = Field(25_000_000, gt=0)
+    max_images: int = Field(10, gt=0)
+    # OCR's time for all of a message's images, checked between text lines (one line
+    # takes 20-60 ms; benchmarks/images.py).
+    ocr_seconds: float = Field(5.0, gt=0)
+    # Images smaller than this are not OCR'd: tracking pixels, icons, bullets. A
+    # one-line banner of 14 px text is about 300 x 40 = 12,000 px.
+    ocr_min_pixels: int = Field(10_000, ge=0)
+    ocr_min_side: int = Field(16, ge=1)
+    # Longest side given to OCR; larger images are downscaled first.
+    ocr_max_side: int = Field(2000, ge=32)
+    ocr_max_lines: int = Field(200, gt=0)
+    # Text kept per image (OCR) and per barcode.
+    max_text_chars: int = Field(20_000, gt=0)
 
 
 def default_corpus_root() -> Path | None:
@@ -98,6 +129,11 @@ class Settings(BaseSettings):
     # for a model meant for any site, as the bundled one (features.tokens.header_tokens).
     site_evidence: bool = True
     limits: ParseLimits = ParseLimits()
+    # Reading images: OCR (the costly part: benchmarks/images.py) and barcodes, each
+    # off for sites that do not want its cost (SPAMSIFT_OCR=false); caps in ``images``.
+    ocr: bool = True
+    barcodes: bool = True
+    images: ImageLimits = ImageLimits()
     # REST API (`spamsift serve`). Feedback and admin calls always need an API key;
     # classify only when this is true.
     # Feedback and keys database: SQLite in DATA_DIR by default, PostgreSQL by URL
@@ -156,6 +192,16 @@ class Settings(BaseSettings):
     sandbox_timeout: float = Field(10.0, gt=0)
     sandbox_memory_mb: int = Field(512, ge=64)
     sandbox_workers: int = Field(2, gt=0)
+
+    @field_validator("images")
+    @classmethod
+    def _image_switches(cls, v: ImageLimits, info: Any) -> ImageLimits:
+        # The top-level switches are the ones documented; off there is off in images.
+        ocr = v.ocr and info.data.get("ocr", True)
+        barcodes = v.barcodes and info.data.get("barcodes", True)
+        if (ocr, barcodes) == (v.ocr, v.barcodes):
+            return v
+        return v.model_copy(update={"ocr": ocr, "barcodes": barcodes})
 
     @field_validator("rate_limit_exempt_networks", mode="before")
     @classmethod

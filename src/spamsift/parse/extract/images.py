@@ -1,0 +1,242 @@
+"""Images to text: barcodes (zxing-cpp) and OCR, as hostile input.
+
+Phishing puts its link where a text filter does not look: in a QR code or a picture
+of text. Each image is checked before it is decoded: its bytes, then the width and
+height its header declares (a 1 KiB PNG can declare 100,000 x 100,000 pixels), and
+only PNG, JPEG, GIF, BMP, WebP and TIFF are opened at all. It is decoded once, to
+greyscale (transparency laid on white, JPEGs decoded at a reduced scale where they
+are larger than OCR needs), and that one image goes to both readers. Animated images
+give their first frame.
+
+Flags name what was cut or skipped (``truncated:image_pixels``, ``image:unsupported``
+...): :data:`FLAGS` lists them all. A site's choice to turn a reader off
+(``SPAMSIFT_OCR=false``) sets no flag: it must not become evidence.
+
+The caps per message (images, OCR time) are kept by an :class:`ImageBudget` that the
+caller makes once per message and hands to every :func:`extract_image` call.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import zxingcpp
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
+
+from spamsift.config import ImageLimits
+from spamsift.parse.extract.ocr import OcrUnavailable, read_lines
+
+try:
+    from spamsift.parse.message import ExtractedPart
+except ImportError:  # until the attachment work adds it to message.py (then deduped)
+
+    @dataclass(slots=True)
+    class ExtractedPart:  # type: ignore[no-redef]
+        """Text taken out of a part: where it came from and what it said."""
+
+        source: str
+        content_type: str
+        filename: str
+        text: str
+
+
+__all__ = ["extract_image", "ImageBudget", "ExtractedPart", "FLAGS", "FORMATS"]
+
+#: What Pillow may open; anything else is ``image:unsupported``.
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+
+#: Every flag :func:`extract_image` sets.
+FLAGS = frozenset({
+    "truncated:image_bytes",   # larger than limits.max_image_bytes: not opened
+    "truncated:image_pixels",  # declares more than limits.max_image_pixels: not decoded
+    "truncated:images",        # past limits.max_images in the message: not read
+    "truncated:image_frames",  # animated or multi-page: first frame only
+    "truncated:image_text",    # OCR text past limits.max_text_chars
+    "truncated:ocr_time",      # OCR stopped at the message's limits.ocr_seconds
+    "truncated:ocr_lines",     # more text lines than limits.ocr_max_lines
+    "image:unsupported",       # not one of FORMATS (or not an image at all)
+    "image:unreadable",        # damaged, truncated or undecodable
+    "image:ocr_unavailable",   # OCR on, but its engine is not installed
+    "image:ocr_failed",        # the OCR engine failed on this image
+})
+
+# Below this many pixels an image holds neither a barcode nor text: tracking pixels
+# and spacers, not counted against max_images.
+_TINY_PIXELS = 400
+# A QR code holds at most 7,089 characters; nothing longer is a real code.
+_MAX_BARCODE_CHARS = 8192
+_MAX_BARCODES = 20
+
+
+class ImageBudget:
+    """What one message may still spend on images; one per message, made by the caller.
+
+    >>> budget = ImageBudget(ImageLimits())
+    >>> budget.images_left, budget.ocr_seconds_left
+    (10, 5.0)
+    """
+
+    __slots__ = ("images_left", "ocr_seconds_left")
+
+    def __init__(self, limits: ImageLimits) -> None:
+        self.images_left = limits.max_images
+        self.ocr_seconds_left = limits.ocr_seconds
+
+
+def extract_image(content: bytes, content_type: str, filename: str, limits: ImageLimits,
+                  flags: set[str], budget: ImageBudget | None = None) -> list[ExtractedPart]:
+    """The barcodes (source ``qr``) and text (source ``ocr``) of one image.
+
+    Never raises on bad input: what is cut or skipped is added to ``flags``.
+
+    Parameters
+    ----------
+    content : bytes
+        The image file's decoded bytes.
+    content_type, filename : str
+        As the part declares them; copied into the parts.
+    limits : ImageLimits
+        Caps and the two switches (``ocr``, ``barcodes``).
+    flags : set of str
+        The message's flags, added to (see :data:`FLAGS`).
+    budget : ImageBudget, optional
+        The message's remaining images and OCR time; a fresh one (this image alone)
+        when not given.
+    """
+    if not (limits.ocr or limits.barcodes):
+        return []
+    budget = budget if budget is not None else ImageBudget(limits)
+    if len(content) > limits.max_image_bytes:
+        flags.add("truncated:image_bytes")
+        return []
+    gray = _decode(content, limits, budget, flags)
+    if gray is None:
+        return []
+    parts: list[ExtractedPart] = []
+    if limits.barcodes:
+        texts, boxes = _barcodes(gray)
+        parts += [ExtractedPart("qr", content_type, filename, text) for text in texts]
+        if boxes and limits.ocr:
+            # Blanked for OCR, which otherwise reads a QR code's finder patterns as
+            # characters ("口").
+            gray = gray.copy()
+            draw = ImageDraw.Draw(gray)
+            for box in boxes:
+                draw.rectangle(box, fill=255)
+    if limits.ocr and _holds_text(gray.size, limits):
+        text = _ocr(gray, limits, budget, flags)
+        if text:
+            parts.append(ExtractedPart("ocr", content_type, filename, text))
+    return parts
+
+
+def _decode(content: bytes, limits: ImageLimits, budget: ImageBudget,
+            flags: set[str]) -> Image.Image | None:
+    """The first frame as greyscale, or None (flagged) where it should not be read."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns past its own pixel cap (89 Mpx) and raises at twice it; ours
+            # is lower and checked below, the warning is made an error to catch.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            im = Image.open(io.BytesIO(content), formats=FORMATS)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        flags.add("truncated:image_pixels")
+        return None
+    except UnidentifiedImageError:
+        flags.add("image:unsupported")
+        return None
+    except Exception:  # a header that breaks a plugin's parser
+        flags.add("image:unreadable")
+        return None
+    w, h = im.size  # from the header: nothing is decoded yet
+    if w * h > limits.max_image_pixels:
+        flags.add("truncated:image_pixels")
+        return None
+    if w * h < _TINY_PIXELS:
+        return None
+    if budget.images_left <= 0:
+        flags.add("truncated:images")
+        return None
+    budget.images_left -= 1
+    if getattr(im, "n_frames", 1) > 1:
+        flags.add("truncated:image_frames")
+    try:
+        if im.format == "JPEG" and max(w, h) > limits.ocr_max_side:
+            # Decoded at 1/2, 1/4 or 1/8 scale, no smaller than OCR's cap: a 12 Mpx
+            # photo costs a quarter of the memory and time.
+            scale = limits.ocr_max_side / max(w, h)
+            im.draft("L", (max(1, int(w * scale)), max(1, int(h * scale))))
+        gray = _greyscale(im)
+        return ImageOps.exif_transpose(gray) or gray
+    except Exception:  # truncated data, a bad palette, an unsupported mode
+        flags.add("image:unreadable")
+        return None
+
+
+def _greyscale(im: Image.Image) -> Image.Image:
+    """``im`` as 8-bit greyscale, transparent pixels as white (text on a transparent
+    background is drawn over whatever colour the invisible pixels hold, often black)."""
+    if im.mode in ("RGBA", "LA", "PA") or "transparency" in im.info:
+        rgba = im.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("L")
+    return im.convert("L")
+
+
+def _barcodes(gray: Image.Image) -> tuple[list[str], list[tuple[int, int, int, int]]]:
+    """Distinct texts of the valid barcodes zxing-cpp finds, and each code's bounding
+    box (with a margin for its quiet zone)."""
+    texts: list[str] = []
+    boxes: list[tuple[int, int, int, int]] = []
+    for code in zxingcpp.read_barcodes(gray)[:_MAX_BARCODES]:
+        text = code.text[:_MAX_BARCODE_CHARS]
+        if not (code.valid and text):
+            continue
+        if text not in texts:
+            texts.append(text)
+        p = code.position
+        xs = [p.top_left.x, p.top_right.x, p.bottom_right.x, p.bottom_left.x]
+        ys = [p.top_left.y, p.top_right.y, p.bottom_right.y, p.bottom_left.y]
+        pad = max(max(xs) - min(xs), max(ys) - min(ys)) // 8 + 2
+        boxes.append((min(xs) - pad, min(ys) - pad, max(xs) + pad, max(ys) + pad))
+    return texts, boxes
+
+
+def _holds_text(size: tuple[int, int], limits: ImageLimits) -> bool:
+    w, h = size
+    return w * h >= limits.ocr_min_pixels and min(w, h) >= limits.ocr_min_side
+
+
+def _ocr(gray: Image.Image, limits: ImageLimits, budget: ImageBudget,
+         flags: set[str]) -> str:
+    if budget.ocr_seconds_left <= 0:
+        flags.add("truncated:ocr_time")
+        return ""
+    if max(gray.size) > limits.ocr_max_side:
+        gray = gray.copy()
+        gray.thumbnail((limits.ocr_max_side, limits.ocr_max_side), Image.Resampling.LANCZOS,
+                       reducing_gap=3.0)
+    start = time.monotonic()
+    deadline = start + budget.ocr_seconds_left
+    try:
+        lines, complete = read_lines(np.asarray(gray), deadline, limits.ocr_max_lines)
+    except OcrUnavailable:
+        flags.add("image:ocr_unavailable")
+        return ""
+    except Exception:  # onnxruntime or OpenCV on an odd image: flagged, never a crash
+        flags.add("image:ocr_failed")
+        return ""
+    finally:
+        budget.ocr_seconds_left -= time.monotonic() - start
+    if not complete:
+        flags.add("truncated:ocr_time" if time.monotonic() >= deadline
+                  else "truncated:ocr_lines")
+    text = "\n".join(lines)
+    if len(text) > limits.max_text_chars:
+        flags.add("truncated:image_text")
+        text = text[: limits.max_text_chars]
+    return text
