@@ -137,44 +137,49 @@ def extract_image(content: bytes, content_type: str, filename: str, limits: Imag
 def _decode(content: bytes, limits: ImageLimits, budget: ImageBudget,
             flags: set[str]) -> Image.Image | None:
     """The first frame as greyscale, or None (flagged) where it should not be read."""
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns past its own pixel cap (89 Mpx) and raises at twice it; ours
-            # is lower and checked below, the warning is made an error to catch.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+    with warnings.catch_warnings():
+        # Pillow warns of damaged files (TIFF tags past the end, bad EXIF): noise on a
+        # server's log, and the damage shows when the image is decoded. Past its own
+        # pixel cap (89 Mpx) it warns as well, and raises at twice it; ours is lower
+        # and checked below, that warning is made an error to catch.
+        warnings.simplefilter("ignore")
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
             im = Image.open(io.BytesIO(content), formats=FORMATS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        flags.add("truncated:image_pixels")
-        return None
-    except UnidentifiedImageError:
-        flags.add("image:unsupported")
-        return None
-    except Exception:  # a header that breaks a plugin's parser
-        flags.add("image:unreadable")
-        return None
-    w, h = im.size  # from the header: nothing is decoded yet
-    if w * h > limits.max_image_pixels:
-        flags.add("truncated:image_pixels")
-        return None
-    if w * h < _TINY_PIXELS:
-        return None
-    if budget.images_left <= 0:
-        flags.add("truncated:images")
-        return None
-    budget.images_left -= 1
-    if getattr(im, "n_frames", 1) > 1:
-        flags.add("truncated:image_frames")
-    try:
-        if im.format == "JPEG" and max(w, h) > limits.ocr_max_side:
-            # Decoded at 1/2, 1/4 or 1/8 scale, no smaller than OCR's cap: a 12 Mpx
-            # photo costs a quarter of the memory and time.
-            scale = limits.ocr_max_side / max(w, h)
-            im.draft("L", (max(1, int(w * scale)), max(1, int(h * scale))))
-        gray = _greyscale(im)
-        return ImageOps.exif_transpose(gray) or gray
-    except Exception:  # truncated data, a bad palette, an unsupported mode
-        flags.add("image:unreadable")
-        return None
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            flags.add("truncated:image_pixels")
+            return None
+        except UnidentifiedImageError:
+            flags.add("image:unsupported")
+            return None
+        except Exception:  # a header that breaks a plugin's parser
+            flags.add("image:unreadable")
+            return None
+        w, h = im.size  # from the header: nothing is decoded yet
+        if w * h > limits.max_image_pixels:
+            flags.add("truncated:image_pixels")
+            return None
+        if w * h < _TINY_PIXELS:
+            return None
+        if budget.images_left <= 0:
+            flags.add("truncated:images")
+            return None
+        budget.images_left -= 1
+        try:
+            # is_animated looks for a second frame only (n_frames would walk a TIFF's
+            # every page, as many as fit in the bytes).
+            if getattr(im, "is_animated", False):
+                flags.add("truncated:image_frames")
+            if im.format == "JPEG" and max(w, h) > limits.ocr_max_side:
+                # Decoded at 1/2, 1/4 or 1/8 scale, no smaller than OCR's cap: a 12 Mpx
+                # photo costs a quarter of the memory and time.
+                scale = limits.ocr_max_side / max(w, h)
+                im.draft("L", (max(1, int(w * scale)), max(1, int(h * scale))))
+            gray = _greyscale(im)
+            return ImageOps.exif_transpose(gray) or gray
+        except Exception:  # truncated data, a bad palette, an unsupported mode
+            flags.add("image:unreadable")
+            return None
 
 
 def _greyscale(im: Image.Image) -> Image.Image:
