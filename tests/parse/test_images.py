@@ -38,7 +38,7 @@ LIMITS = ImageLimits()
 @pytest.fixture(scope="module")
 def engine() -> None:
     """The OCR engine, loaded once for the module's OCR tests."""
-    ocr._load()
+    ocr.load_engine()
 
 
 def encode(im: Image.Image, fmt: str = "PNG", **kw: object) -> bytes:
@@ -278,6 +278,14 @@ def test_images_past_the_count_are_not_read() -> None:
     got = [run(data, limits, budget=budget) for _ in range(3)]
     assert [len(p) for p, _ in got] == [1, 1, 0]
     assert got[2][1] == {"truncated:images"}
+
+
+def test_images_past_the_message_pixel_budget_are_not_read() -> None:
+    data = encode(Image.new("L", (1000, 1000), 255))
+    limits = LIMITS.model_copy(update={"max_total_pixels": 2_500_000})
+    budget = ImageBudget(limits)
+    assert [run(data, limits, budget=budget)[1] for _ in range(3)] == [
+        set(), set(), {"truncated:images"}]
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "TIFF", "WEBP"])

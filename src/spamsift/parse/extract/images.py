@@ -28,7 +28,7 @@ import zxingcpp
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from spamsift.config import ImageLimits
-from spamsift.parse.extract.ocr import OcrUnavailable, read_lines
+from spamsift.parse.extract.ocr import OcrUnavailable, load_engine, read_lines
 
 try:
     from spamsift.parse.message import ExtractedPart
@@ -53,7 +53,7 @@ FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
 FLAGS = frozenset({
     "truncated:image_bytes",   # larger than limits.max_image_bytes: not opened
     "truncated:image_pixels",  # declares more than limits.max_image_pixels: not decoded
-    "truncated:images",        # past limits.max_images in the message: not read
+    "truncated:images",        # past the message's max_images or max_total_pixels
     "truncated:image_frames",  # animated or multi-page: first frame only
     "truncated:image_text",    # OCR text past limits.max_text_chars
     "truncated:ocr_time",      # OCR stopped at the message's limits.ocr_seconds
@@ -80,10 +80,11 @@ class ImageBudget:
     (10, 5.0)
     """
 
-    __slots__ = ("images_left", "ocr_seconds_left")
+    __slots__ = ("images_left", "pixels_left", "ocr_seconds_left")
 
     def __init__(self, limits: ImageLimits) -> None:
         self.images_left = limits.max_images
+        self.pixels_left = limits.max_total_pixels
         self.ocr_seconds_left = limits.ocr_seconds
 
 
@@ -161,10 +162,11 @@ def _decode(content: bytes, limits: ImageLimits, budget: ImageBudget,
             return None
         if w * h < _TINY_PIXELS:
             return None
-        if budget.images_left <= 0:
+        if budget.images_left <= 0 or budget.pixels_left < w * h:
             flags.add("truncated:images")
             return None
         budget.images_left -= 1
+        budget.pixels_left -= w * h
         try:
             # is_animated looks for a second frame only (n_frames would walk a TIFF's
             # every page, as many as fit in the bytes).
@@ -225,13 +227,15 @@ def _ocr(gray: Image.Image, limits: ImageLimits, budget: ImageBudget,
         gray = gray.copy()
         gray.thumbnail((limits.ocr_max_side, limits.ocr_max_side), Image.Resampling.LANCZOS,
                        reducing_gap=3.0)
+    try:
+        load_engine()  # once per process, before the clock: not this message's cost
+    except OcrUnavailable:
+        flags.add("image:ocr_unavailable")
+        return ""
     start = time.monotonic()
     deadline = start + budget.ocr_seconds_left
     try:
         lines, complete = read_lines(np.asarray(gray), deadline, limits.ocr_max_lines)
-    except OcrUnavailable:
-        flags.add("image:ocr_unavailable")
-        return ""
     except Exception:  # onnxruntime or OpenCV on an odd image: flagged, never a crash
         flags.add("image:ocr_failed")
         return ""

@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OcrUnavailable", "read_lines", "engine_loaded"]
+__all__ = ["OcrUnavailable", "load_engine", "read_lines", "engine_loaded"]
 
 # The models rapidocr 3.x ships in its wheel (rapidocr/models/); the classifier of
 # upside-down lines is not used (see _PARAMS) but its path is given so that nothing
@@ -71,7 +71,14 @@ def engine_loaded() -> bool:
     return _engine is not None
 
 
-def _load() -> Any:
+def load_engine() -> Any:
+    """The process's OCR engine, loaded on first use (about 0.5 s once imported).
+
+    Raises
+    ------
+    OcrUnavailable
+        Where it cannot be loaded; remembered, so later calls fail at once.
+    """
     global _engine, _failure
     with _lock:
         if _engine is not None:
@@ -130,7 +137,7 @@ def read_lines(gray: np.ndarray, deadline: float, max_lines: int) -> tuple[list[
     OcrUnavailable
         Where the engine cannot be loaded.
     """
-    engine = _load()
+    engine = load_engine()
     with _lock:  # rapidocr keeps per-call switches on the engine: one call at a time
         det = engine(gray, use_det=True, use_cls=False, use_rec=False)
         boxes = getattr(det, "boxes", None)
