@@ -6,7 +6,7 @@ the network) is never on the code path: a missing file is an error here, not a
 download. It is given arrays only, never a path or URL (its loader fetches URLs).
 
 Nothing is imported until the first image that needs OCR: importing rapidocr (OpenCV,
-onnxruntime) takes about 1.2 s and 350 MB of address space, which ``spamsift
+onnxruntime) takes about 1.2 s and 230 MB of address space, which ``spamsift
 classify`` of a message without images should not pay. The ``ocr`` extra installs it;
 without it :func:`read_lines` raises :class:`OcrUnavailable` and images are still read
 for barcodes.
@@ -20,9 +20,11 @@ lines, single thread, on the loaded 2-core dev machine).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +94,8 @@ def load_engine() -> Any:
         for name in ("ORT_DISABLE_TELEMETRY", "ORT_TELEMETRY_DISABLED"):
             os.environ.setdefault(name, "1")
         try:
+            with _one_blas_thread():
+                import cv2  # noqa: F401
             import onnxruntime
             import rapidocr
             from rapidocr import RapidOCR
@@ -109,10 +113,28 @@ def load_engine() -> Any:
             params[f"{task}.model_path"] = str(path)
         try:
             _engine = RapidOCR(params=params)
-        except Exception as exc:  # a broken install: say so once, never crash a parse
-            _failure = f"rapidocr failed to start: {exc!r}"
-            raise OcrUnavailable(_failure) from exc
+        except Exception as exc:  # out of memory in a parse worker, a broken install
+            raise OcrUnavailable(f"rapidocr failed to start: {exc!r}") from exc
         return _engine
+
+
+@contextlib.contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """OPENBLAS_NUM_THREADS=1 while OpenCV loads its own OpenBLAS, which reserves
+    buffers per thread when it loads: 320 MB of address space on import, 180 MB so.
+    A parse worker may grow by 512 MB (sandbox_memory_mb); the engine then fits, with
+    an image (peak 674 MB against 695 MB allowed; without this, OCR failed there).
+    OpenCV's resizing and cropping do not use BLAS. Restored after, for what the
+    process starts later."""
+    old = os.environ.get("OPENBLAS_NUM_THREADS")
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["OPENBLAS_NUM_THREADS"]
+        else:
+            os.environ["OPENBLAS_NUM_THREADS"] = old
 
 
 def read_lines(gray: np.ndarray, deadline: float, max_lines: int) -> tuple[list[str], bool]:
