@@ -83,14 +83,17 @@ class ImageLimits(BaseModel, frozen=True, extra="forbid"):
     # under OCR's clock, and cost about 1.1 s per image at the pixel cap (25 Mpx of
     # text; benchmarks/images.py), so two such images per message, not ten.
     max_total_pixels: int = Field(50_000_000, gt=0)
-    # OCR's time for all of a message's images, checked between text lines (one line
-    # takes 20-60 ms; benchmarks/images.py).
+    # OCR's time for all of a message's images, checked between text lines. Not tuned
+    # on mail (the corpus predates image spam); set from benchmarks/images.py: a line
+    # costs about 0.1 s (an 800 x 600 screenshot of 20 lines: 2.6 s), a 2,000 px line
+    # 0.4 s, so 5 s reads a dense screenshot or two and bounds a hostile image.
     ocr_seconds: float = Field(5.0, gt=0)
     # Images smaller than this are not OCR'd: tracking pixels, icons, bullets. A
-    # one-line banner of 14 px text is about 300 x 40 = 12,000 px.
+    # one-line banner of 14 px text is about 300 x 40 = 12,000 px (not tuned).
     ocr_min_pixels: int = Field(10_000, ge=0)
     ocr_min_side: int = Field(16, ge=1)
-    # Longest side given to OCR; larger images are downscaled first.
+    # Longest side given to OCR; larger images are scaled down first (rapidocr's own
+    # default cap). Text under about 50 px at 5,000 px is lost so (benchmarks/images.py).
     ocr_max_side: int = Field(2000, ge=32)
     ocr_max_lines: int = Field(200, gt=0)
     # Text kept per image (OCR) and per barcode.

@@ -62,6 +62,7 @@ FLAGS = frozenset({
     "image:unreadable",        # damaged, truncated or undecodable
     "image:ocr_unavailable",   # OCR on, but its engine is not installed
     "image:ocr_failed",        # the OCR engine failed on this image
+    "image:barcodes_failed",   # zxing-cpp failed on this image
 })
 
 # Below this many pixels an image holds neither a barcode nor text: tracking pixels
@@ -119,7 +120,11 @@ def extract_image(content: bytes, content_type: str, filename: str, limits: Imag
         return []
     parts: list[ExtractedPart] = []
     if limits.barcodes:
-        texts, boxes = _barcodes(gray)
+        try:
+            texts, boxes = _barcodes(gray)
+        except Exception:  # zxing-cpp's C++ raising on an image it was handed
+            flags.add("image:barcodes_failed")
+            texts, boxes = [], []
         parts += [ExtractedPart("qr", content_type, filename, text) for text in texts]
         if boxes and limits.ocr:
             # Blanked for OCR, which otherwise reads a QR code's finder patterns as
@@ -172,7 +177,7 @@ def _decode(content: bytes, limits: ImageLimits, budget: ImageBudget,
             # every page, as many as fit in the bytes).
             if getattr(im, "is_animated", False):
                 flags.add("truncated:image_frames")
-            if im.format == "JPEG" and max(w, h) > limits.ocr_max_side:
+            if im.format in ("JPEG", "MPO") and max(w, h) > limits.ocr_max_side:
                 # Decoded at 1/2, 1/4 or 1/8 scale, no smaller than OCR's cap: a 12 Mpx
                 # photo costs a quarter of the memory and time.
                 scale = limits.ocr_max_side / max(w, h)
