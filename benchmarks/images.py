@@ -102,8 +102,7 @@ def worst_case(side: int = 5000) -> bytes:
     rng = np.random.default_rng(1)
     im = Image.new("L", (side, side), 255)
     size = max(24, 60 * side // 5000)
-    _draw_text(im, _text_lines(rng, side // int(size * 1.45), 22 * 5000 // side // 3 + 4),
-               size)
+    _draw_text(im, _text_lines(rng, side // int(size * 1.45), 22), size)
     return _encode(im, "PNG")
 
 

@@ -26,7 +26,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from spamsift.config import ImageLimits, load_settings
 from spamsift.parse.extract import ocr
-from spamsift.parse.extract.images import FLAGS, ImageBudget, extract_image
+from spamsift.parse.extract.images import FLAGS, ImageBudget, extract_image, is_image
 from spamsift.parse.urls import find_urls, url_host
 from strategies import arbitrary_bytes
 
@@ -332,6 +332,23 @@ _FUZZ = settings(max_examples=150, deadline=None, derandomize=True,
        content_type=st.sampled_from(["image/png", "image/jpeg", "image/gif", "x/y"]))
 def test_fuzz_never_crashes(data: bytes, content_type: str) -> None:
     run(data, _FUZZ_LIMITS, content_type)
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG", "GIF", "TIFF", "WEBP"])
+def test_an_image_sent_as_octet_stream_is_recognised(fmt: str) -> None:
+    data = encode(barcode("https://qr.example/o").convert("RGB"), fmt)
+    assert is_image("application/octet-stream", data)
+
+
+@pytest.mark.parametrize("content_type,data,expected", [
+    pytest.param("image/bmp", b"BM...", True, id="declared"),
+    pytest.param("IMAGE/PNG", b"", True, id="declared-upper-case"),
+    pytest.param("text/plain", b"BM is where the letter starts", False, id="text-bm"),
+    pytest.param("application/pdf", b"%PDF-1.7", False, id="pdf"),
+    pytest.param("application/octet-stream", b"RIFF\0\0\0\0WAVE", False, id="riff-wave"),
+])
+def test_what_is_read_as_an_image(content_type: str, data: bytes, expected: bool) -> None:
+    assert is_image(content_type, data) is expected
 
 
 # --- what is loaded, and what is not sent ---------------------------------------------

@@ -44,7 +44,7 @@ except ImportError:  # until the attachment work adds it to message.py (then ded
         text: str
 
 
-__all__ = ["extract_image", "ImageBudget", "ExtractedPart", "FLAGS", "FORMATS"]
+__all__ = ["extract_image", "is_image", "ImageBudget", "ExtractedPart", "FLAGS", "FORMATS"]
 
 #: What Pillow may open; anything else is ``image:unsupported``.
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
@@ -71,6 +71,27 @@ _TINY_PIXELS = 400
 # A QR code holds at most 7,089 characters; nothing longer is a real code.
 _MAX_BARCODE_CHARS = 8192
 _MAX_BARCODES = 20
+
+
+# Signatures strong enough to read a part as an image whatever type it declares
+# (phishing sends its QR code as application/octet-stream too). BMP's "BM" is not:
+# plenty of text starts so; a BMP is read when it says it is an image.
+_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a", b"II*\x00",
+          b"MM\x00*")
+
+
+def is_image(content_type: str, content: bytes) -> bool:
+    """Whether a part should go to :func:`extract_image`: it says ``image/...``, or its
+    bytes start with a PNG, JPEG, GIF, TIFF or WebP signature.
+
+    >>> is_image("application/octet-stream", bytes.fromhex("89504e470d0a1a0a"))
+    True
+    >>> is_image("text/plain", b"BM is a bitmap")
+    False
+    """
+    if content_type.lower().startswith("image/"):
+        return True
+    return content.startswith(_MAGIC) or (content[:4] == b"RIFF" and content[8:12] == b"WEBP")
 
 
 class ImageBudget:
