@@ -80,7 +80,7 @@ class ImageLimits(BaseModel, frozen=True, extra="forbid"):
     max_image_pixels: int = Field(25_000_000, gt=0)
     max_images: int = Field(10, gt=0)
     # Declared pixels of all a message's images: decoding and barcode reading are not
-    # under OCR's clock, and cost about 1.1 s per image at the pixel cap (25 Mpx of
+    # under OCR's clock, and cost 1.1-2.0 s per image at the pixel cap (25 Mpx of
     # text; benchmarks/images.py), so two such images per message, not ten.
     max_total_pixels: int = Field(50_000_000, gt=0)
     # OCR's time for all of a message's images, checked between text lines. Not tuned
