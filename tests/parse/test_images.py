@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from PIL import Image, ImageDraw, ImageFont
 
 from spamsift.config import ImageLimits, load_settings
-from spamsift.parse.extract import ocr
+from spamsift.parse.extract import images, ocr
 from spamsift.parse.extract.images import FLAGS, ImageBudget, extract_image, is_image
 from spamsift.parse.urls import find_urls, url_host
 from strategies import arbitrary_bytes
@@ -226,6 +226,22 @@ def test_barcodes_off_by_setting(monkeypatch: pytest.MonkeyPatch) -> None:
     limits = load_settings().images
     assert (limits.ocr, limits.barcodes) == (False, False)
     assert run(encode(barcode("https://qr.example/off")), limits) == ([], set())
+
+
+def test_ocr_not_installed_reads_barcodes_and_says_so_once(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    def missing() -> None:
+        raise ocr.OcrUnavailable("rapidocr is not installed")
+    monkeypatch.setattr(images, "load_engine", missing)
+    monkeypatch.setattr(images, "_warned", False)
+    im = text_image([PHISH], size=(900, 300))
+    im.paste(barcode("https://qr.example/no-ocr"), (700, 100))
+    for _ in range(2):
+        parts, flags = run(encode(im))
+        # No flag: what a site installed is not evidence about the message.
+        assert [p.source for p in parts] == ["qr"] and flags == set()
+    assert [r.levelname for r in caplog.records] == ["WARNING"]
+    assert "spamsift[ocr]" in caplog.records[0].getMessage()
 
 
 def test_image_caps_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,8 @@ give their first frame.
 
 Flags name what was cut or skipped (``truncated:image_pixels``, ``image:unsupported``
 ...): :data:`FLAGS` lists them all. A site's choice to turn a reader off
-(``SPAMSIFT_OCR=false``) sets no flag: it must not become evidence.
+(``SPAMSIFT_OCR=false``), or OCR not installed (the ``ocr`` extra; logged once), sets
+no flag: flags are evidence for the model, and neither says anything of the message.
 
 The caps per message (images, OCR time) are kept by an :class:`ImageBudget` that the
 caller makes once per message and hands to every :func:`extract_image` call.
@@ -19,6 +20,7 @@ caller makes once per message and hands to every :func:`extract_image` call.
 from __future__ import annotations
 
 import io
+import logging
 import time
 import warnings
 from dataclasses import dataclass
@@ -60,10 +62,12 @@ FLAGS = frozenset({
     "truncated:ocr_lines",     # more text lines than limits.ocr_max_lines
     "image:unsupported",       # not one of FORMATS (or not an image at all)
     "image:unreadable",        # damaged, truncated or undecodable
-    "image:ocr_unavailable",   # OCR on, but its engine is not installed
     "image:ocr_failed",        # the OCR engine failed on this image
     "image:barcodes_failed",   # zxing-cpp failed on this image
 })
+
+log = logging.getLogger(__name__)
+_warned = False
 
 # Below this many pixels an image holds neither a barcode nor text: tracking pixels
 # and spacers, not counted against max_images.
@@ -255,8 +259,14 @@ def _ocr(gray: Image.Image, limits: ImageLimits, budget: ImageBudget,
                        reducing_gap=3.0)
     try:
         load_engine()  # once per process, before the clock: not this message's cost
-    except OcrUnavailable:
-        flags.add("image:ocr_unavailable")
+    except OcrUnavailable as exc:
+        # Said once in the log, not flagged: a flag is evidence for the model, and what
+        # a site installed says nothing of the message.
+        global _warned
+        if not _warned:
+            _warned = True
+            log.warning("OCR is on but cannot run (%s); images are read for barcodes "
+                        "only. Install spamsift[ocr], or set SPAMSIFT_OCR=false.", exc)
         return ""
     start = time.monotonic()
     deadline = start + budget.ocr_seconds_left

@@ -8,7 +8,7 @@ download. It is given arrays only, never a path or URL (its loader fetches URLs)
 Nothing is imported until the first image that needs OCR: importing rapidocr (OpenCV,
 onnxruntime) takes about 1.2 s and 230 MB of address space, which ``spamsift
 classify`` of a message without images should not pay. The ``ocr`` extra installs it;
-without it :func:`read_lines` raises :class:`OcrUnavailable` and images are still read
+without it :func:`load_engine` raises :class:`OcrUnavailable` and images are still read
 for barcodes.
 
 Detection runs once per image; recognition one text line at a time, so a deadline is
