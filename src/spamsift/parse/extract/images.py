@@ -268,6 +268,9 @@ def _ocr(gray: Image.Image, limits: ImageLimits, budget: ImageBudget,
             log.warning("OCR is on but cannot run (%s); images are read for barcodes "
                         "only. Install spamsift[ocr], or set SPAMSIFT_OCR=false.", exc)
         return ""
+    except Exception:  # out of memory in a parse worker: this message's, flagged
+        flags.add("image:ocr_failed")
+        return ""
     start = time.monotonic()
     deadline = start + budget.ocr_seconds_left
     try:

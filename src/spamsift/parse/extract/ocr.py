@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["OcrUnavailable", "load_engine", "read_lines", "engine_loaded"]
+__all__ = ["OcrUnavailable", "load_engine", "read_lines"]
 
 # The models rapidocr 3.x ships in its wheel (rapidocr/models/); the classifier of
 # upside-down lines is not used (see _PARAMS) but its path is given so that nothing
@@ -68,18 +68,15 @@ _engine: Any = None
 _failure: str | None = None
 
 
-def engine_loaded() -> bool:
-    """Whether this process has loaded the OCR engine (for tests of laziness)."""
-    return _engine is not None
-
-
 def load_engine() -> Any:
     """The process's OCR engine, loaded on first use (about 0.5 s once imported).
 
     Raises
     ------
     OcrUnavailable
-        Where it cannot be loaded; remembered, so later calls fail at once.
+        Where it is not installed; remembered, so later calls fail at once. Other
+        failures (out of memory in a parse worker) are raised as they are, and the
+        next call tries again.
     """
     global _engine, _failure
     with _lock:
@@ -111,10 +108,7 @@ def load_engine() -> Any:
                 _failure = f"rapidocr's model {name} is missing from {models}"
                 raise OcrUnavailable(_failure)
             params[f"{task}.model_path"] = str(path)
-        try:
-            _engine = RapidOCR(params=params)
-        except Exception as exc:  # out of memory in a parse worker, a broken install
-            raise OcrUnavailable(f"rapidocr failed to start: {exc!r}") from exc
+        _engine = RapidOCR(params=params)
         return _engine
 
 
@@ -123,7 +117,7 @@ def _one_blas_thread() -> Iterator[None]:
     """OPENBLAS_NUM_THREADS=1 while OpenCV loads its own OpenBLAS, which reserves
     buffers per thread when it loads: 320 MB of address space on import, 180 MB so.
     A parse worker may grow by 512 MB (sandbox_memory_mb); the engine then fits, with
-    an image (peak 674 MB against 695 MB allowed; without this, OCR failed there).
+    an image (peak 655-674 MB against 695 MB allowed; without this, OCR failed there).
     OpenCV's resizing and cropping do not use BLAS. Restored after, for what the
     process starts later."""
     old = os.environ.get("OPENBLAS_NUM_THREADS")
