@@ -151,6 +151,17 @@ def test_ocr_turns_a_photo_as_its_exif_says(engine: None) -> None:
     assert "account" in " ".join(said).lower()
 
 
+@pytest.mark.parametrize("exif", [
+    pytest.param(b"Exif\x00\x00garbage", id="not-tiff"),
+    pytest.param(b"Exif\x00\x00II*\x00\x08\x00\x00\x00\xff\xff", id="cut-short"),
+])
+def test_damaged_exif_does_not_lose_the_image(exif: bytes) -> None:
+    data = encode(barcode("https://qr.example/e", scale=6).convert("RGB"), "JPEG", exif=exif,
+                  quality=95)
+    parts, flags = run(data, LIMITS.model_copy(update={"ocr": False}), "image/jpeg")
+    assert texts(parts, "qr") == ["https://qr.example/e"] and flags == set()
+
+
 @pytest.mark.parametrize("caption", [pytest.param(False, id="alone"),
                                      pytest.param(True, id="captioned")])
 def test_qr_code_is_not_read_again_as_text(engine: None, caption: bool) -> None:

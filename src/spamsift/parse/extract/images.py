@@ -208,10 +208,13 @@ def _decode(content: bytes, limits: ImageLimits, budget: ImageBudget,
                 scale = limits.ocr_max_side / max(w, h)
                 im.draft("L", (max(1, int(w * scale)), max(1, int(h * scale))))
             gray = _greyscale(im)
-            return ImageOps.exif_transpose(gray) or gray
         except Exception:  # truncated data, a bad palette, an unsupported mode
             flags.add("image:unreadable")
             return None
+        try:
+            return ImageOps.exif_transpose(gray) or gray
+        except Exception:  # damaged EXIF: the pixels are still good, as stored
+            return gray
 
 
 def _greyscale(im: Image.Image) -> Image.Image:
