@@ -262,7 +262,7 @@ def test_image_caps_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> Non
 # --- hostile images ---------------------------------------------------------------
 
 def png_declaring(width: int, height: int) -> bytes:
-    """A 100-byte PNG whose header declares width x height greyscale pixels."""
+    """A 69-byte PNG whose header declares width x height greyscale pixels."""
     def chunk(kind: bytes, body: bytes) -> bytes:
         return (struct.pack(">I", len(body)) + kind + body
                 + struct.pack(">I", zlib.crc32(kind + body)))
@@ -287,7 +287,7 @@ def test_pixel_flood_is_refused_before_decoding(data: bytes) -> None:
     assert len(data) < 200
     start = time.monotonic()
     assert run(data) == ([], {"truncated:image_pixels"})
-    assert time.monotonic() - start < 2  # the header alone is read (about 1 ms)
+    assert time.monotonic() - start < 2  # the header alone is read (0.02 ms)
 
 
 def test_image_over_the_byte_cap_is_not_opened() -> None:
