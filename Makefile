@@ -95,7 +95,7 @@ bench-cold-start: venv
 
 # Barcodes and OCR per generated image (a screenshot of text, a banner, a phone photo, a
 # QR code), the OCR engine's cold start, the worst case at the caps and OCR under a
-# parse worker's memory cap (about 3 minutes).
+# parse worker's memory cap (about 5 minutes).
 bench-images: venv
 	$(BIN)/python benchmarks/images.py --corpus $(CORPUS)
 

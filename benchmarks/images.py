@@ -14,7 +14,7 @@ worker runs with (spamsift.parse.sandbox: its size at start plus
 ``sandbox_memory_mb``). ``--corpus`` also reads every image part of the SpamAssassin
 corpus (few: it predates image spam).
 
-Run: ``python benchmarks/images.py`` (about 3 minutes on 2 cores).
+Run: ``python benchmarks/images.py`` (about 5 minutes on 2 shared cores).
 """
 
 from __future__ import annotations
