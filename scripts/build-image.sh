@@ -85,6 +85,30 @@ in_image spamsift spamd --help >/dev/null
 in_image spamsift milter --help >/dev/null
 in_image python3 -c 'import Milter'
 
+# Images: a QR code and a picture of text read inside the image (the ocr extra: OpenCV
+# and onnxruntime load on this base, the models are in the wheel, nothing downloads).
+ocr=$(in_image python3 - <<'PY'
+import io
+import numpy as np
+import zxingcpp
+from PIL import Image, ImageDraw, ImageFont
+from spamsift.config import ImageLimits
+from spamsift.parse.extract.images import extract_image
+im = Image.new("L", (900, 300), 255)
+ImageDraw.Draw(im).text((20, 120), "Verify your account", fill=0, font=ImageFont.load_default(size=40))
+qr = zxingcpp.create_barcode("https://qr.example/x", zxingcpp.BarcodeFormat.QRCode)
+im.paste(Image.fromarray(np.asarray(zxingcpp.write_barcode_to_image(qr, scale=4))), (700, 80))
+buf = io.BytesIO()
+im.save(buf, "PNG")
+flags = set()
+parts = extract_image(buf.getvalue(), "image/png", "", ImageLimits(), flags)
+print(",".join(f"{p.source}:{p.text}" for p in parts), *sorted(flags))
+PY
+)
+echo "images=$ocr"
+[ "$ocr" = "qr:https://qr.example/x,ocr:Verify your account" ] \
+    || { echo "build-image: images not read as expected: '$ocr'" >&2; exit 1; }
+
 # serve on loopback, from a fresh (empty) data folder as a new volume starts: seconds
 # from the start to a 200 from /readyz.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

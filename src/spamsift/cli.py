@@ -154,7 +154,8 @@ def _featurizer(settings: Settings, params: dict[str, Any] | None = None) -> Any
     # The byte n-gram block costs featurising time: made only for a model that reads it.
     members = model_members(str((params or DEFAULT_PARAMS).get("model", "nb+svm")))
     extra = BYTE_FEATURIZER if "bytes" in members else {}
-    return MessageFeaturizer(**extra, site_evidence=settings.site_evidence)
+    return MessageFeaturizer(**extra, site_evidence=settings.site_evidence,
+                             limits=settings.limits)
 
 
 def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any,

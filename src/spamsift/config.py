@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -30,7 +30,7 @@ from pydantic_settings import (
 from spamsift.exceptions import ConfigError
 from spamsift.networks import IPNetwork, parse_networks
 
-__all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
+__all__ = ["ParseLimits", "ImageLimits", "Settings", "load_settings", "settings_sources",
            "default_corpus_root", "CONFIG_ENV", "MAX_MESSAGE_BYTES", "Source"]
 
 #: The environment variable naming the TOML settings file.
@@ -43,6 +43,44 @@ Source = Literal["override", "env", "file", "default"]
 #: refuses larger, spamd answers EX_TOOBIG past it and the milter scans no more. Code
 #: with settings takes ``settings.limits.max_message_bytes``; this is its default.
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
+class ImageLimits(BaseModel, frozen=True, extra="forbid"):
+    """Caps on the work images cost (spamsift.parse.extract.images), per image and per
+    message. Past a cap the image is skipped or cut and the message flagged.
+
+    ``ocr`` and ``barcodes`` switch the two readers; :class:`Settings` folds its
+    top-level ``ocr`` and ``barcodes`` (``SPAMSIFT_OCR=false``) into them.
+    """
+
+    ocr: bool = True
+    barcodes: bool = True
+    # No bigger image fits a 10 MiB message once base64-encoded (4/3 larger).
+    max_image_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    # Width x height as the header declares it, checked before anything is decoded
+    # (a 1 KiB PNG can declare 100k x 100k). 25 Mpx holds a 12 Mpx phone photo twice
+    # over and decodes in about 0.25 s to 25 MB of greyscale (benchmarks/images.py).
+    max_image_pixels: int = Field(25_000_000, gt=0)
+    max_images: int = Field(10, gt=0)
+    # Declared pixels of all a message's images: decoding and barcode reading are not
+    # under OCR's clock, and cost 1.1-2.0 s per image at the pixel cap (25 Mpx of
+    # text; benchmarks/images.py), so two such images per message, not ten.
+    max_total_pixels: int = Field(50_000_000, gt=0)
+    # OCR's time for all of a message's images, checked between text lines. Not tuned
+    # on mail (the corpus predates image spam); set from benchmarks/images.py: a line
+    # costs about 0.1 s (an 800 x 600 screenshot of 20 lines: 2.6 s), a 2,000 px line
+    # 0.4 s, so 5 s reads a dense screenshot or two and bounds a hostile image.
+    ocr_seconds: float = Field(5.0, gt=0)
+    # Images smaller than this are not OCR'd: tracking pixels, icons, bullets. A
+    # one-line banner of 14 px text is about 300 x 40 = 12,000 px (not tuned).
+    ocr_min_pixels: int = Field(10_000, ge=0)
+    ocr_min_side: int = Field(16, ge=1)
+    # Longest side given to OCR; larger images are scaled down first (rapidocr's own
+    # default cap). Text under about 50 px at 5,000 px is lost so (benchmarks/images.py).
+    ocr_max_side: int = Field(2000, ge=32)
+    ocr_max_lines: int = Field(200, gt=0)
+    # Text kept per image (OCR) and per barcode.
+    max_text_chars: int = Field(20_000, gt=0)
 
 
 class ParseLimits(BaseModel, frozen=True, extra="forbid"):
@@ -83,6 +121,9 @@ class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     # Wall-clock for all of one message's extraction (a watchdog stops pure-Python
     # work past it: spamsift.parse.extract.deadline). Ordinary documents take 1-45 ms.
     extract_seconds: float = Field(1.0, gt=0)
+    # Images (QR codes, OCR): their own caps and clock, outside extract_seconds (OCR of
+    # one screenshot takes 2-3 s). The site's settings fill them in (Settings.images).
+    images: ImageLimits = ImageLimits()
 
 
 def default_corpus_root() -> Path | None:
@@ -121,6 +162,11 @@ class Settings(BaseSettings):
     # for a model meant for any site, as the bundled one (features.tokens.header_tokens).
     site_evidence: bool = True
     limits: ParseLimits = ParseLimits()
+    # Reading images: OCR (the costly part: benchmarks/images.py) and barcodes, each
+    # off for sites that do not want its cost (SPAMSIFT_OCR=false); caps in ``images``.
+    ocr: bool = True
+    barcodes: bool = True
+    images: ImageLimits = ImageLimits()
     # REST API (`spamsift serve`). Feedback and admin calls always need an API key;
     # classify only when this is true.
     # Feedback and keys database: SQLite in DATA_DIR by default, PostgreSQL by URL
@@ -223,6 +269,24 @@ class Settings(BaseSettings):
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return tuple(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in servers)
+
+    @field_validator("images")
+    @classmethod
+    def _image_switches(cls, v: ImageLimits, info: Any) -> ImageLimits:
+        # The top-level switches are the ones documented; off there is off in images.
+        ocr = v.ocr and info.data.get("ocr", True)
+        barcodes = v.barcodes and info.data.get("barcodes", True)
+        if (ocr, barcodes) == (v.ocr, v.barcodes):
+            return v
+        return v.model_copy(update={"ocr": ocr, "barcodes": barcodes})
+
+    @model_validator(mode="after")
+    def _images_in_limits(self) -> Settings:
+        # The parser reads one ParseLimits: the image caps and switches travel in it.
+        if self.limits.images != self.images:
+            object.__setattr__(self, "limits", self.limits.model_copy(
+                update={"images": self.images}))
+        return self
 
     @field_validator("rate_limit_exempt_networks", mode="before")
     @classmethod

@@ -30,5 +30,7 @@ def test_image_builds_classifies_and_serves() -> None:
     facts = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
     assert facts["verdict"] == "spam"
     assert float(facts["ready_s"]) < 60
-    # A plain image of spamsift unpacked to about 870 MB; this one must stay well under.
-    assert int(facts["size_mb"]) < 700
+    # A plain image of spamsift unpacked to about 870 MB; this one, 638 MB before the
+    # ocr extra, is 894 MB with it (OpenCV, onnxruntime and the models: 296 MB).
+    assert int(facts["size_mb"]) < 950
+    assert facts["images"] == "qr:https://qr.example/x,ocr:Verify your account"

@@ -8,6 +8,7 @@ import unicodedata
 from spamsift.config import ParseLimits
 from spamsift.parse import ParsedMessage
 from spamsift.parse.extract import FLAGS as EXTRACT_FLAGS
+from spamsift.parse.extract.images import FLAGS as IMAGE_FLAGS
 from spamsift.parse.marks import MAX_MARK_RUN
 
 # Long enough for any honest parse here, far too short for a quadratic blow-up.
@@ -24,7 +25,7 @@ KNOWN_FLAGS = frozenset({
     "truncated:text", "truncated:time", "truncated:marks",
     "truncated:html_depth", "truncated:html_elements", "truncated:html_tag",
     "truncated:html_formatting", "truncated:html_reconstruct",
-}) | EXTRACT_FLAGS  # and what attachment extraction sets (spamsift.parse.extract.FLAGS)
+}) | EXTRACT_FLAGS | IMAGE_FLAGS  # and what attachment and image extraction set
 # The parse sandbox (sandbox.py) adds truncated:memory and parser:crash as well when
 # a worker gives up on a message; parse_message itself never does.
 

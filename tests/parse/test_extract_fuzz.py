@@ -17,13 +17,17 @@ from hypothesis import strategies as st
 from documents import message_with
 from spamsift.config import ParseLimits
 from spamsift.features.featurizer import MessageFeaturizer
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.persistence import load_model
 from spamsift.parse import parse_message
-from spamsift.parse.extract import FLAGS, extract_attachments
-from spamsift.serving.service import bundled_model_path
+from spamsift.parse.extract import FLAGS as EXTRACT_FLAGS
+from spamsift.parse.extract import extract_attachments
+from spamsift.parse.extract.images import FLAGS as IMAGE_FLAGS
 from strategies import arbitrary_bytes, documents, mangled_documents
 
 from ._checks import check_parsed
+
+FLAGS = EXTRACT_FLAGS | IMAGE_FLAGS
 
 SMALL = ParseLimits(max_extract_chars=300, max_extract_parts=3, max_pdf_pages=2,
                     max_archive_members=2, max_expanded_bytes=20_000)

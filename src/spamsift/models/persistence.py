@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from spamsift.config import ParseLimits
 from spamsift.exceptions import ModelFormatError
 from spamsift.features.binning import QuantileBinner
 from spamsift.features.featurizer import REPUTATION_KEYS, MessageFeaturizer
@@ -163,7 +164,15 @@ def save_model(model: SpamModel, path: str | Path, overwrite: bool = False) -> P
     return save_artifact(path, manifest=manifest, arrays=arrays, overwrite=overwrite)
 
 
-def load_model(path: str | Path) -> SpamModel:
-    """Load a model directory; never executes code from it."""
+def load_model(path: str | Path, limits: ParseLimits | None = None) -> SpamModel:
+    """Load a model directory; never executes code from it.
+
+    ``limits``: the parse caps of the site serving it (``settings.limits``: message
+    size, attachments, images and OCR). They are the site's, not the model's, so the
+    file does not hold them; without them the defaults apply.
+    """
     manifest, arrays = load_artifact(path)
-    return model_from_arrays(manifest, arrays)
+    model = model_from_arrays(manifest, arrays)
+    if limits is not None:
+        model.featurizer.set_params(limits=limits)
+    return model

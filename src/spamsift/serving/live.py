@@ -141,14 +141,15 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     # through this process or any other on the store, moves the model being served.
     follower = FeedbackFollower(store, lambda: holder.current.model, ModelLearner(),
                                 interval=settings.feedback_poll_seconds)
-    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower))
+    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower, settings))
     holder.reload()
     feedback = LearningFeedback(store, lambda: holder.current.model, follower=follower)
     return Live(holder, feedback, keys, sandbox, auth)
 
 
-def _caught_up(path: Path, store: Any, follower: FeedbackFollower) -> SpamModel:
-    model = load_model(path)
+def _caught_up(path: Path, store: Any, follower: FeedbackFollower, settings: Settings
+               ) -> SpamModel:
+    model = load_model(path, settings.limits)  # parsed with the site's caps
     follower.track(model, catch_up_seq(model, store))
     return model
 

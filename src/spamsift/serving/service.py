@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from spamsift.config import Settings
+from spamsift.config import ParseLimits, Settings
 from spamsift.exceptions import ModelError
 from spamsift.features.batch import chunks
 from spamsift.ingest import RawMessage
@@ -31,27 +31,28 @@ _BATCH = 64
 
 def resolve_model(model: str | Path | None, settings: Settings | None = None) -> SpamModel:
     """A model from a directory, a registry (its active version), or the bundled default."""
+    limits = settings.limits if settings else None  # the site's parse caps
     if model is None:
         reg = settings.data_dir / "models" if settings else None
         if reg is not None and (reg / "ACTIVE").is_file():
-            return _from_registry(reg)
+            return _from_registry(reg, limits)
         path = bundled_model_path()
         if not (path / "manifest.json").is_file():
             raise ModelError("no model given and no bundled model installed "
                              f"(expected {path}); run `make bundled-model` or pass --model")
-        return load_model(path)
+        return load_model(path, limits)
     p = Path(model)
     if (p / "ACTIVE").is_file():
-        return _from_registry(p)
-    return load_model(p)
+        return _from_registry(p, limits)
+    return load_model(p, limits)
 
 
-def _from_registry(root: Path) -> SpamModel:
+def _from_registry(root: Path, limits: ParseLimits | None) -> SpamModel:
     reg = ModelRegistry(root)
     version = reg.active()
     if version is None:
         raise ModelError(f"registry {root} has no active version")
-    model = load_model(reg.path(version))
+    model = load_model(reg.path(version), limits)
     model.info["version"] = version
     return model
 

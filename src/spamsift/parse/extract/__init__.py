@@ -36,6 +36,7 @@ from spamsift.parse.extract.rtf import extract_rtf
 from spamsift.parse.extract.sniff import IMAGE, UNSUPPORTED, ZIP, extension, sniff
 from spamsift.parse.html import html_to_text
 from spamsift.parse.message import ExtractedPart
+from spamsift.parse.urls import find_urls
 
 __all__ = ["extract_attachments", "sniff", "SOURCES", "FLAGS"]
 
@@ -73,6 +74,7 @@ def extract_attachments(items: list[tuple[bytes, str, str]], limits: ParseLimits
     parts: list[ExtractedPart] = []
     if not items:
         return parts
+    images: list[tuple[int, bytes, str, str]] = []  # (where in parts, content, type, name)
     try:
         with deadline(limits.extract_seconds):
             for content, ctype, fname in items:
@@ -80,21 +82,43 @@ def extract_attachments(items: list[tuple[bytes, str, str]], limits: ParseLimits
                     flags.add("truncated:extract_parts" if budget.parts_left <= 0
                               else "truncated:extract")
                     break
-                _extract(content, ctype, fname, budget, parts, nested=False)
+                _extract(content, ctype, fname, budget, parts, images, nested=False)
     except Expired:
         flags.add("truncated:extract_time")
-    return parts
+    return _with_images(parts, images, limits, flags)
+
+
+def _with_images(parts: list[ExtractedPart], images: list[tuple[int, bytes, str, str]],
+                 limits: ParseLimits, flags: set[str]) -> list[ExtractedPart]:
+    """``parts`` with each image's barcodes and text in its place. Images run after the
+    deadline above, under their own caps and OCR clock (``limits.images``)."""
+    if not images:
+        return parts
+    from spamsift.parse.extract.images import ImageBudget, extract_image
+
+    budget = ImageBudget(limits.images)
+    out: list[ExtractedPart] = []
+    done = 0
+    for at, content, ctype, fname in images:
+        out += parts[done:at]
+        done = at
+        for part in extract_image(content, ctype.partition(";")[0].strip(), fname[:255],
+                                  limits.images, flags, budget):
+            part.urls = find_urls(part.text, 50)  # a QR code's link, a picture's URL
+            out.append(part)
+    return out + parts[done:]
 
 
 def _extract(content: bytes, ctype: str, fname: str, budget: Budget,
-             parts: list[ExtractedPart], nested: bool) -> None:
-    """Extract one attachment (or archive member) into ``parts``."""
+             parts: list[ExtractedPart], images: list[tuple[int, bytes, str, str]],
+             nested: bool) -> None:
+    """Extract one attachment (or archive member) into ``parts``; images are set aside
+    in ``images`` for :func:`_with_images`."""
     kind = sniff(content, ctype, fname)
     if kind is None:
         return
     if kind == IMAGE:
-        # Images are the images extractor's (QR codes, OCR); its parts join here:
-        # parts += extract_image(content, ctype, fname, budget.limits, budget.flags)
+        images.append((len(parts), content, ctype, fname))
         return
     if kind in UNSUPPORTED:
         if kind == "ole" and extension(fname) in _OOXML_EXT:
@@ -128,7 +152,7 @@ def _extract(content: bytes, ctype: str, fname: str, budget: Budget,
                 source = ZIP
 
                 def member(data: bytes, mtype: str, mname: str) -> None:
-                    _extract(data, mtype, mname, budget, parts, nested=True)
+                    _extract(data, mtype, mname, budget, parts, images, nested=True)
 
                 extract_archive(zf, fname, sink, budget, member, nested)
     except Broken:
