@@ -9,10 +9,10 @@ whole; a message's effective label follows from its live events by one rule
 labels, disagreement is a conflict), so learning a message twice counts once and
 a retraction unlearns exactly. :meth:`FeedbackStore.effective_labels` is the
 training set. :class:`KeyStore` keeps hashed API keys with scopes, and
-``keys_app`` is the ``spamsift keys`` command group.
+(The ``spamsift keys`` commands are in :mod:`spamsift.cli.keys`.)
 
-Names are imported on first use, so ``from spamsift.feedback import keys_app``
-does not load SQLAlchemy and Alembic (0.3 s) into every ``spamsift`` command.
+Names are imported on first use, so importing the package does not load SQLAlchemy
+and Alembic (0.3 s) into every ``spamsift`` command.
 """
 
 from __future__ import annotations
@@ -33,7 +33,6 @@ _WHERE = {
     "DB_FILENAME": "spamsift.db.database",
     "default_url": "spamsift.db.database",
     "resolve_url": "spamsift.db.database",
-    "keys_app": "cli",
     "FeedbackResult": "records",
     "RetractResult": "records",
     "LabelledMessage": "records",
@@ -57,7 +56,6 @@ __all__ = [
     "FeedbackStore",
     "KeyStore",
     "Database",
-    "keys_app",
     "FeedbackResult",
     "RetractResult",
     "LabelledMessage",
@@ -91,7 +89,6 @@ __getattr__, __dir__ = lazy_names(__name__, _WHERE)
 if TYPE_CHECKING:
     from spamsift.db.database import DB_FILENAME, Database, default_url, resolve_url
     from spamsift.exceptions import IdempotencyError, NotFoundError, StoreError
-    from spamsift.feedback.cli import keys_app
     from spamsift.feedback.keys import SCOPES, KeyInfo, KeyRecord, KeyStore
     from spamsift.feedback.labels import LABELS, LabelState, resolve, voter_of
     from spamsift.feedback.messages import message_id

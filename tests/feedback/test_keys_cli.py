@@ -11,7 +11,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from spamsift.feedback import KeyStore, keys_app
+from spamsift.cli.keys import keys_app
+from spamsift.feedback import KeyStore
 
 from .conftest import sqlite_url
 
@@ -35,10 +36,9 @@ def test_create_prints_the_key_alone_on_the_last_line(tmp_path: Path) -> None:
 
 def test_create_in_a_real_process(tmp_path: Path) -> None:
     """The exact form, stdout and stderr merged as a shell's ``2>&1`` would."""
-    code = "from spamsift.feedback import keys_app; keys_app(prog_name='spamsift keys')"
     proc = subprocess.run(
-        [sys.executable, "-c", code, "create", "--scope", "feedback", "--data-dir",
-         str(tmp_path / "data")],
+        [sys.executable, "-m", "spamsift.cli", "keys", "create", "--scope", "feedback",
+         "--data-dir", str(tmp_path / "data")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stdout
     key = proc.stdout.splitlines()[-1]

@@ -58,7 +58,7 @@ def _keys(data_dir: Path | None, database_url: str | None) -> Iterator[KeyStore]
             yield store
     except exc.SpamsiftError as e:
         # Imported here: spamsift.cli mounts this group as it is imported.
-        from spamsift.cli import exit_code
+        from spamsift.cli.common import exit_code
 
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(exit_code(e)) from None
