@@ -52,8 +52,16 @@ if [ "${SPAMSIFT_IMAGE_LOCKED-}" != "$state/lock" ]; then
 fi
 work=$state/work
 daemon=""  # the unshare of a daemon being checked
+building=""  # buildah's containers that were there before our build, while it runs
 cleanup() {
     [ -z "$daemon" ] || { kill -KILL "$daemon" 2>/dev/null; wait "$daemon" 2>/dev/null; } || true
+    # A podman build that was killed leaves its working containers (and their mounts):
+    # those it made, the ones not there before it started.
+    if [ -n "$building" ]; then
+        podman ps -a --external --no-trunc --format '{{.ID}} {{.Names}}' 2>/dev/null \
+            | grep -- '-working-container$' | grep -vxFf "$building" | cut -d' ' -f1 \
+            | xargs -r podman rm -f >/dev/null 2>&1 || true
+    fi
     # -v: the anonymous volume podman made for the image's VOLUME goes with it.
     podman rm -f -v --ignore "$container" >/dev/null 2>&1 || true
     rm -rf --one-file-system "$work"
@@ -105,9 +113,12 @@ fi
 say "building $image on $BASE"
 t=$(now)
 old=$(podman image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)
+building=$work/containers-before-build
+podman ps -a --external --no-trunc --format '{{.ID}} {{.Names}}' >"$building"
 podman build --format docker --isolation chroot --force-rm -v /etc/ssl/certs:/etc/ssl/certs:ro \
     --build-arg "BASE=$BASE" -t "$image" -f Containerfile . >&2 \
     || die "podman build failed (its output above)"
+building=""
 echo "build_s=$(since "$t")"
 new=$(podman image inspect --format '{{.Id}}' "$image")
 # The image this tag named before: untagged now, it would only take space.
