@@ -186,8 +186,8 @@ beside() {
         chroot --userspec="$user:$user" "$root" env -i -C "$workdir" "${env[@]}" "$@"
 }
 # Start a daemon (NAME, then its arguments, --, a PROBE command), poll PROBE in the image
-# beside it until it succeeds: the seconds that took go to $ready. If it never does, the
-# daemon's log, and exit.
+# beside it until it succeeds: the seconds that took go to $ready. If the daemon ends
+# first, or 2 minutes pass, its log, and exit.
 check_daemon() {
     local name=$1 start; shift
     local -a args=()
@@ -200,7 +200,8 @@ check_daemon() {
     while [ "$(readlink "/proc/$daemon/ns/net" 2>/dev/null || echo gone)" = "$(readlink /proc/self/ns/net)" ]; do
         sleep 0.01
     done
-    for _ in $(seq 300); do
+    local until=$((SECONDS + 120))
+    while [ "$SECONDS" -lt "$until" ]; do
         if beside "$@" >/dev/null 2>&1; then
             ready=$(since "$start")
             kill -KILL "$daemon"; wait "$daemon" 2>/dev/null || true; daemon=""
@@ -209,7 +210,11 @@ check_daemon() {
         kill -0 "$daemon" 2>/dev/null || break
         sleep 0.2
     done
-    say "$name (${args[*]}) never passed its check; its log:"
+    if kill -0 "$daemon" 2>/dev/null; then
+        say "$name (${args[*]}) did not pass its check ($*) within 2 minutes; its log:"
+    else
+        say "$name (${args[*]}) ended before it passed its check; its log:"
+    fi
     cat "$work/$name.log" >&2
     exit 1
 }
