@@ -78,6 +78,7 @@ started=$(now)
 # would bring Perl. mmdebstrap rather than debootstrap: it writes the tar itself, takes
 # the security updates, and its base unpacks to 125 MB against 176 MB; timed alone on
 # the busy 2-core machine, 37-70 s against debootstrap's 51-110 s.
+# shellcheck disable=SC2054  # the commas are mmdebstrap's
 base_recipe=(--variant=minbase --include=python3,python3-venv,ca-certificates
     --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright'

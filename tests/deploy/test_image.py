@@ -20,7 +20,7 @@ import pytest
 from needs import require
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build-image.sh"
-# A cold build measured 3-5 minutes on 2 busy cores (README); this only stops a hang.
+# A cold build took 2 minutes, 3-6 on a busier machine (README); this only stops a hang.
 TIMEOUT_S = 1800
 
 pytestmark = pytest.mark.skipif(os.environ.get("SPAMSIFT_TEST_IMAGE") != "1",
@@ -55,7 +55,7 @@ def test_image_builds_and_runs_its_commands() -> None:
     assert facts["command"].startswith("spamsift serve ")
     assert "/var/lib/spamsift" in facts["volumes"].split()
     assert facts["verdict"] == "spam"
-    # Seconds to a passing health check; 2-7 s measured (README).
+    # Seconds to a passing health check: 2.4 s median, 7.3 s at worst (README).
     assert float(facts["ready_s"]) < 60
     assert float(facts["spamd_ready_s"]) < 60
     assert float(facts["milter_ready_s"]) < 60
