@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from spamsift._lazy import lazy_names
 
-# Each public name, and the module that holds it.
+# Each public name, and the module that holds it. (The functions named like their
+# modules, retrain, replay and search, are reached through those modules: as names of
+# the package they would hide the modules themselves.)
 _WHERE = {
     "TrainOptions": "trainer",
     "fit_model": "trainer",
@@ -20,11 +22,8 @@ _WHERE = {
     "load_dataset": "jobs",
     "train_job": "jobs",
     "evaluate_job": "jobs",
-    "retrain": "retrain",
     "RetrainReport": "retrain",
-    "replay": "replay",
     "ReplayResult": "replay",
-    "search": "search",
 }
 
 __all__ = list(_WHERE)
