@@ -147,3 +147,15 @@ def test_a_deadline_swallowed_once_fires_again() -> None:
             while time.monotonic() - start < 60:  # then plain work, stopped again
                 pass
     assert swallowed >= 1
+
+
+def test_no_collection_runs_inside_a_deadline_and_gc_comes_back() -> None:
+    import gc
+
+    assert gc.isenabled()
+    with deadline(5):
+        assert not gc.isenabled()  # a collection's callbacks would swallow Expired
+        with deadline(5):
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()

@@ -21,6 +21,7 @@ Exception`` does not swallow it.
 from __future__ import annotations
 
 import ctypes
+import gc
 import heapq
 import itertools
 import os
@@ -119,6 +120,31 @@ class _Watchdog:
 
 _WATCHDOG = _Watchdog()
 
+# No automatic garbage collection while a deadline is armed: a collection runs the
+# callbacks in gc.callbacks (Hypothesis installs one), and an exception delivered
+# there is swallowed and reported as unraisable. Reference counting still frees
+# what the block drops; cycles wait until the block ends (at most extract_seconds).
+_gc_lock = threading.Lock()
+_gc_holds = 0
+_gc_was_enabled = False
+
+
+def _hold_gc() -> None:
+    global _gc_holds, _gc_was_enabled
+    with _gc_lock:
+        if _gc_holds == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_holds += 1
+
+
+def _release_gc() -> None:
+    global _gc_holds
+    with _gc_lock:
+        _gc_holds -= 1
+        if _gc_holds == 0 and _gc_was_enabled:
+            gc.enable()
+
 
 @contextmanager
 def deadline(seconds: float) -> Iterator[None]:
@@ -135,6 +161,7 @@ def deadline(seconds: float) -> Iterator[None]:
     ...     print("stopped")
     stopped
     """
+    _hold_gc()
     ticket = _WATCHDOG.arm(seconds)
     try:
         yield
@@ -148,5 +175,6 @@ def deadline(seconds: float) -> Iterator[None]:
                 break
             except Expired:
                 late = True
+        _release_gc()  # after the cancel: nothing can fire into it now
         if late and sys.exc_info()[0] is None:
             raise Expired
