@@ -218,7 +218,7 @@ def test_column_labels_name_each_block(fitted_classifier: SpamClassifier) -> Non
     assert kind == "structure"
     # The first bin of the first number: "log_size <= 7.9" style, not "(-inf, 7.9]".
     assert label.startswith(f"{structure_names()[0]} <= ")
-    n_struct = clf.binner_.edges_.shape[0] * clf.n_bins
+    n_struct = clf.bin_edges_.shape[0] * clf.n_bins
     kind, label = clf.column_label(n_tok + n_struct)
     assert kind == "reputation"
     assert label.startswith("rep:")

@@ -13,9 +13,8 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
+
+from spamsift.estimator import Estimator, TransformerMixin, check_fitted
 
 __all__ = ["SenderReputation"]
 
@@ -28,7 +27,7 @@ _N_COUNT = len(_COUNT_EDGES) + 1
 _PER_KIND = 1 + _N_RATE * _N_COUNT  # column 0: key absent or never seen
 
 
-class SenderReputation(TransformerMixin, BaseEstimator):
+class SenderReputation(TransformerMixin, Estimator):
     """Smoothed spam rates per hashed key, learned from labels.
 
     ``fit_transform`` encodes each training row with counts from the *other* folds
@@ -92,7 +91,7 @@ class SenderReputation(TransformerMixin, BaseEstimator):
 
         Only the counts move; ``prior_`` stays the rate of the data ``fit`` saw.
         """
-        check_is_fitted(self, "spam_")
+        check_fitted(self, "spam_")
         X, y = self._check_Xy(X, y)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns, expected {self.n_features_in_}")
@@ -115,6 +114,8 @@ class SenderReputation(TransformerMixin, BaseEstimator):
             # Nothing else to learn from: every key is unknown to its own row.
             zeros = np.zeros_like(self.spam_)
             return self._encode(X, zeros, zeros, self.prior_)
+        from sklearn.model_selection import KFold, StratifiedKFold  # fitting only
+
         if np.bincount(y, minlength=2).min() >= self.cv:
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         else:
@@ -132,7 +133,7 @@ class SenderReputation(TransformerMixin, BaseEstimator):
         return out[inv]
 
     def transform(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        check_is_fitted(self, "spam_")
+        check_fitted(self, "spam_")
         X = sp.csr_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns, expected {self.n_features_in_}")

@@ -20,30 +20,27 @@ ways (a newsletter from a domain users called both spam and ham), the score move
 toward the middle, as chi-square combining does in bogofilter and SpamBayes, instead
 of trusting whichever side is a little larger. The scale is a clue of its own
 (``conflict``), so clues still sum to the logit.
+
+Scoring, explaining and learning from feedback need NumPy and SciPy's sparse matrices
+only; scikit-learn, which fits the members, is imported inside the methods that fit
+(its import costs 0.6 s, most of a one-message ``spamsift classify``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
-from sklearn.naive_bayes import MultinomialNB
-from sklearn.preprocessing import normalize
-from sklearn.svm import LinearSVC
-from sklearn.utils.validation import check_is_fitted
 
+from spamsift.estimator import Estimator, check_fitted
 from spamsift.exceptions import TrainingError
-from spamsift.features.binning import QuantileBinner
+from spamsift.features.bins import one_hot_bins
 from spamsift.features.featurizer import REPUTATION_KEYS, Layout
 from spamsift.features.reputation import SenderReputation
 from spamsift.features.structure import structure_names
-from spamsift.models.parallel_linear import BlockLinearClassifier
 
 __all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS", "model_members"]
 
@@ -86,7 +83,7 @@ class _Expanded:
         return _Expanded(self.binary[idx], self.normalized[idx], self.grams[idx])
 
 
-class SpamClassifier(ClassifierMixin, BaseEstimator):
+class SpamClassifier(Estimator):
     """Stacked linear spam classifier over :class:`MessageFeaturizer` output.
 
     Parameters
@@ -164,6 +161,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         (:class:`~spamsift.models.parallel_linear.BlockLinearClassifier`).
     """
 
+    _estimator_type = "classifier"
+
     # aux_weight and C_svm: 5-fold CV (1-ROCA)% of nb+svm on the random split's training
     # part: aux 0.5/C 3 -> 0.058, 0.25/10 -> 0.052, 0.1/10 -> 0.043, 0.06/30 -> 0.040;
     # on the temporal split's training part aux 0.5 -> 0.079, 0.1 -> 0.020. Then the
@@ -226,13 +225,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         structure = X[:, lay.structure].toarray()
         rep = self._rep_block(X)
         if y is not None:
-            self.binner_ = QuantileBinner(self.n_bins).fit(structure)
+            from spamsift.features.binning import QuantileBinner  # fitting only
+
+            self.bin_edges_ = QuantileBinner(self.n_bins).fit(structure).edges_
             self.reputation_ = SenderReputation(len(REPUTATION_KEYS), self.rep_smoothing,
                                                 random_state=self.random_state)
             rep_x = self.reputation_.fit_transform(rep, y)
         else:
             rep_x = self.reputation_.transform(rep)
-        struct_x = self.binner_.transform(structure)
+        struct_x = one_hot_bins(self.bin_edges_, self.n_bins, structure)
         struct_x.data *= self.aux_weight
         rep_x = sp.csr_matrix(rep_x, copy=True)
         rep_x.data *= self.aux_weight if self.rep_weight is None else self.rep_weight
@@ -242,6 +243,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
             self.structure_scale_ = np.where(structure.std(axis=0) > 0, structure.std(axis=0),
                                              1.0)
         inter = self._interactions(structure)
+        from sklearn.preprocessing import normalize  # fitting only
+
         # Naive Bayes reads counts: the (signed) products are zero columns for it.
         binary = sp.hstack([tokens, aux, sp.csr_matrix(inter.shape)], format="csr")
         normalized = sp.hstack([normalize(tokens), aux, sp.csr_matrix(inter)], format="csr")
@@ -261,7 +264,14 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         return 0 if self.interaction_weight <= 0 else self.n_structure * (self.n_structure - 1) // 2
 
     # -- members ------------------------------------------------------------------
-    def _member(self, name: str) -> BaseEstimator:
+    def _member(self, name: str) -> Any:
+        # Fitting only: scikit-learn is not imported to score (module docstring).
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.naive_bayes import MultinomialNB
+        from sklearn.svm import LinearSVC
+
+        from spamsift.models.parallel_linear import BlockLinearClassifier
+
         if name == "nb":
             return MultinomialNB(alpha=self.alpha_nb)
         C = {"lr": self.C_lr, "svm": self.C_svm, "bytes": self.C_bytes}[name]
@@ -272,7 +282,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         return LinearSVC(C=C, max_iter=20000, random_state=self.random_state)
 
     @staticmethod
-    def _linear(name: str, est: BaseEstimator) -> tuple[np.ndarray, float]:
+    def _linear(name: str, est: Any) -> tuple[np.ndarray, float]:
         if name == "nb":
             flp = est.feature_log_prob_
             prior = est.class_log_prior_
@@ -431,12 +441,16 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                     self.inner_folds_ = "time"
                     return folds
         self.inner_folds_ = "stratified"
+        from sklearn.model_selection import StratifiedKFold  # fitting only
+
         split = StratifiedKFold(self.inner_cv, shuffle=True, random_state=self.random_state)
         return list(split.split(np.zeros(n), y))
 
     def _choose_gamma(self, y: np.ndarray, z: np.ndarray, agreement: np.ndarray) -> float:
         if self.conflict_gamma != "auto":
             return float(self.conflict_gamma)
+        from sklearn.metrics import roc_auc_score  # fitting only
+
         best, best_auc = 0.0, -1.0
         for g in CONFLICT_GAMMAS:  # ties keep the smaller exponent
             auc = roc_auc_score(y, z * agreement ** g)
@@ -453,9 +467,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         """
         clf = cls(**{"model": "nb", **params})  # type: ignore[arg-type]
         lay = clf.layout
-        clf.binner_ = QuantileBinner(clf.n_bins)
-        clf.binner_.edges_ = np.full((lay.n_structure, clf.n_bins - 1), np.inf)
-        clf.binner_.n_features_in_ = lay.n_structure
+        clf.bin_edges_ = np.full((lay.n_structure, clf.n_bins - 1), np.inf)
         rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
                                random_state=clf.random_state)
         n_rep = len(REPUTATION_KEYS) * lay.n_rep_per_key
@@ -517,7 +529,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         out of the Naive Bayes counts because a key's bin moves as its counts do, which
         would make unlearning inexact.
         """
-        check_is_fitted(self, "coef_binary_")
+        check_fitted(self, "coef_binary_")
         X = sp.csr_matrix(X)
         y = np.asarray(y).astype(int)
         if X.shape[0] != len(y) or not set(np.unique(y)) <= {0, 1}:
@@ -529,7 +541,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         # each token once per message it is in, and the weighted structure bins.
         n_tokens = self.layout.n_tokens
         _, aux = self._aux(X)
-        struct = aux[:, :self.binner_.edges_.shape[0] * self.n_bins].tocsr()
+        struct = aux[:, :self.bin_edges_.shape[0] * self.n_bins].tocsr()
         touched: list[np.ndarray] = []
         for c in (0, 1):
             rows = np.flatnonzero(y == c)
@@ -596,7 +608,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         """The raw structural numbers and the weighted [structure bins | reputation] block."""
         self._check_width(X)
         structure = X[:, self.layout.structure].toarray()
-        struct_x = self.binner_.transform(structure)
+        struct_x = one_hot_bins(self.bin_edges_, self.n_bins, structure)
         struct_x.data *= self.aux_weight
         rep_x = sp.csr_matrix(self.reputation_.transform(self._rep_block(X)), copy=True)
         rep_x.data *= self.aux_weight if self.rep_weight is None else self.rep_weight
@@ -609,7 +621,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         expanded matrices, without building them: stacking two matrices of a million
         columns costs ~5 ms even for one message, the sums below ~0.1 ms.
         """
-        check_is_fitted(self, "coef_binary_")
+        check_fitted(self, "coef_binary_")
         X = sp.csr_matrix(X)
         n = X.shape[0]
         lay = self.layout
@@ -665,10 +677,15 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     def predict(self, X: sp.csr_matrix) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
 
+    def score(self, X: sp.csr_matrix, y: np.ndarray,
+              sample_weight: np.ndarray | None = None) -> float:
+        """Accuracy, as scikit-learn's ``ClassifierMixin`` scores a classifier."""
+        return float(np.average(self.predict(X) == np.asarray(y), weights=sample_weight))
+
     def contributions(self, X: sp.csr_matrix) -> list[list[tuple[int, float]]]:
         """Per row, (expanded column, contribution to the logit) of every active feature,
         largest first; they sum to the logit less the intercept."""
-        check_is_fitted(self, "coef_binary_")
+        check_fitted(self, "coef_binary_")
         X = sp.csr_matrix(X)
         lay = self.layout
         structure, aux = self._aux(X)
@@ -719,7 +736,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
     def _bytes_base(self) -> int:
         """Where the byte n-gram columns start among :meth:`contributions`' columns:
         after the expanded block, the feedback keys and the conflict clue."""
-        return (self.layout.n_tokens + self.binner_.edges_.shape[0] * self.n_bins
+        return (self.layout.n_tokens + self.bin_edges_.shape[0] * self.n_bins
                 + self.reputation_.n_output + self.n_interactions + _FEEDBACK_KEYS + 1)
 
     def column_label(self, j: int) -> tuple[str, str]:
@@ -735,7 +752,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         if j >= self._bytes_base:
             return "bytes", f"#{j - self._bytes_base}"
         j -= lay.n_tokens
-        n_struct = self.binner_.edges_.shape[0] * self.n_bins
+        n_struct = self.bin_edges_.shape[0] * self.n_bins
         n_rep = self.reputation_.n_output
         names = structure_names()
         if j >= n_struct + n_rep + self.n_interactions:
@@ -750,7 +767,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         if j < n_struct:
             col, b = divmod(j, self.n_bins)
             name = names[col] if col < len(names) else f"structure{col}"
-            return "structure", _bin_text(name, self.binner_.edges_[col], b)
+            return "structure", _bin_text(name, self.bin_edges_[col], b)
         return "reputation", self.reputation_.column_label(j - n_struct, REPUTATION_KEYS)
 
 
@@ -774,6 +791,8 @@ def _stack(D: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Weights and intercept of the logistic regression that stacks member decisions
     ``D``, no weight negative: a member whose evidence points the wrong way out of
     fold is left out (weight 0) and the rest refitted, rather than read backwards."""
+    from sklearn.linear_model import LogisticRegression  # fitting only
+
     keep = np.arange(D.shape[1])
     while True:
         stack = LogisticRegression(C=1.0).fit(D[:, keep], y)
@@ -800,6 +819,8 @@ def _pos_neg(C: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
 
 def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Slope and intercept of the logistic regression of ``y`` on the logits ``z``."""
+    from sklearn.linear_model import LogisticRegression  # fitting only
+
     lr = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
 

@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 
 from spamsift.exceptions import ModelFormatError
-from spamsift.features.binning import QuantileBinner
 from spamsift.features.featurizer import REPUTATION_KEYS, MessageFeaturizer
 from spamsift.features.reputation import SenderReputation
 from spamsift.models.artifact import load_artifact, save_artifact
@@ -62,7 +61,7 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays["nb_class_count"] = np.asarray(clf.nb_class_count_, dtype=np.float64)
     _pack("feedback_count.ham", clf.feedback_count_[0], arrays)
     _pack("feedback_count.spam", clf.feedback_count_[1], arrays)
-    arrays["binner.edges"] = clf.binner_.edges_
+    arrays["binner.edges"] = clf.bin_edges_
     arrays["structure.mean"] = clf.structure_mean_
     arrays["structure.scale"] = clf.structure_scale_
     _pack("reputation.spam", clf.reputation_.spam_, arrays)
@@ -108,9 +107,7 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         if clf.nb_count_.shape != (2, clf.coef_binary_.shape[0]):
             raise ModelFormatError(f"Naive Bayes counts have shape {clf.nb_count_.shape}: "
                                    f"expected 2 rows of {clf.coef_binary_.shape[0]} columns")
-        clf.binner_ = QuantileBinner(clf.n_bins)
-        clf.binner_.edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
-        clf.binner_.n_features_in_ = clf.binner_.edges_.shape[0]
+        clf.bin_edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
         clf.structure_mean_ = np.asarray(arrays["structure.mean"], dtype=np.float64)
         clf.structure_scale_ = np.asarray(arrays["structure.scale"], dtype=np.float64)
         rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
@@ -133,7 +130,7 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFormatError(f"model artifact is missing or has a malformed part: {exc!r}"
                                ) from exc
-    n_exp = (clf.layout.n_tokens + clf.binner_.edges_.shape[0] * clf.n_bins + rep.n_output
+    n_exp = (clf.layout.n_tokens + clf.bin_edges_.shape[0] * clf.n_bins + rep.n_output
              + clf.n_interactions)
     if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
         raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
