@@ -380,7 +380,7 @@ class SpamClassifier(Estimator):
             self.nb_count_ = np.zeros((2, n))
             self.nb_class_count_ = np.zeros(2)
         self.feedback_count_ = np.zeros((2, self._rep_block(X).shape[1]))
-        self._refresh_nb(np.arange(n))
+        self._refresh_nb(slice(None))
         linear_oof = oof @ v + b0
         # The conflict scale's agreement, out of fold; without the scale (the default)
         # every message agrees with itself and nothing needs computing.
@@ -492,7 +492,7 @@ class SpamClassifier(Estimator):
         clf.conflict_calibration_ = (1.0, 0.0)
         clf.classes_ = np.array([0, 1])
         clf.n_features_in_ = lay.n_features
-        clf._refresh_nb(np.arange(n))
+        clf._refresh_nb(slice(None))
         return clf
 
     # -- learning from feedback ------------------------------------------------------
@@ -502,8 +502,9 @@ class SpamClassifier(Estimator):
         names = list(self.member_names_)
         return float(self.member_weights_[names.index("nb")]) if "nb" in names else 0.0
 
-    def _refresh_nb(self, cols: np.ndarray) -> None:
-        """Re-derive Naive Bayes' share of the weights from its counts.
+    def _refresh_nb(self, cols: np.ndarray | slice) -> None:
+        """Re-derive Naive Bayes' share of the weights from its counts (``cols``: the
+        columns whose counts moved, or ``slice(None)`` for all).
 
         log-odds_j = log(c1_j + a) - log(c0_j + a) - [log(T1 + a n) - log(T0 + a n)]:
         the first part per column, the bracket (which every update moves) as one
@@ -511,7 +512,13 @@ class SpamClassifier(Estimator):
         """
         v, a = self.nb_weight_, self.alpha_nb
         fc = self.nb_count_
-        self.coef_binary_[cols] = v * (np.log(fc[1, cols] + a) - np.log(fc[0, cols] + a))
+        c0, c1 = fc[0, cols], fc[1, cols]
+        # A column no message touched weighs log(a) - log(a) = 0: the logs only where
+        # counts are (a tenth of a hashed space; loading the bundled model 25 -> 8 ms).
+        odds = np.zeros(c0.shape)
+        seen = np.flatnonzero(c0 + c1)
+        odds[seen] = np.log(c1[seen] + a) - np.log(c0[seen] + a)
+        self.coef_binary_[cols] = v * odds
         n = fc.shape[1]
         totals = fc.sum(axis=1)
         self.binary_offset_ = -v * float(np.log(totals[1] + a * n) - np.log(totals[0] + a * n))

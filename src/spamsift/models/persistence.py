@@ -36,14 +36,27 @@ def _pack(name: str, v: np.ndarray, out: dict[str, np.ndarray]) -> None:
     out[f"{name}.size"] = np.array(len(v), dtype=np.int64)
 
 
-def _unpack(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+def _unpack(name: str, arrays: dict[str, np.ndarray], out: np.ndarray | None = None
+            ) -> np.ndarray:
     size = int(arrays[f"{name}.size"])
     idx = arrays[f"{name}.index"]
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise ModelFormatError(f"{name}: column index outside 0..{size - 1}")
-    v = np.full(size, float(arrays[f"{name}.default"]))
-    v[idx] = arrays[f"{name}.value"].astype(np.float64)
-    return v
+    if out is None or out.shape != (size,):
+        out = np.empty(size)
+    out.fill(float(arrays[f"{name}.default"]))
+    out[idx] = arrays[f"{name}.value"]
+    return out
+
+
+def _unpack_rows(names: tuple[str, ...], arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Vectors of one size as the rows of one array, unpacked in place."""
+    size = int(arrays[f"{names[0]}.size"])
+    rows = np.empty((len(names), size))
+    for row, name in zip(rows, names, strict=True):
+        if _unpack(name, arrays, row) is not row:
+            raise ModelFormatError(f"{name}: expected {size} columns, as {names[0]} has")
+    return rows
 
 
 def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -99,11 +112,10 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.intercept_ = float(arrays["intercept"])
         clf.intercept_base_ = float(arrays["intercept_base"])
         clf.binary_offset_ = float(arrays["binary_offset"])
-        clf.nb_count_ = np.vstack([_unpack("nb_count.ham", arrays),
-                                   _unpack("nb_count.spam", arrays)])
+        clf.nb_count_ = _unpack_rows(("nb_count.ham", "nb_count.spam"), arrays)
         clf.nb_class_count_ = np.asarray(arrays["nb_class_count"], dtype=np.float64)
-        clf.feedback_count_ = np.vstack([_unpack("feedback_count.ham", arrays),
-                                         _unpack("feedback_count.spam", arrays)])
+        clf.feedback_count_ = _unpack_rows(("feedback_count.ham", "feedback_count.spam"),
+                                           arrays)
         if clf.nb_count_.shape != (2, clf.coef_binary_.shape[0]):
             raise ModelFormatError(f"Naive Bayes counts have shape {clf.nb_count_.shape}: "
                                    f"expected 2 rows of {clf.coef_binary_.shape[0]} columns")
@@ -145,7 +157,7 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         raise ModelFormatError(f"feedback counts have shape {clf.feedback_count_.shape}: "
                                f"expected 2 rows of {rep.spam_.shape[0]} columns")
     # Naive Bayes' weights are re-derived from its counts in full precision.
-    clf._refresh_nb(np.arange(n_exp))
+    clf._refresh_nb(slice(None))
     info = {k: v for k, v in manifest.items()
             if k not in ("kind", "featurizer", "classifier", "members", "cutoffs")}
     return SpamModel(featurizer, clf, spam_cut, unsure_cut, info)
