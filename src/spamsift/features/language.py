@@ -20,7 +20,6 @@ import shutil
 import tempfile
 import threading
 from array import array
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +37,18 @@ _PARTS = ("ptc", "pc", "classes", "nextmove", "row", "output")
 
 def _cache_dir() -> Path | None:
     """Where this py3langid version's model is kept unpacked, or None without a home."""
-    try:
-        version = metadata.version("py3langid")
-    except metadata.PackageNotFoundError:
-        return None
+    import py3langid
+
+    # Its own attribute where it has one: reading the installed metadata imports
+    # importlib.metadata (~10 ms of a one-message classify).
+    version = getattr(py3langid, "__version__", None)
+    if not isinstance(version, str):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("py3langid")
+        except metadata.PackageNotFoundError:
+            return None
     base = os.environ.get("XDG_CACHE_HOME") or (
         str(Path.home() / ".cache") if Path.home() != Path("/") else "")
     if not base:
