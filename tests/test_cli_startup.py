@@ -37,8 +37,12 @@ def _imported(code: str, tmp_path: Path) -> tuple[list[str], str]:
     return json.loads(modules), "\n".join(output)
 
 
-def _heavy(modules: list[str]) -> list[str]:
-    return [m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY)]
+def _heavy(modules: list[str], allowed: tuple[str, ...] = ()) -> list[str]:
+    def under(m: str, names: tuple[str, ...]) -> bool:
+        return any(m == n or m.startswith(n + ".") for n in names)
+
+    return [m for m in modules if under(m, HEAVY) and not under(m, allowed)
+            and m not in ("spamsift.training", "spamsift.evaluation")]
 
 
 def test_building_the_app_imports_no_command_module(tmp_path: Path):
@@ -62,3 +66,16 @@ def test_classify_imports_only_what_scoring_needs(tmp_path: Path, args: list[str
     assert str(msg) in out and any(v in out for v in ("spam", "unsure", "ham"))
     assert "spamsift.models.spam_model" in modules  # it did classify
     assert _heavy(modules) == []
+
+
+def test_score_in_one_process_imports_no_training_library(tmp_path: Path):
+    msg = tmp_path / "m.eml"
+    msg.write_bytes(b"From: Alice <alice@example.org>\nSubject: Lunch\n\nNoon?\n")
+    modules, out = _imported(
+        "import sys, spamsift.cli\n"
+        f"sys.argv = ['spamsift', 'score', '--input', {str(msg)!r}, '--n-jobs', '1']\n"
+        "try:\n    spamsift.cli.main()\nexcept SystemExit as e:\n    assert not e.code, e.code",
+        tmp_path)
+    assert out.splitlines()[0] == "path,score,verdict" and str(msg) in out
+    # Scoring rows and their duplicate keys live in training/; nothing else of it loads.
+    assert _heavy(modules, allowed=("spamsift.training.scoring", "spamsift.training.dedup")) == []
