@@ -2,12 +2,16 @@
  *
  * Built by `pip install` where a C compiler is found (setup.py marks it optional);
  * each function has a pure-Python twin that gives the same numbers, and the tests
- * compare the two (tests/features/test_hashing.py).
+ * compare the two (tests/features/test_hashing.py, test_language.py).
  *
  * token_columns(tokens, n_features) -> bytearray
  *     The hashed column of each str token, as native int32s: MurmurHash3 (x86, 32
  *     bits, seed 0) of its UTF-8 bytes read as a signed int, |h| mod n_features:
  *     scikit-learn's FeatureHasher (alternate_sign=False). spamsift.features.hashing.
+ *
+ * langid_counts(nextmove, rowbase, output, text) -> dict
+ *     py3langid's walk of its byte automaton over text: feature -> times seen, in order
+ *     of first sight (its visit_counts). spamsift.features.language.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -110,9 +114,73 @@ fail:
     return NULL;
 }
 
+static PyObject *langid_counts(PyObject *self, PyObject *args)
+{
+    Py_buffer nextmove, rowbase, output, text;
+    PyObject *counts = NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*:langid_counts", &nextmove, &rowbase, &output, &text))
+        return NULL;
+    if (nextmove.itemsize != 4 || rowbase.itemsize != 8 || output.itemsize != 8) {
+        PyErr_SetString(PyExc_TypeError,
+                        "langid_counts: expected uint32 nextmove, int64 rowbase and output");
+        goto done;
+    }
+    const uint32_t *nm = nextmove.buf;
+    const int64_t *rb = rowbase.buf, *out = output.buf;
+    const Py_ssize_t n_nm = nextmove.len / 4, n_rb = rowbase.len / 8, n_out = output.len / 8;
+    const unsigned char *t = text.buf;
+    counts = PyDict_New();
+    if (counts == NULL)
+        goto done;
+    uint32_t state = 0;
+    for (Py_ssize_t i = 0; i < text.len; i++) {
+        if ((Py_ssize_t)state >= n_rb)
+            goto bad_model;
+        int64_t at = rb[state] + t[i];
+        if (at < 0 || at >= n_nm)
+            goto bad_model;
+        state = nm[at];
+        if ((Py_ssize_t)state >= n_out)
+            goto bad_model;
+        if (out[state] < 0)
+            continue;
+        /* feature -> times seen, keys in order of first sight, as collections.Counter */
+        PyObject *key = PyLong_FromLongLong(out[state]);
+        if (key == NULL)
+            goto fail;
+        PyObject *seen = PyDict_GetItemWithError(counts, key);
+        long long c = 0;
+        if (seen != NULL) {
+            c = PyLong_AsLongLong(seen);
+        } else if (PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        PyObject *val = PyLong_FromLongLong(c + 1);
+        int bad = val == NULL || PyDict_SetItem(counts, key, val) < 0;
+        Py_XDECREF(val);
+        Py_DECREF(key);
+        if (bad)
+            goto fail;
+    }
+    goto done;
+bad_model:
+    PyErr_SetString(PyExc_ValueError, "langid_counts: the automaton points outside its tables");
+fail:
+    Py_CLEAR(counts);
+done:
+    PyBuffer_Release(&nextmove);
+    PyBuffer_Release(&rowbase);
+    PyBuffer_Release(&output);
+    PyBuffer_Release(&text);
+    return counts;
+}
+
 static PyMethodDef methods[] = {
     {"token_columns", token_columns, METH_VARARGS,
      "token_columns(tokens, n_features) -> bytearray of int32 columns (MurmurHash3, |h| mod n)."},
+    {"langid_counts", langid_counts, METH_VARARGS,
+     "langid_counts(nextmove, rowbase, output, text) -> {feature: count}, py3langid's walk."},
     {NULL, NULL, 0, NULL},
 };
 
