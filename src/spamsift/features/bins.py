@@ -11,24 +11,33 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["one_hot_bins"]
+__all__ = ["bin_columns", "one_hot_bins"]
 
 
-def one_hot_bins(edges: np.ndarray, n_bins: int, X: np.ndarray) -> sp.csr_matrix:
-    """One-hot bins of the dense columns ``X`` (one row of ``edges`` per column, padded
-    with inf): bin ``b`` of column ``j`` is output column ``j * n_bins + b``.
+def bin_columns(edges: np.ndarray, n_bins: int, X: np.ndarray) -> np.ndarray:
+    """The output column of each cell of the dense ``X`` (one row of ``edges`` per column,
+    padded with inf): bin ``b`` of column ``j`` is column ``j * n_bins + b``.
 
     Bins are closed on the right, ``(lo, hi]``: a value equal to an edge goes to the
     lower bin (``searchsorted``'s side="left").
+    """
+    n, d = X.shape
+    # searchsorted(side="left") counts the edges below a value: counted for all columns
+    # at once (a loop of searchsorted per column cost 0.1 ms a call, for one message as
+    # for many); NaN, which searchsorted puts past every edge, likewise.
+    bins = (edges[None, :, :] < X[:, :, None]).sum(axis=2)
+    bins[np.isnan(X)] = edges.shape[1]
+    return (np.arange(d) * n_bins)[None, :] + bins
+
+
+def one_hot_bins(edges: np.ndarray, n_bins: int, X: np.ndarray) -> sp.csr_matrix:
+    """:func:`bin_columns` one-hot encoded, ``d * n_bins`` columns.
 
     >>> one_hot_bins(np.array([[1.0]]), 2, np.array([[1.0], [1.5]])).toarray().tolist()
     [[1.0, 0.0], [0.0, 1.0]]
     """
     n, d = X.shape
-    bins = np.empty((n, d), dtype=np.int64)
-    for j in range(d):
-        bins[:, j] = np.searchsorted(edges[j], X[:, j], side="left")
-    cols = (np.arange(d) * n_bins)[None, :] + bins
+    cols = bin_columns(edges, n_bins, X)
     data = np.ones(n * d)
     indptr = np.arange(0, n * d + 1, d)
     return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, d * n_bins))

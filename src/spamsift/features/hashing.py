@@ -18,12 +18,14 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
+from spamsift.features.entries import Entries, stack
+
 try:
     from spamsift._speedups import token_columns as _c_token_columns
 except ImportError:  # built without a C compiler: the NumPy path gives the same columns
     _c_token_columns = None
 
-__all__ = ["murmurhash3_32", "token_columns", "count_matrix", "HAVE_C"]
+__all__ = ["murmurhash3_32", "token_columns", "count_entries", "count_matrix", "HAVE_C"]
 
 #: Whether the C loop is in use.
 HAVE_C = _c_token_columns is not None
@@ -111,6 +113,17 @@ def token_columns(tokens: Sequence[str], n_features: int) -> np.ndarray:
     return _numpy_columns(tokens, n_features)
 
 
+def count_entries(rows: Sequence[Sequence[str]], n_features: int, offset: int = 0
+                  ) -> Entries:
+    """How often each column's tokens occur in each row, as entries (columns sorted
+    within a row, none repeated, shifted by ``offset``)."""
+    lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
+    row_of = np.repeat(np.arange(len(rows), dtype=np.int64), lens)
+    cols = token_columns(list(chain.from_iterable(rows)), n_features)
+    keys, counts = np.unique(row_of * n_features + cols, return_counts=True)
+    return Entries(keys // n_features, keys % n_features + offset, counts.astype(np.float64))
+
+
 def count_matrix(rows: Sequence[Sequence[str]], n_features: int) -> sp.csr_matrix:
     """How often each column's tokens occur in each row: ``FeatureHasher.transform``'s
     matrix (float64 counts, each row's columns sorted, none repeated).
@@ -118,10 +131,4 @@ def count_matrix(rows: Sequence[Sequence[str]], n_features: int) -> sp.csr_matri
     >>> count_matrix([["a", "b", "a"], []], 8).toarray().tolist()
     [[0.0, 0.0, 2.0, 0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]]
     """
-    lens = np.fromiter(map(len, rows), dtype=np.int64, count=len(rows))
-    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
-    np.cumsum(lens, out=indptr[1:])
-    cols = token_columns(list(chain.from_iterable(rows)), n_features)
-    X = sp.csr_matrix((np.ones(cols.size), cols, indptr), shape=(len(rows), n_features))
-    X.sum_duplicates()
-    return X
+    return stack([count_entries(rows, n_features)], len(rows), n_features)

@@ -155,8 +155,8 @@ def _clued_row(model: SpamModel, test: Dataset, r: ScoredRow, i: int,
     if data is not None:  # the raw message lets clues name their tokens
         clues = model.classify([data], top=top)[0].clues
     else:
-        contrib = model.classifier.contributions(test.X[i])[0]
-        clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib[:top]]
+        contrib = model.classifier.contributions(test.X[i], top)[0]
+        clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib]
     return {"source": r.source, "label": "spam" if r.label else "ham", "score": r.score,
             "verdict": r.verdict, "subject": test.meta[i].subject, "clues": clues}
 
