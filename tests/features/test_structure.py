@@ -162,3 +162,15 @@ def test_counts_equal_the_patterns_runs(text: str):
         assert structure._count(pattern, text) == sum(map(len, pattern.findall(text)))
         latin = text.encode("latin-1", "ignore").decode("latin-1")
         assert structure._count(pattern, latin) == sum(map(len, pattern.findall(latin)))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=80))
+@settings(max_examples=300)
+def test_word_counts_equal_the_word_patterns(text: str):
+    from collections import Counter
+
+    keys = ["free", "offer", "é", "ß", "ｆｒｅｅ"]
+    for t in (text, text.encode("latin-1", "ignore").decode("latin-1")):
+        words = structure._WORD.findall(t)
+        seen = Counter(words)
+        assert structure._word_counts(t, keys) == (len(words), [seen[k] for k in keys])
