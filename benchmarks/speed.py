@@ -101,6 +101,13 @@ def _run_timed(cmd: list[str], env: dict[str, str], **kw) -> tuple[float, float]
     return wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
 
 
+def _describe(rev: str) -> str:
+    """The short commit ``rev`` names (what a README table can be traced to)."""
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "no git"
+
+
 def _export(rev: str, into: Path) -> Path:
     """The ``src`` folder of git revision ``rev``, exported under ``into``."""
     into.mkdir(parents=True)
@@ -143,9 +150,10 @@ def main() -> None:
     cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        trees = {"this tree": ROOT / "src"}
+        trees = {f"this tree ({_describe('HEAD')})": ROOT / "src"}
         if args.baseline:
-            trees[f"baseline ({args.baseline})"] = _export(args.baseline, work / "baseline")
+            trees[f"{args.baseline} ({_describe(args.baseline)})"] = _export(args.baseline,
+                                                                          work / "baseline")
         model = work / "model"
         (work / "paths.json").write_text(json.dumps(test_paths))
         (work / "one.eml").write_bytes(ONE_MESSAGE)
@@ -203,7 +211,7 @@ def main() -> None:
             bogo_rate = n / statistics.median(times)
     summary = {tree: {what: {k: statistics.median(v) for k, v in vals.items()}
                       for what, vals in rows_.items()} for tree, rows_ in results.items()}
-    summary["spamsift train (CLI, whole job, this tree)"] = {"seconds": t_train}
+    summary["spamsift train (CLI, whole job)"] = {"seconds": t_train}
     if bogo_rate:
         summary["bogofilter bulk (-b, one process)"] = {"msgs_per_s": bogo_rate}
     md = _table(summary, trees, n, args, cores, bogo_rate)
@@ -239,8 +247,8 @@ def _table(summary: dict, trees: dict[str, Path], n: int, args: argparse.Namespa
         if len(names) > 1:
             cells.append(f"{values[0] / values[1]:.2f}x as fast")
         lines.append(f"| {what} | " + " | ".join(cells) + " |")
-    extra = [f"spamsift train (CLI, whole job, this tree): "
-             f"{summary['spamsift train (CLI, whole job, this tree)']['seconds']:.1f} s"]
+    extra = [f"spamsift train (CLI, whole job, {names[0]}): "
+             f"{summary['spamsift train (CLI, whole job)']['seconds']:.1f} s"]
     if bogo_rate:
         extra.append(f"bogofilter bulk (`-b`, one process): {bogo_rate:.0f} msgs/s")
     return (f"{n} messages of `{args.split}`'s test part, {cores} cores, medians of "
