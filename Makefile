@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile bench-bytegrams bench-cold-start clean
+.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile bench-extract bench-bytegrams bench-cold-start bench-mailauth bench-images clean
 
 # Debian's python3 makes venvs only with python3-venv; as root the venv step installs
 # it when it is missing, so `make run` and `make test` work on a fresh machine.
@@ -93,14 +93,30 @@ bench-spamd: venv
 bench-milter: venv $(VENV)/.milter
 	$(BIN)/python benchmarks/milter.py --corpus $(CORPUS)
 
+# What DKIM, ARC and DMARC verification cost per message, against a DNS server on
+# loopback (about a minute).
+bench-mailauth: venv
+	$(BIN)/python benchmarks/mailauth.py
+
 # The bundled model's recipe on ham from senders it never saw (train on 2002, 2003 ham).
 bench-cold-start: venv
 	$(BIN)/python benchmarks/cold_start.py --corpus $(CORPUS)
+
+# Barcodes and OCR per generated image (a screenshot of text, a banner, a phone photo, a
+# QR code), the OCR engine's cold start, the worst case at the caps and OCR under a
+# parse worker's memory cap (about 5 minutes).
+bench-images: venv
+	$(BIN)/python benchmarks/images.py --corpus $(CORPUS)
 
 # Hostile messages, each class at its worst within the 10 MiB cap: time to answer and
 # peak memory through `spamsift classify` and a running `spamsift serve` (about 2 minutes).
 bench-hostile: venv
 	$(BIN)/python benchmarks/hostile.py --corpus $(CORPUS)
+
+# Attachment extraction: cost per message for ordinary documents, hostile ones (bombs,
+# floods, deep nesting) in fresh processes, and on the corpus (about 2 minutes).
+bench-extract: venv
+	$(BIN)/python benchmarks/extract.py --corpus $(CORPUS)
 
 # `spamsift score` on generated archives of 10k, 100k and 1M messages (peak memory), and
 # with --dask on 1 and 2 local workers (msgs/s). About 30 minutes on 2 cores; the archives

@@ -49,11 +49,11 @@ from _common import DEFAULT_CORPUS, RESULTS  # noqa: E402
 from spamsift.evaluation import compute_metrics  # noqa: E402
 from spamsift.features.batch import featurize  # noqa: E402
 from spamsift.features.bytegrams import ByteNgrams  # noqa: E402
+from spamsift.features.dedup import duplicate_of  # noqa: E402
 from spamsift.features.featurizer import MessageFeaturizer  # noqa: E402
 from spamsift.models.classifier import SpamClassifier  # noqa: E402
 from spamsift.parse import parse_message  # noqa: E402
 from spamsift.parse.mime import _strip_mbox_from  # noqa: E402
-from spamsift.training.dedup import duplicate_of  # noqa: E402
 from spamsift.training.splits import time_split  # noqa: E402
 from spamsift.training.trainer import DEFAULT_PARAMS  # noqa: E402
 

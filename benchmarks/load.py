@@ -251,9 +251,9 @@ def percentile(sorted_values: list[float], q: float) -> float:
 def in_process_costs(paths: list[str], n: int) -> dict:
     """Milliseconds per message of classify alone and of recording it, in this process."""
     from spamsift.config import Settings
+    from spamsift.datadir import open_stores
+    from spamsift.models.bundled import bundled_model_path
     from spamsift.models.persistence import load_model
-    from spamsift.serving.service import bundled_model_path
-    from spamsift.serving.stores import open_stores
 
     settings = Settings()
     model = load_model(bundled_model_path())

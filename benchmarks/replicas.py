@@ -156,8 +156,8 @@ def feedback_delays(r: Replicas, raws: list[bytes], key: dict[str, str]) -> list
 
 def promotion_delays(r: Replicas, db_url: str, key: dict[str, str], n: int) -> list[float]:
     from spamsift.feedback import Database
+    from spamsift.models.bundled import bundled_model_path
     from spamsift.models.db_registry import DatabaseRegistry
-    from spamsift.serving.service import bundled_model_path
 
     db = Database(db_url)
     probe = b"From: a@example.org\nSubject: hello\n\nhello\n"

@@ -11,9 +11,10 @@
 # tests (scripts/with-postgres.sh starts a throwaway server), and Chromium with its
 # driver for the dashboard's browser tests (tests/serving/dashboard/test_browser.py,
 # driven by Selenium from the test extra), and systemd's `systemd-analyze` to verify
-# the shipped units offline (tests/deploy/test_systemd.py). pymilter, the milter
-# extra, has no wheels: it compiles against libmilter-dev with a C compiler and, for
-# Debian's own Python, python3-dev. Postfix and Dovecot are installed with no system
+# the shipped units offline (tests/deploy/test_systemd.py); with SPAMSIFT_TEST_IMAGE=1,
+# podman, mmdebstrap and iproute2 to build and check the container image
+# (tests/deploy/test_image.py). pymilter, the milter extra, has no wheels: it compiles
+# against libmilter-dev with a C compiler and, for Debian's own Python, python3-dev. Postfix and Dovecot are installed with no system
 # configuration in use: the tests run instances of their own on loopback.
 set -euo pipefail
 
@@ -40,6 +41,14 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 command -v systemd-analyze >/dev/null || missing+=(systemd)
+# The container image's build and check (tests/deploy/test_image.py), only when
+# SPAMSIFT_TEST_IMAGE=1 asks for it, as .ci/run does: podman, mmdebstrap for the local
+# Debian base, iproute2 for the check's loopback (scripts/build-image.sh).
+if [ "${SPAMSIFT_TEST_IMAGE-}" = 1 ]; then
+    command -v podman >/dev/null || missing+=(podman)
+    command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+    [ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || command -v ip >/dev/null || missing+=(iproute2)
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
     exit 0

@@ -201,7 +201,7 @@ def main() -> None:
         with serving(data, env) as url:
             key = cli(env, "keys", "create", "--scope", "admin", "--name", "ops",
                       "--data-dir", str(data)).splitlines()[-1]
-            from spamsift.serving.service import bundled_model_path
+            from spamsift.models.bundled import bundled_model_path
 
             copy = Path(tmp) / "copy"
             shutil.copytree(bundled_model_path(), copy)

@@ -3,11 +3,11 @@
 The protocol tests drive real mail software (Debian's packages), the milter's tests
 need the ``milter`` extra, the feedback store's tests a PostgreSQL server, the
 dashboard's browser tests Debian's Chromium and its driver (through Selenium), the
-systemd units' test ``systemd-analyze``. A test module names what it needs with the
-``needs`` marker (``pytestmark = pytest.mark.needs("spamc")``, acted on by
-``tests/conftest.py``); a fixture calls :func:`require`. Whatever is missing skips
-the test with one line naming what to install, except under ``CI=true``, where it
-fails: CI never skips them silently.
+systemd units' test ``systemd-analyze``, the container image's test podman and
+mmdebstrap. A test module names what it needs with the ``needs`` marker
+(``pytestmark = pytest.mark.needs("spamc")``, acted on by ``tests/conftest.py``); a
+fixture calls :func:`require`. Whatever is missing skips the test with one line naming
+what to install, except under ``CI=true``, where it fails: CI never skips them silently.
 As root on Debian, ``make test`` installs all of it (``scripts/install-deps.sh``) and
 starts a throwaway PostgreSQL (``scripts/with-postgres.sh``).
 """
@@ -76,9 +76,10 @@ NEEDS: dict[str, Need] = {
                             and Path(SYSTEM_UNITS).is_dir(),
                             "systemd-analyze and systemd's own units (Debian's systemd)",
                             ("systemd",)),
-    "podman": Need(lambda: bool(which("podman") and which("debootstrap") and which("unshare")),
-                   "Debian's podman and debootstrap (to build and check the image)",
-                   ("podman", "debootstrap")),
+    "podman": Need(lambda: all(which(t) for t in ("podman", "mmdebstrap", "unshare", "nsenter",
+                                                    "ip")),
+                   "Debian's podman, mmdebstrap and iproute2 (to build and check the image)",
+                   ("podman", "mmdebstrap", "iproute2")),
     "speedups": Need(lambda: importlib.util.find_spec("spamsift._speedups") is not None,
                      "spamsift's C extension (built by `pip install -e .` with a C compiler)",
                      ("gcc",), "pip install -e . with gcc on PATH"),

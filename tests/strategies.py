@@ -28,6 +28,8 @@ __all__ = [
     "mime_messages",
     "NONCHARACTERS",
     "INVISIBLES",
+    "documents",
+    "mangled_documents",
 ]
 
 #: Anything at all, including NULs, lone CRs and invalid UTF-8.
@@ -419,3 +421,60 @@ def mime_messages(draw: st.DrawFn, max_run: int = 600) -> bytes:
     if draw(st.booleans()):
         msg = msg.replace(b"\n", b"\r\n")
     return msg
+
+
+# Attachments: documents of every kind the extractors read (tests/documents.py writes
+# them), then the same with bytes spliced in, cut out or overwritten, and anything
+# at all under a document's type and name.
+
+_DOC_KINDS = ("pdf", "pdfz", "docx", "xlsx", "pptx", "odt", "rtf", "html", "zip")
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> tuple[str, str, bytes]:
+    """A well-formed attachment: (filename, content type, bytes), with hostile text."""
+    import documents as docs  # tests/documents.py
+
+    kind = draw(st.sampled_from(_DOC_KINDS))
+    texts = draw(st.lists(unicode_text(max_pieces=4), min_size=1, max_size=3))
+    links = draw(st.lists(st.sampled_from(["http://a.example/x", "https://xn--pypal-4ve.com/",
+                                           "data:text/html,<b>x</b>", "javascript:x()",
+                                           "http://3627734734/"]), max_size=2))
+    if kind in ("pdf", "pdfz"):
+        return "f.pdf", "application/pdf", docs.pdf(texts, links=links, compress=kind == "pdfz")
+    if kind in ("docx", "xlsx", "pptx"):
+        build = {"docx": docs.docx, "xlsx": docs.xlsx, "pptx": docs.pptx}[kind]
+        return f"f.{kind}", docs.OOXML_TYPES[kind], build(texts, links)
+    if kind == "odt":
+        return "f.odt", docs.ODF_TYPES["odt"], docs.odf(texts, links)
+    if kind == "rtf":
+        return "f.rtf", "application/rtf", docs.rtf("\n".join(texts), links[0] if links else None)
+    if kind == "html":
+        body = "".join(f"<p>{t}</p>" for t in texts) + "".join(f"<a href='{u}'>x</a>"
+                                                               for u in links)
+        return "f.html", "text/html", f"<html><body>{body}</body></html>".encode()
+    inner = draw(documents())
+    return "f.zip", "application/zip", docs.zip_of({inner[0]: inner[2], "readme.txt": b"hi"})
+
+
+@st.composite
+def mangled_documents(draw: st.DrawFn) -> tuple[str, str, bytes]:
+    """A :func:`documents` value with bytes spliced in, cut out or overwritten, or
+    arbitrary bytes under a document's name and type."""
+    name, ctype, data = draw(documents())
+    if draw(st.integers(0, 4)) == 0:
+        return name, ctype, draw(arbitrary_bytes)
+    buf = bytearray(data)
+    for _ in range(draw(st.integers(1, 6))):
+        pos = draw(st.integers(0, len(buf)))
+        op = draw(st.sampled_from(["insert", "delete", "overwrite", "truncate"]))
+        chunk = draw(st.binary(min_size=1, max_size=16))
+        if op == "insert":
+            buf[pos:pos] = chunk
+        elif op == "delete":
+            del buf[pos : pos + len(chunk)]
+        elif op == "overwrite":
+            buf[pos : pos + len(chunk)] = chunk
+        else:
+            del buf[pos:]
+    return name, ctype, bytes(buf)

@@ -21,8 +21,8 @@ from typer.testing import CliRunner
 from serving.api.support import SECRETS, api_settings, make_keys
 from serving.api.test_live_server import serving
 from spamsift.cli import app
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.api import create_app

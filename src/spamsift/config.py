@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -28,9 +28,9 @@ from pydantic_settings import (
 )
 
 from spamsift.exceptions import ConfigError
-from spamsift.serving.networks import IPNetwork, parse_networks
+from spamsift.networks import IPNetwork, parse_networks
 
-__all__ = ["ParseLimits", "Settings", "load_settings", "settings_sources",
+__all__ = ["ParseLimits", "ImageLimits", "Settings", "load_settings", "settings_sources",
            "default_corpus_root", "CONFIG_ENV", "MAX_MESSAGE_BYTES", "Source"]
 
 #: The environment variable naming the TOML settings file.
@@ -43,6 +43,44 @@ Source = Literal["override", "env", "file", "default"]
 #: refuses larger, spamd answers EX_TOOBIG past it and the milter scans no more. Code
 #: with settings takes ``settings.limits.max_message_bytes``; this is its default.
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
+
+
+class ImageLimits(BaseModel, frozen=True, extra="forbid"):
+    """Caps on the work images cost (spamsift.parse.extract.images), per image and per
+    message. Past a cap the image is skipped or cut and the message flagged.
+
+    ``ocr`` and ``barcodes`` switch the two readers; :class:`Settings` folds its
+    top-level ``ocr`` and ``barcodes`` (``SPAMSIFT_OCR=false``) into them.
+    """
+
+    ocr: bool = True
+    barcodes: bool = True
+    # No bigger image fits a 10 MiB message once base64-encoded (4/3 larger).
+    max_image_bytes: int = Field(8 * 1024 * 1024, gt=0)
+    # Width x height as the header declares it, checked before anything is decoded
+    # (a 1 KiB PNG can declare 100k x 100k). 25 Mpx holds a 12 Mpx phone photo twice
+    # over and decodes in about 0.25 s to 25 MB of greyscale (benchmarks/images.py).
+    max_image_pixels: int = Field(25_000_000, gt=0)
+    max_images: int = Field(10, gt=0)
+    # Declared pixels of all a message's images: decoding and barcode reading are not
+    # under OCR's clock, and cost 1.1-2.0 s per image at the pixel cap (25 Mpx of
+    # text; benchmarks/images.py), so two such images per message, not ten.
+    max_total_pixels: int = Field(50_000_000, gt=0)
+    # OCR's time for all of a message's images, checked between text lines. Not tuned
+    # on mail (the corpus predates image spam); set from benchmarks/images.py: a line
+    # costs about 0.1 s (an 800 x 600 screenshot of 20 lines: 2.6 s), a 2,000 px line
+    # 0.4 s, so 5 s reads a dense screenshot or two and bounds a hostile image.
+    ocr_seconds: float = Field(5.0, gt=0)
+    # Images smaller than this are not OCR'd: tracking pixels, icons, bullets. A
+    # one-line banner of 14 px text is about 300 x 40 = 12,000 px (not tuned).
+    ocr_min_pixels: int = Field(10_000, ge=0)
+    ocr_min_side: int = Field(16, ge=1)
+    # Longest side given to OCR; larger images are scaled down first (rapidocr's own
+    # default cap). Text under about 50 px at 5,000 px is lost so (benchmarks/images.py).
+    ocr_max_side: int = Field(2000, ge=32)
+    ocr_max_lines: int = Field(200, gt=0)
+    # Text kept per image (OCR) and per barcode.
+    max_text_chars: int = Field(20_000, gt=0)
 
 
 class ParseLimits(BaseModel, frozen=True, extra="forbid"):
@@ -60,6 +98,32 @@ class ParseLimits(BaseModel, frozen=True, extra="forbid"):
     max_headers: int = Field(1000, gt=0)
     max_html_bytes: int = Field(2 * 1024 * 1024, gt=0)
     max_urls: int = Field(500, gt=0)
+    # Attachment text (spamsift.parse.extract). Every attachment is hostile input; the
+    # caps bound what one message can cost in-process (a message under the sandbox's
+    # 256 KiB is parsed there). Figures from benchmarks/extract.py, this machine.
+    extract: bool = True
+    # An attachment larger than this is not read (flag extract:too_big): a PDF's
+    # cross-reference table is at its end, so a prefix is no use. A 4 MiB PDF of
+    # 20,000 pages took 0.25-0.35 s here, its first 30 pages read.
+    max_attachment_bytes: int = Field(4 * 1024 * 1024, gt=0)
+    # Parts made per message (zip members included), and their text in all.
+    max_extract_parts: int = Field(20, gt=0)
+    max_extract_chars: int = Field(50_000, gt=0)
+    # Pages of one PDF: 1-2 ms each for a page of 2,000 characters (pypdf).
+    max_pdf_pages: int = Field(30, gt=0)
+    # Members of one zip looked at (archives, and the parts of Office files).
+    max_archive_members: int = Field(100, gt=0)
+    # Bytes decompressed for one message in all (zip members, Office XML), and the
+    # largest ratio of decompressed to compressed size a zip member may have past its
+    # first 64 KiB. Office XML compresses 5-30x; a zip bomb ~1,000x.
+    max_expanded_bytes: int = Field(16 * 1024 * 1024, gt=0)
+    max_expansion_ratio: float = Field(200.0, gt=1)
+    # Wall-clock for all of one message's extraction (a watchdog stops pure-Python
+    # work past it: spamsift.parse.extract.deadline). Ordinary documents take 1-45 ms.
+    extract_seconds: float = Field(1.0, gt=0)
+    # Images (QR codes, OCR): their own caps and clock, outside extract_seconds (OCR of
+    # one screenshot takes 2-3 s). The site's settings fill them in (Settings.images).
+    images: ImageLimits = ImageLimits()
 
 
 def default_corpus_root() -> Path | None:
@@ -98,6 +162,11 @@ class Settings(BaseSettings):
     # for a model meant for any site, as the bundled one (features.tokens.header_tokens).
     site_evidence: bool = True
     limits: ParseLimits = ParseLimits()
+    # Reading images: OCR (the costly part: benchmarks/images.py) and barcodes, each
+    # off for sites that do not want its cost (SPAMSIFT_OCR=false); caps in ``images``.
+    ocr: bool = True
+    barcodes: bool = True
+    images: ImageLimits = ImageLimits()
     # REST API (`spamsift serve`). Feedback and admin calls always need an API key;
     # classify only when this is true.
     # Feedback and keys database: SQLite in DATA_DIR by default, PostgreSQL by URL
@@ -156,6 +225,68 @@ class Settings(BaseSettings):
     sandbox_timeout: float = Field(10.0, gt=0)
     sandbox_memory_mb: int = Field(512, ge=64)
     sandbox_workers: int = Field(2, gt=0)
+    # Mail authentication (spamsift.mailauth). The authserv-ids the site's own MTAs
+    # write in Authentication-Results (comma-separated, e.g. "mx1.example.org"): only
+    # those headers count; any other is ignored (a sender can forge one) and is
+    # evidence itself. Empty: nothing from headers counts.
+    trusted_authserv_ids: Annotated[tuple[str, ...], NoDecode] = ()
+    # Where spamsift verifies DKIM, ARC, DMARC (and SPF in the milter) itself: "doors"
+    # (classify, REST, spamd, milter; not train/score/evaluate, whose archives' DKIM
+    # keys no longer resolve, unless run with --verify-auth), "always", or "never" (no
+    # lookups at all: trusted headers only).
+    auth_verify: Literal["doors", "always", "never"] = "doors"
+    # The resolvers to ask, "IP:PORT,..." ("[IPv6]:PORT"; port 53 by default); empty:
+    # the system's (/etc/resolv.conf).
+    dns_servers: Annotated[tuple[str, ...], NoDecode] = ()
+    # Seconds one lookup may take, and all of one message's lookups together: a DNS
+    # outage costs each message at most this (then temperror), never a hang. Not
+    # tuned: a recursive resolver answers in milliseconds from cache, and in well under
+    # a second for most authoritative servers; MTAs wait 60 s or more for a milter.
+    dns_timeout: float = Field(2.0, gt=0, le=30)
+    auth_time_budget: float = Field(5.0, gt=0, le=60)
+
+    @field_validator("trusted_authserv_ids", mode="before")
+    @classmethod
+    def _authserv_ids(cls, v: Any) -> tuple[str, ...]:
+        items = v.split(",") if isinstance(v, str) else list(v)
+        out = []
+        for item in items:
+            if not isinstance(item, str) or any(c.isspace() or c in ";()" for c in
+                                                item.strip()):
+                raise ValueError(f"expected authserv-ids (host names), comma-separated, "
+                                 f"got {item!r}")
+            if item.strip():
+                out.append(item.strip().lower())
+        return tuple(out)
+
+    @field_validator("dns_servers", mode="before")
+    @classmethod
+    def _dns_servers(cls, v: Any) -> tuple[str, ...]:
+        from spamsift.mailauth.resolver import parse_servers
+
+        try:
+            servers = parse_servers(v if isinstance(v, str) else list(v), name="dns_servers")
+        except ConfigError as exc:
+            raise ValueError(str(exc)) from None
+        return tuple(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in servers)
+
+    @field_validator("images")
+    @classmethod
+    def _image_switches(cls, v: ImageLimits, info: Any) -> ImageLimits:
+        # The top-level switches are the ones documented; off there is off in images.
+        ocr = v.ocr and info.data.get("ocr", True)
+        barcodes = v.barcodes and info.data.get("barcodes", True)
+        if (ocr, barcodes) == (v.ocr, v.barcodes):
+            return v
+        return v.model_copy(update={"ocr": ocr, "barcodes": barcodes})
+
+    @model_validator(mode="after")
+    def _images_in_limits(self) -> Settings:
+        # The parser reads one ParseLimits: the image caps and switches travel in it.
+        if self.limits.images != self.images:
+            object.__setattr__(self, "limits", self.limits.model_copy(
+                update={"images": self.images}))
+        return self
 
     @field_validator("rate_limit_exempt_networks", mode="before")
     @classmethod

@@ -12,7 +12,10 @@ front end (CLI, REST, mail protocols) can map the whole family in one place::
      │    ├── ModelFormatError    unknown format version, missing or malformed parts
      │    └── ModelIntegrityError checksum mismatch: the file was altered
      ├── TrainingError        training cannot proceed (one class only, too few rows, ...)
-     └── CorpusError          a corpus cannot be found, fetched or verified
+     ├── CorpusError          a corpus cannot be found, fetched or verified
+     └── StoreError           the database (feedback, keys, shared models) cannot do what was asked
+          ├── NotFoundError       no event, classification, key or version with that id
+          └── IdempotencyError    a client_event_id reused for a different event
 
 Messages say what was expected and what arrived.
 """
@@ -30,6 +33,9 @@ __all__ = [
     "ModelIntegrityError",
     "TrainingError",
     "CorpusError",
+    "StoreError",
+    "NotFoundError",
+    "IdempotencyError",
 ]
 
 
@@ -71,3 +77,15 @@ class TrainingError(SpamsiftError):
 
 class CorpusError(SpamsiftError):
     """A corpus cannot be found, fetched or verified."""
+
+
+class StoreError(SpamsiftError):
+    """The database cannot be opened, migrated or written (after retries)."""
+
+
+class NotFoundError(StoreError):
+    """No feedback event, classification or API key has the id given."""
+
+
+class IdempotencyError(StoreError):
+    """A ``client_event_id`` already names an event with other content or another key."""

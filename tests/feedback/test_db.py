@@ -15,9 +15,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from spamsift.db.schema import VERSION_TABLE, metadata
 from spamsift.exceptions import ConfigError
 from spamsift.feedback import Database, FeedbackStore, StoreError, default_url, resolve_url
-from spamsift.feedback.schema import VERSION_TABLE, metadata
 
 from ._helpers import message
 from .conftest import sqlite_url
@@ -263,3 +263,24 @@ def test_migration_0003_keeps_older_classifications(db_url: str) -> None:
             assert store.get_classification(new).sender == "someone2@example.org"  # type: ignore[union-attr]
     finally:
         db.close()
+
+
+@pytest.mark.parametrize("url, backend", [
+    pytest.param("sqlite:///x.db", "sqlite", id="sqlite"),
+    pytest.param("postgresql://h/db", "postgresql", id="postgresql"),
+    pytest.param("postgresql+psycopg://u:p@h:5432/db", "postgresql", id="with-driver"),
+    pytest.param("postgres://h/db", "postgresql", id="postgres-scheme"),
+    pytest.param("mysql+pymysql://h/db", "mysql", id="other"),
+])
+def test_url_backend_reads_the_url_as_sqlalchemy_does(url: str, backend: str) -> None:
+    from spamsift.db import url_backend
+
+    assert url_backend(url) == backend
+
+
+def test_a_url_that_is_no_url_is_a_config_error() -> None:
+    from spamsift.db import url_backend
+    from spamsift.exceptions import ConfigError
+
+    with pytest.raises(ConfigError, match="not a URL"):
+        url_backend("not a url at all")

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from spamsift.db.schema import feedback_events, labels
 from spamsift.feedback import FeedbackStore, message_id, resolve, voter_of
-from spamsift.feedback.schema import feedback_events, labels
 
 from . import _workload as wl
 from .conftest import POSTGRESQL, sqlite_url

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from spamsift.db.schema import api_keys
 from spamsift.exceptions import InputError
 from spamsift.feedback import KeyStore, NotFoundError
-from spamsift.feedback.schema import api_keys
 
 from .conftest import sqlite_url
 

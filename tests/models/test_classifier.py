@@ -289,12 +289,13 @@ def test_aux_block_equals_the_blocks_sliced_and_stacked(fitted_classifier: SpamC
     X = sp.vstack([X, sp.csr_matrix((1, X.shape[1]))], format="csr")  # and an empty row
     lay = clf.layout
     structure, aux = clf._aux(X)
+    aux_w, rep_w = clf.block_weights()
     want_structure = X[:, lay.structure].toarray()
     struct_x = one_hot_bins(clf.bin_edges_, clf.n_bins, want_structure)
-    struct_x.data *= clf.aux_weight
+    struct_x.data *= aux_w
     rep = X[:, lay.reputation(0).start:lay.reputation(2).stop]
     rep_x = sp.csr_matrix(clf.reputation_.transform(rep), copy=True)
-    rep_x.data *= clf.rep_weight
+    rep_x.data *= rep_w
     want = sp.hstack([struct_x, rep_x], format="csr")
     np.testing.assert_array_equal(structure, want_structure)
     for part in ("indptr", "indices", "data"):
@@ -311,10 +312,52 @@ def test_the_top_clues_are_the_head_of_all_of_them(fitted_classifier: SpamClassi
 
 
 def test_ties_keep_their_order_in_the_top_clues() -> None:
-    from spamsift.models.classifier import _largest
+    from spamsift.models.scorer import _largest
 
     size = np.array([1.0, 3.0, 2.0, 3.0, 2.0, 2.0, 0.5])
     assert _largest(size, None).tolist() == [1, 3, 2, 4, 5, 0, 6]
     assert _largest(size, 3).tolist() == [1, 3, 2]
     assert _largest(size, 4).tolist() == [1, 3, 2, 4]
     assert _largest(size, 0).tolist() == []
+
+
+def _structure_signal(n: int = 400, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray, dict]:
+    """Rows whose tokens are noise and whose structural numbers carry the label."""
+    rng = np.random.default_rng(seed)
+    lay = {"token_bits": 8, "n_structure": len(structure_names()), "reputation_bits": 4}
+    y = np.tile([0, 1], n // 2)
+    tokens = sp.random(n, 2**8, density=0.05, format="csr", random_state=seed)
+    structure = rng.normal(size=(n, lay["n_structure"]))
+    structure[:, 0] += 1.2 * y  # one number that separates, not perfectly
+    rep = sp.csr_matrix((n, 3 * 2**4))
+    return sp.hstack([tokens, sp.csr_matrix(structure), rep], format="csr"), y, lay
+
+
+def test_tuning_gives_the_evidence_the_data_rewards_more_weight() -> None:
+    X, y, lay = _structure_signal()
+    start = {"model": "nb+svm", **lay}
+    fixed = SpamClassifier(**start).fit(X, y)
+    tuned = SpamClassifier(**start, tune=True).fit(X, y)
+    assert fixed.tuning_ == [] and fixed.aux_weight_ == 0.03
+    assert tuned.aux_weight_ > 0.03  # the structure block carries the label here
+    first, *rest = tuned.tuning_
+    assert (first["C_svm"], first["aux_weight"]) == (10.0, 0.03)  # the parameters first
+    chosen = next(c for c in tuned.tuning_ if (c["C_svm"], c["aux_weight"], c["rep_weight"])
+                  == (tuned.C_svm_, tuned.aux_weight_, tuned.rep_weight_))
+    assert chosen["one_minus_roca_pct"] < first["one_minus_roca_pct"]
+    assert (roc_auc_score(y, tuned.oof_decision_) > roc_auc_score(y, fixed.oof_decision_))
+
+
+def test_tuned_params_refit_the_tuned_model_without_tuning() -> None:
+    X, y, lay = _structure_signal()
+    tuned = SpamClassifier(model="nb+svm", tune=True, **lay).fit(X, y)
+    again = clone(tuned).set_params(**tuned.tuned_params()).fit(X, y)
+    assert again.tuning_ == []
+    np.testing.assert_allclose(again.decision_function(X), tuned.decision_function(X))
+
+
+def test_a_time_budget_stops_tuning_at_the_values_found() -> None:
+    X, y, lay = _structure_signal()
+    clf = SpamClassifier(model="nb+svm", tune=True, tune_seconds=0.0, **lay).fit(X, y)
+    assert len(clf.tuning_) == 1 and clf.tuning_stopped_ == "time budget"
+    assert (clf.C_svm_, clf.aux_weight_, clf.rep_weight_) == (10.0, 0.03, 0.1)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
 
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.persistence import load_model, save_model
@@ -84,3 +85,19 @@ def test_count_feedback_equals_learning_the_same_feedback(clf: SpamClassifier,
     clf.count_feedback(X[:6], y[:6])
     np.testing.assert_array_equal(clf.feedback_count_, learned.feedback_count_)
     assert clf.feedback_count_.sum() > 0
+
+
+def test_partial_fit_takes_scikit_learns_arguments(small_xy: Data,
+                                                  small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    one = SpamClassifier(model="nb+svm", **small_layout).fit(X, y)
+    two = clone(one).fit(X, y)
+    # Per-row weights (learn three, unlearn one) equal the same steps taken one by one.
+    one.partial_fit(X[:4], 1 - y[:4], classes=[0, 1], sample_weight=[1, 1, 1, -1])
+    two.partial_fit(X[:3], 1 - y[:3])
+    two.partial_fit(X[3:4], 1 - y[3:4], sample_weight=-1)
+    np.testing.assert_allclose(one.decision_function(X), two.decision_function(X))
+    with pytest.raises(ValueError, match="classes must be"):
+        one.partial_fit(X[:1], y[:1], classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="sample_weight must be"):
+        one.partial_fit(X[:2], y[:2], sample_weight=[1, 0.5])

@@ -144,3 +144,14 @@ def test_the_conflict_exponent_is_kept_and_old_files_score_linearly(
     del arrays["conflict_gamma"]  # a file written before the scale existed
     old = model_from_arrays(manifest, arrays)
     assert old.classifier.conflict_gamma_ == 0.0
+
+
+def test_tuned_block_weights_are_saved_with_the_model(small_model: SpamModel, tmp_path: Path,
+                                                      mail_set: list[tuple[bytes, str]]) -> None:
+    tuned = copy.deepcopy(small_model)
+    tuned.classifier.aux_weight_, tuned.classifier.rep_weight_ = 0.09, 0.3
+    datas = [d for d, _ in mail_set]
+    assert not np.allclose(tuned.score(datas), small_model.score(datas), atol=1e-4)
+    loaded = load_model(save_model(tuned, tmp_path / "tuned"))
+    assert loaded.classifier.block_weights() == (0.09, 0.3)
+    np.testing.assert_allclose(loaded.score(datas), tuned.score(datas), atol=1e-5)

@@ -7,6 +7,8 @@ import unicodedata
 
 from spamsift.config import ParseLimits
 from spamsift.parse import ParsedMessage
+from spamsift.parse.extract import FLAGS as EXTRACT_FLAGS
+from spamsift.parse.extract.images import FLAGS as IMAGE_FLAGS
 from spamsift.parse.marks import MAX_MARK_RUN
 
 # Long enough for any honest parse here, far too short for a quadratic blow-up.
@@ -23,7 +25,7 @@ KNOWN_FLAGS = frozenset({
     "truncated:text", "truncated:time", "truncated:marks",
     "truncated:html_depth", "truncated:html_elements", "truncated:html_tag",
     "truncated:html_formatting", "truncated:html_reconstruct",
-})
+}) | EXTRACT_FLAGS | IMAGE_FLAGS  # and what attachment and image extraction set
 # The parse sandbox (sandbox.py) adds truncated:memory and parser:crash as well when
 # a worker gives up on a message; parse_message itself never does.
 
@@ -58,3 +60,8 @@ def check_parsed(m: ParsedMessage, limits: ParseLimits | None = None) -> None:
     assert longest_mark_run(m.text_plain) <= MAX_MARK_RUN
     assert longest_mark_run(m.text_html) <= MAX_MARK_RUN
     assert m.date is None or m.date.tzinfo is not None
+    assert sum(len(p.text) for p in m.parts) <= limits.max_extract_chars
+    assert len(m.parts) <= limits.max_extract_parts
+    for p in m.parts:
+        (p.text + p.filename + p.content_type + "".join(p.urls)).encode("utf-8")
+        assert longest_mark_run(p.text) <= MAX_MARK_RUN

@@ -22,11 +22,11 @@ from selectolax.lexbor import LexborHTMLParser
 
 from spamsift.config import ParseLimits
 from spamsift.features.featurizer import MessageFeaturizer
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.persistence import load_model
 from spamsift.parse import ParsedMessage, parse_message
 from spamsift.parse.html_bounds import MAX_DEPTH, bound_html
 from spamsift.parse.marks import MAX_MARK_RUN, cap_mark_runs
-from spamsift.serving.service import bundled_model_path
 from strategies import header_blocks, html_documents, mime_messages, unicode_text
 
 from ._checks import check_parsed, longest_mark_run

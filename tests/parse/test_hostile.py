@@ -76,7 +76,7 @@ finite = None
 if sys.argv[2:] == ["features"]:  # through the bundled model's featurizer too
     import numpy as np
     from spamsift.models.persistence import load_model
-    from spamsift.serving.service import bundled_model_path
+    from spamsift.models.bundled import bundled_model_path
     X = load_model(bundled_model_path()).featurizer.transform_parsed([m])
     finite = bool(np.isfinite(X.data).all())
 print(json.dumps({

@@ -9,11 +9,11 @@ import hashlib
 
 import pytest
 
+from spamsift.features.dedup import exact_key
 from spamsift.feedback.messages import message_id
 from spamsift.feedback.messages import strip_mbox_from as store_strip
 from spamsift.parse import identity, parse_message
 from spamsift.parse.identity import message_digest, strip_mbox_from
-from spamsift.training.dedup import exact_key
 
 ENVELOPE = b"From ann@example.org Mon Jan  1 00:00:00 2024"
 MAIL = b"Subject: lunch\nFrom: Ann <ann@example.org>\n\nSee you at noon.\n"

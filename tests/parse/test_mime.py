@@ -317,7 +317,8 @@ def test_a_from_header_is_not_an_mbox_line() -> None:
                      b"\n\n \n\n", {"missing:body"}, id="blank-body"),
         pytest.param(b"From: a@example.org\nSubject: s\nDate: Mon, 1 Jan 2024 10:00:00 +0000\n"
                      b"Content-Type: image/gif\nContent-Transfer-Encoding: base64\n\nR0lGODlh\n",
-                     {"missing:body"}, id="only-an-image"),
+                     # a GIF header and nothing after it: no body, and no image either
+                     {"missing:body", "image:unsupported"}, id="only-an-image"),
     ],
 )
 def test_missing_parts_become_flags(data: bytes, flags: set[str]) -> None:

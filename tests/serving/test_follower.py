@@ -15,7 +15,7 @@ import pytest
 
 from spamsift.feedback import FeedbackStore
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import (
+from spamsift.training.online import (
     FeedbackFollower,
     LearningFeedback,
     ModelLearner,

@@ -24,12 +24,12 @@ from serving.api.support import api_settings, make_keys
 from serving.spamd.support import exchange, request, running
 from spamsift.cli import app as cli_app
 from spamsift.config import Settings
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving.api import create_app
 from spamsift.serving.live import Live
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.service import bundled_model_path
 from spamsift.serving.spamd.server import SpamdOptions, SpamdServer
 
 HEAD = (b"From: promo@example.com\nTo: you@example.org\nSubject: weekly offers\n"

@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from spamsift.config import Settings
+from spamsift.datadir import open_stores
 from spamsift.feedback import KeyStore
 from spamsift.feedback.messages import message_id
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback
 from spamsift.serving.live import forget, learn, open_live
-from spamsift.serving.stores import open_stores
+from spamsift.training.online import LearningFeedback
 
 MESSAGE = b"From: ann@example.org\nSubject: lunch\n\nNoon at the usual place?\n"
 
@@ -33,7 +33,7 @@ def test_without_stores_there_is_a_model_and_nothing_else(data_dir: Path) -> Non
 
 
 def test_with_stores_feedback_moves_the_served_model(data_dir: Path) -> None:
-    holder, feedback, keys, _ = open_live(data_dir, Settings(), stores=open_stores)
+    holder, feedback, keys, *_ = open_live(data_dir, Settings(), stores=open_stores)
     assert isinstance(feedback, LearningFeedback) and isinstance(keys, KeyStore)
     before = holder.current.model.classify([MESSAGE], top=0)[0].logit
     assert learn(feedback, MESSAGE, "spam", user="ann", source="test")
@@ -46,7 +46,7 @@ def test_with_stores_feedback_moves_the_served_model(data_dir: Path) -> None:
 
 def test_learn_counts_a_users_vote_once_and_forget_takes_back_only_theirs(
         data_dir: Path) -> None:
-    _, feedback, _, _ = open_live(data_dir, Settings(), stores=open_stores)
+    _, feedback, *_ = open_live(data_dir, Settings(), stores=open_stores)
     assert learn(feedback, MESSAGE, "spam", user="ann", source="test")
     assert not learn(feedback, MESSAGE, "spam", user="ann", source="test")
     assert learn(feedback, MESSAGE, "ham", user="ann", source="test")  # changed her mind
@@ -61,8 +61,8 @@ def test_learn_counts_a_users_vote_once_and_forget_takes_back_only_theirs(
 
 def test_the_models_commands_use_the_shared_registry_on_postgresql(tmp_path: Path,
                                                                    pg_url: str) -> None:
+    from spamsift.datadir import open_registry
     from spamsift.models.db_registry import DatabaseRegistry
-    from spamsift.serving.live import open_registry
 
     assert isinstance(open_registry(tmp_path / "models", Settings()), ModelRegistry)
     shared = open_registry(tmp_path / "models", Settings(database_url=pg_url))

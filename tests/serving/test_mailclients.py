@@ -13,16 +13,15 @@ import pytest
 
 from serving.api.support import SECRETS, api_settings, make_keys
 from serving.api.test_live_server import serving
-from spamsift.exceptions import ConfigError, InputError, MessageError
+from spamsift.db.database import default_url
+from spamsift.exceptions import ConfigError, InputError, MessageError, StoreError
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
-from spamsift.feedback.errors import StoreError
 from spamsift.feedback.messages import message_id
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.serving.api import create_app
 from spamsift.serving.mailclients import ApiVotes, StoreVotes, Told, dovecot_files, tell
+from spamsift.serving.markup import header_lines, mark, scan_of
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.spamd.markup import header_lines, mark, scan_of
 
 RAW = b"From: promo@win-big.info\nSubject: You have WON\n\nClaim your prize now!\n"
 OTHER = b"From: dana@example.org\nSubject: lunch\n\nNoon at the fountain?\n"

@@ -37,14 +37,14 @@ import pytest
 from needs import which
 from serving.api.support import api_settings
 from serving.api.test_live_server import serving
+from spamsift.datadir import open_stores
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore, KeyStore
-from spamsift.feedback.db import default_url
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.mailclients import dovecot_files
 from spamsift.serving.server import build_app
-from spamsift.serving.stores import open_stores
 
 DOVECOT, SIEVEC = which("dovecot"), which("sievec")
 pytestmark = pytest.mark.needs("dovecot")

@@ -26,8 +26,8 @@ from sqlalchemy import text
 from feedback.test_serve_on_store import CLI, MESSAGE, _free_port, _logit
 from serving.spamd.support import exchange, request
 from spamsift.feedback import Database
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.db_registry import DatabaseRegistry
-from spamsift.serving.service import bundled_model_path
 
 # Fast polls keep the test short; the defaults are in spamsift.config.
 POLLS = {"SPAMSIFT_MODEL_POLL_SECONDS": "0.3", "SPAMSIFT_FEEDBACK_POLL_SECONDS": "0.3"}

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 from serving.api.support import api_settings, make_keys
 from spamsift.config import load_settings
+from spamsift.db.database import default_url
 from spamsift.exceptions import ConfigError
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving.api import create_app
 from spamsift.serving.model_holder import ModelHolder

@@ -8,13 +8,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from spamsift.config import Settings
+from spamsift.datadir import prepare_data_dir
 from spamsift.exceptions import ConfigError
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
 from spamsift.serving import server
 from spamsift.serving.api import InMemoryKeys
-from spamsift.serving.server import build_app, prepare_data_dir, run
+from spamsift.serving.server import build_app, run
 
 
 def test_a_fresh_folder_starts_with_the_bundled_model(tmp_path: Path) -> None:
@@ -88,7 +89,7 @@ def test_processes_seeding_one_fresh_folder_at_once_add_one_version(tmp_path: Pa
     import subprocess
     import sys
 
-    code = ("import sys; from spamsift.serving.live import prepare_data_dir; "
+    code = ("import sys; from spamsift.datadir import prepare_data_dir; "
             "print(prepare_data_dir(sys.argv[1]).active())")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "data")],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(4)]

@@ -11,12 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.ingest import RawMessage
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback
+from spamsift.training.online import LearningFeedback
 from spamsift.training.replay import date_order, replay
 
 

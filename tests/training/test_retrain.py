@@ -27,17 +27,17 @@ from typer.testing import CliRunner
 
 from spamsift.cli import app
 from spamsift.config import Settings
+from spamsift.datadir import open_stores
+from spamsift.db.database import resolve_url
 from spamsift.exceptions import TrainingError
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import resolve_url
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import catch_up
 from spamsift.serving.server import build_app
-from spamsift.serving.stores import open_stores
 from spamsift.training import retrain as retrain_module
+from spamsift.training.online import catch_up
 from spamsift.training.retrain import PAUSE_ENV, decide, held_back, retrain
 from spamsift.training.trainer import TrainOptions, fit_model
 
@@ -352,9 +352,9 @@ def test_held_back_is_stratified_seeded_and_needs_both_classes() -> None:
 def test_on_postgresql_a_promotion_is_in_the_shared_registry(
         tmp_path: Path, corpus: Path, weak_champion: SpamModel, settings: Settings,
         pg_url: str) -> None:
+    from spamsift.datadir import prepare_data_dir
     from spamsift.feedback import Database
     from spamsift.models.db_registry import DatabaseRegistry
-    from spamsift.serving.live import prepare_data_dir
     from spamsift.serving.model_holder import ModelHolder
 
     shared = settings.model_copy(update={"database_url": pg_url})

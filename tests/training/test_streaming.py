@@ -10,9 +10,9 @@ import pytest
 from spamsift.config import Settings
 from spamsift.exceptions import TrainingError
 from spamsift.features.batch import featurize
+from spamsift.features.dedup import duplicate_of
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import RawMessage
-from spamsift.training.dedup import duplicate_of
 from spamsift.training.streaming import SeenKeys, train_stream
 from spamsift.training.trainer import TrainOptions, fit_model
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import scipy.sparse as sp
 
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.parse.sandbox import ParseSandbox
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["MessageMeta", "featurize", "featurize_stream", "chunks"]
 
@@ -55,12 +58,15 @@ def chunks(items: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
 
 
 def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool = True,
-          sandbox: ParseSandbox | None = None) -> tuple[sp.csr_matrix, list[MessageMeta]]:
-    from spamsift.training.dedup import content_key, exact_key
+          sandbox: ParseSandbox | None = None, auth: Authenticator | None = None
+          ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
+    from spamsift.features.dedup import content_key, exact_key
 
     limits = featurizer.limits
     msgs = [featurizer.parse(d if sandbox is None else sandbox.prepare_sync(d, limits))
             for d in datas]
+    if auth is not None:  # the site's trusted headers (and checks, if asked) as evidence
+        msgs = [auth.apply(m, d) for m, d in zip(msgs, datas, strict=True)]
     if not with_meta:  # scoring needs no duplicate keys: skip re-normalising every body
         return featurizer.transform_parsed(msgs), []
     meta = [MessageMeta(exact_key(d), content_key(m),
@@ -72,14 +78,17 @@ def _work(featurizer: MessageFeaturizer, datas: Sequence[bytes], with_meta: bool
 
 def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int = -1,
               progress: Callable[[int], None] | None = None, with_meta: bool = True,
-              sandbox: ParseSandbox | None = None) -> tuple[sp.csr_matrix, list[MessageMeta]]:
+              sandbox: ParseSandbox | None = None, auth: Authenticator | None = None
+              ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
     """The feature matrix of raw messages (rows in input order) and their metadata.
 
     ``progress`` is called with the number of messages each finished chunk held.
     ``sandbox``: where large messages are parsed (:mod:`spamsift.parse.sandbox`).
+    ``auth``: fills each message's authentication results after parsing
+    (:class:`~spamsift.mailauth.Authenticator`); None leaves them empty.
     """
     if len(datas) <= _CHUNK or n_jobs == 1:
-        out = _work(featurizer, datas, with_meta, sandbox)
+        out = _work(featurizer, datas, with_meta, sandbox, auth)
         if progress:
             progress(len(datas))
         return out
@@ -87,7 +96,7 @@ def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int
 
     parts = []
     for part in Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_work)(featurizer, c, with_meta, sandbox) for c in chunks(datas)):
+            delayed(_work)(featurizer, c, with_meta, sandbox, auth) for c in chunks(datas)):
         parts.append(part)
         if progress:
             progress(part[0].shape[0])
@@ -97,7 +106,7 @@ def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int
 
 def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk_size: int = _CHUNK,
                      n_jobs: int = 1, with_meta: bool = True,
-                     sandbox: ParseSandbox | None = None
+                     sandbox: ParseSandbox | None = None, auth: Authenticator | None = None
                      ) -> Iterator[tuple[list[M], sp.csr_matrix, list[MessageMeta]]]:
     """Each chunk of ``messages`` (objects with ``.data``) with its matrix and metadata, lazily.
 
@@ -110,7 +119,7 @@ def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk
     batches = chunks(messages, chunk_size)
     if n_jobs == 1:
         for b in batches:
-            X, meta = _work(featurizer, [m.data for m in b], with_meta, sandbox)
+            X, meta = _work(featurizer, [m.data for m in b], with_meta, sandbox, auth)
             yield b, X, meta
         return
     from joblib import Parallel, delayed  # as in featurize
@@ -122,7 +131,7 @@ def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk
     def tasks() -> Iterator[Any]:
         for b in batches:
             sent.append(b)
-            yield delayed(_work)(featurizer, [m.data for m in b], with_meta, sandbox)
+            yield delayed(_work)(featurizer, [m.data for m in b], with_meta, sandbox, auth)
 
     for X, meta in Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
             tasks()):

@@ -19,7 +19,7 @@ import unicodedata
 
 from spamsift.parse.marks import cap_mark_runs
 
-__all__ = ["normalise", "fold_obfuscation", "INVISIBLE"]
+__all__ = ["normalise", "fold_obfuscation", "to_latin_lookalikes", "INVISIBLE"]
 
 # Soft hyphen, grapheme joiner, zero-width and bidi controls (U+061C, U+200E-F,
 # U+202A-E, U+2066-9 are the whole Bidi_Control set), word joiners, BOM.
@@ -85,6 +85,19 @@ def fold_obfuscation(word: str) -> str | None:
             folded = word.translate(_LEET)
             return folded if folded.isalpha() else None
     return None
+
+
+def to_latin_lookalikes(word: str) -> str | None:
+    """``word`` in Latin letters when every non-Latin letter of it is a look-alike of
+    one (a host label such as "раураl"), else None; None for a word already ASCII.
+
+    >>> to_latin_lookalikes("раураl"), to_latin_lookalikes("почта"), to_latin_lookalikes("abc")
+    ('paypal', None, None)
+    """
+    if word.isascii():
+        return None
+    latin = word.translate(_TO_LATIN)
+    return latin if latin.isascii() else None
 
 
 def _fold_part(part: str) -> str:

@@ -9,16 +9,17 @@ whole; a message's effective label follows from its live events by one rule
 labels, disagreement is a conflict), so learning a message twice counts once and
 a retraction unlearns exactly. :meth:`FeedbackStore.effective_labels` is the
 training set. :class:`KeyStore` keeps hashed API keys with scopes, and
-``keys_app`` is the ``spamsift keys`` command group.
+(The ``spamsift keys`` commands are in :mod:`spamsift.cli.keys`.)
 
-Names are imported on first use, so ``from spamsift.feedback import keys_app``
-does not load SQLAlchemy and Alembic (0.3 s) into every ``spamsift`` command.
+Names are imported on first use, so importing the package does not load SQLAlchemy
+and Alembic (0.3 s) into every ``spamsift`` command.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from spamsift._lazy import lazy_names
 
 # Each public name, and the module that holds it.
 _WHERE = {
@@ -28,11 +29,10 @@ _WHERE = {
     "KeyInfo": "keys",
     "KeyRecord": "keys",
     "SCOPES": "keys",
-    "Database": "db",
-    "DB_FILENAME": "db",
-    "default_url": "db",
-    "resolve_url": "db",
-    "keys_app": "cli",
+    "Database": "spamsift.db.database",
+    "DB_FILENAME": "spamsift.db.database",
+    "default_url": "spamsift.db.database",
+    "resolve_url": "spamsift.db.database",
     "FeedbackResult": "records",
     "RetractResult": "records",
     "LabelledMessage": "records",
@@ -47,16 +47,15 @@ _WHERE = {
     "resolve": "labels",
     "voter_of": "labels",
     "message_id": "messages",
-    "StoreError": "errors",
-    "NotFoundError": "errors",
-    "IdempotencyError": "errors",
+    "StoreError": "spamsift.exceptions",
+    "NotFoundError": "spamsift.exceptions",
+    "IdempotencyError": "spamsift.exceptions",
 }
 
 __all__ = [
     "FeedbackStore",
     "KeyStore",
     "Database",
-    "keys_app",
     "FeedbackResult",
     "RetractResult",
     "LabelledMessage",
@@ -84,23 +83,12 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)
 
 
 if TYPE_CHECKING:
-    from spamsift.feedback.cli import keys_app
-    from spamsift.feedback.db import DB_FILENAME, Database, default_url, resolve_url
-    from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
+    from spamsift.db.database import DB_FILENAME, Database, default_url, resolve_url
+    from spamsift.exceptions import IdempotencyError, NotFoundError, StoreError
     from spamsift.feedback.keys import SCOPES, KeyInfo, KeyRecord, KeyStore
     from spamsift.feedback.labels import LABELS, LabelState, resolve, voter_of
     from spamsift.feedback.messages import message_id

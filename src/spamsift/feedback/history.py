@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
-from spamsift.exceptions import InputError
-from spamsift.feedback.errors import NotFoundError
+from spamsift.db.schema import classifications
+from spamsift.exceptions import InputError, NotFoundError
 from spamsift.feedback.records import Classification
-from spamsift.feedback.schema import classifications
 
 __all__ = ["MAX_PAGE", "clues_json", "flags_json", "page", "one", "latest_of",
            "row_to_classification"]

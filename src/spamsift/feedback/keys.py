@@ -24,7 +24,6 @@ what was asked for.
 from __future__ import annotations
 
 import builtins
-import hashlib
 import hmac
 import re
 import secrets
@@ -35,50 +34,14 @@ from typing import Self
 
 from sqlalchemy import Connection, insert, select, update
 
-from spamsift.exceptions import InputError
-from spamsift.feedback.db import Database
-from spamsift.feedback.errors import NotFoundError
-from spamsift.feedback.schema import api_keys
+from spamsift.db.database import Database
+from spamsift.db.schema import api_keys
+from spamsift.exceptions import InputError, NotFoundError
+from spamsift.feedback.scopes import SCOPES, KeyInfo, digest, effective_scopes, parse_scopes
 
 __all__ = ["KeyStore", "KeyInfo", "KeyRecord", "SCOPES", "effective_scopes"]
 
-SCOPES = ("classify", "read", "feedback", "admin")
-_IMPLIED = {"admin": frozenset(SCOPES)}
 _KEY = re.compile(r"ss_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
-
-
-def effective_scopes(granted: Iterable[str]) -> frozenset[str]:
-    """``granted`` with what each scope implies (``admin`` → every scope)."""
-    out: set[str] = set()
-    for s in granted:
-        out |= _IMPLIED.get(s, frozenset({s}))
-    return frozenset(out)
-
-
-def _parse_scopes(scopes: Iterable[str]) -> frozenset[str]:
-    if isinstance(scopes, str):  # "feedback" would otherwise be read letter by letter
-        scopes = [scopes]
-    got = frozenset(s.strip().lower() for s in scopes)
-    unknown = sorted(got - set(SCOPES))
-    if unknown or not got:
-        raise InputError(f"scope: expected one or more of {', '.join(SCOPES)}, "
-                         f"got {', '.join(unknown) if unknown else 'none'}")
-    return got
-
-
-def _digest(key: str) -> str:
-    return hashlib.sha256(key.encode("ascii")).hexdigest()
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """Who a verified key is: its id, name and effective scopes."""
-
-    id: str
-    name: str
-    scopes: frozenset[str]
-    granted: frozenset[str]
-
 
 @dataclass(frozen=True)
 class KeyRecord:
@@ -127,7 +90,7 @@ class KeyStore:
         InputError
             No scope, or one that is not in :data:`SCOPES`.
         """
-        granted = _parse_scopes(scopes)
+        granted = parse_scopes(scopes)
         if len(name) > 200:
             raise InputError(f"name: expected at most 200 characters, got {len(name)}")
 
@@ -137,7 +100,7 @@ class KeyStore:
             key = f"ss_{key_id}_{secret}"
             conn.execute(insert(api_keys).values(
                 id=key_id, name=name, prefix=f"ss_{key_id}_{secret[:4]}",
-                secret_hash=_digest(key), scopes=",".join(sorted(granted)),
+                secret_hash=digest(key), scopes=",".join(sorted(granted)),
                 created_at=self._clock()))
             return key_id, key
 
@@ -151,7 +114,7 @@ class KeyStore:
             return None
         with self.db.read() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.id == m.group(1))).first()
-        if row is None or not hmac.compare_digest(_digest(m.group(0)), row.secret_hash):
+        if row is None or not hmac.compare_digest(digest(m.group(0)), row.secret_hash):
             return None
         if row.revoked_at is not None:
             return None

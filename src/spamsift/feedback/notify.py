@@ -27,7 +27,7 @@ class Notifications:
     Parameters
     ----------
     store : object
-        Anything with a ``db`` (:class:`~spamsift.feedback.db.Database`); others
+        Anything with a ``db`` (:class:`~spamsift.db.database.Database`); others
         only wait.
     stop : threading.Event
         Set to end a wait early.

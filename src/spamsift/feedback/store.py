@@ -45,10 +45,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from spamsift.config import MAX_MESSAGE_BYTES
-from spamsift.exceptions import InputError
+from spamsift.db.database import Database
+from spamsift.db.schema import (
+    classifications,
+    feedback_events,
+    label_changes,
+    labels,
+    messages,
+)
+from spamsift.exceptions import IdempotencyError, InputError, NotFoundError
 from spamsift.feedback import history
-from spamsift.feedback.db import Database
-from spamsift.feedback.errors import IdempotencyError, NotFoundError
 from spamsift.feedback.labels import LABELS, LabelState, resolve, voter_of
 from spamsift.feedback.messages import (
     compress,
@@ -67,13 +73,6 @@ from spamsift.feedback.records import (
     LabelledMessage,
     PruneResult,
     RetractResult,
-)
-from spamsift.feedback.schema import (
-    classifications,
-    feedback_events,
-    label_changes,
-    labels,
-    messages,
 )
 
 __all__ = ["FeedbackStore", "VERDICTS", "DEFAULT_MAX_MESSAGE_BYTES", "CHANGES_CHANNEL"]

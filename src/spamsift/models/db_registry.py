@@ -36,10 +36,9 @@ import numpy as np
 from sqlalchemy import Connection, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from spamsift.exceptions import ModelError, ModelIntegrityError
-from spamsift.feedback.db import Database
-from spamsift.feedback.errors import StoreError
-from spamsift.feedback.schema import model_active, model_versions
+from spamsift.db.database import Database
+from spamsift.db.schema import model_active, model_versions
+from spamsift.exceptions import ModelError, ModelIntegrityError, StoreError
 from spamsift.models.artifact import (
     ARRAYS_NAME,
     MANIFEST_NAME,

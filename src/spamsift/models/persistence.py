@@ -12,11 +12,12 @@ from typing import Any
 
 import numpy as np
 
+from spamsift.config import ParseLimits
 from spamsift.exceptions import ModelFormatError
 from spamsift.features.featurizer import REPUTATION_KEYS, MessageFeaturizer
 from spamsift.features.reputation import SenderReputation
 from spamsift.models.artifact import load_artifact, save_artifact
-from spamsift.models.classifier import SpamClassifier
+from spamsift.models.scorer import SpamScorer
 from spamsift.models.spam_model import SpamModel
 
 __all__ = ["save_model", "load_model", "model_to_arrays", "model_from_arrays"]
@@ -82,6 +83,8 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays["reputation.prior"] = np.array(clf.reputation_.prior_)
     arrays["member_weights"] = np.asarray(clf.member_weights_, dtype=np.float64)
     arrays["conflict_gamma"] = np.array(float(clf.conflict_gamma_))
+    # The weights the aux blocks are scored with: tuned by fit, or as set.
+    arrays["block_weights"] = np.asarray(clf.block_weights(), dtype=np.float64)
     arrays["conflict_calibration"] = np.asarray(clf.conflict_calibration_, dtype=np.float64)
     manifest = {
         "kind": "SpamModel",
@@ -103,7 +106,9 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         fparams = dict(manifest["featurizer"])
         fparams["keywords"] = tuple(fparams["keywords"])
         featurizer = MessageFeaturizer(**fparams)
-        clf = SpamClassifier(**manifest["classifier"])
+        # A loaded model scores, explains and learns feedback; it is not refitted, so it is
+        # the scorer, which needs no scikit-learn (models/scorer.py).
+        clf = SpamScorer(**manifest["classifier"])
         clf.coef_binary_ = _unpack("coef_binary", arrays)
         clf.coef_normalized_ = _unpack("coef_normalized", arrays)
         # Files written before the byte block have none (and byte_bits 0).
@@ -133,6 +138,8 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.member_weights_ = arrays["member_weights"]
         # Models saved before the conflict scale existed score linearly, as they did.
         clf.conflict_gamma_ = float(arrays.get("conflict_gamma", 0.0))
+        if "block_weights" in arrays:  # files before tuning score with the parameters
+            clf.aux_weight_, clf.rep_weight_ = (float(v) for v in arrays["block_weights"])
         a, b = (float(v) for v in arrays.get("conflict_calibration", np.array([1.0, 0.0])))
         clf.conflict_calibration_ = (a, b)
         clf.classes_ = np.array([0, 1])
@@ -168,7 +175,15 @@ def save_model(model: SpamModel, path: str | Path, overwrite: bool = False) -> P
     return save_artifact(path, manifest=manifest, arrays=arrays, overwrite=overwrite)
 
 
-def load_model(path: str | Path) -> SpamModel:
-    """Load a model directory; never executes code from it."""
+def load_model(path: str | Path, limits: ParseLimits | None = None) -> SpamModel:
+    """Load a model directory; never executes code from it.
+
+    ``limits``: the parse caps of the site serving it (``settings.limits``: message
+    size, attachments, images and OCR). They are the site's, not the model's, so the
+    file does not hold them; without them the defaults apply.
+    """
     manifest, arrays = load_artifact(path)
-    return model_from_arrays(manifest, arrays)
+    model = model_from_arrays(manifest, arrays)
+    if limits is not None:
+        model.featurizer.set_params(limits=limits)
+    return model

@@ -11,7 +11,7 @@ from scipy.special import expit
 
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.features.tokens import tokenize
-from spamsift.models.classifier import SpamClassifier
+from spamsift.models.scorer import SpamScorer
 from spamsift.parse import ParsedMessage
 
 __all__ = ["SpamModel", "Verdict", "verdict_for"]
@@ -49,7 +49,9 @@ class SpamModel:
     Parameters
     ----------
     featurizer : MessageFeaturizer
-    classifier : SpamClassifier (fitted)
+    classifier : SpamScorer
+        Fitted: a :class:`~spamsift.models.classifier.SpamClassifier` once trained, a
+        ``SpamScorer`` once loaded from its file.
     spam_cutoff, unsure_cutoff : float
         Probability cut-offs, chosen on out-of-fold training scores.
     info : dict
@@ -57,7 +59,7 @@ class SpamModel:
     """
 
     featurizer: MessageFeaturizer
-    classifier: SpamClassifier
+    classifier: SpamScorer
     spam_cutoff: float
     unsure_cutoff: float
     info: dict[str, Any] = field(default_factory=dict)

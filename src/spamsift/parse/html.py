@@ -14,7 +14,11 @@ from spamsift.parse.html_bounds import bound_html
 from spamsift.parse.message import HtmlSignals
 from spamsift.parse.urls import url_host
 
-__all__ = ["html_to_text", "strip_comments"]
+__all__ = ["html_to_text", "strip_comments", "site", "MAX_MISMATCHED_HOSTS"]
+
+#: Mismatched links kept by host pair per message (all are counted): evidence names
+#: the hosts, and a few say it.
+MAX_MISMATCHED_HOSTS = 10
 
 # Spam splits words with comments ("V<!-- x -->iagra"): drop them before parsing
 # so the word comes back whole.
@@ -75,6 +79,8 @@ def html_to_text(html: str, max_bytes: int, flags: set[str] | None = None
         target = url_host(href)
         if shown and target and not _same_site(shown.group(1).lower(), target):
             sig.mismatched_links += 1
+            if len(sig.mismatched_hosts) < MAX_MISMATCHED_HOSTS:
+                sig.mismatched_hosts.append((shown.group(1).lower()[:255], target))
     for img in tree.css("img"):
         sig.n_images += 1
         src = img.attributes.get("src")
@@ -115,10 +121,11 @@ _SHARED_SLD = frozenset({"co", "com", "net", "org", "gov", "edu", "ac", "ne", "o
 
 def _same_site(shown: str, target: str) -> bool:
     # Compare registrable-ish suffixes: "www.paypal.com" vs "paypal.com" is fine.
-    return _site(shown) == _site(target)
+    return site(shown) == site(target)
 
 
-def _site(host: str) -> list[str]:
+def site(host: str) -> str:
+    """The registrable-ish part of ``host``: ``www.paypal.co.uk`` -> ``paypal.co.uk``."""
     labels = host.rsplit(".", 3)
     keep = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SHARED_SLD else 2
-    return labels[-keep:]
+    return ".".join(labels[-keep:])

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-__all__ = ["ParsedMessage", "Attachment", "ReceivedHop", "HtmlSignals", "HEAD_BYTES"]
+from spamsift.mailauth.results import AuthResults
+
+__all__ = ["ParsedMessage", "Attachment", "ExtractedPart", "ReceivedHop", "HtmlSignals",
+           "HEAD_BYTES"]
 
 # Enough for the byte n-gram block's longest window (features/bytegrams.py).
 HEAD_BYTES = 8192
@@ -18,6 +21,24 @@ class Attachment:
     filename: str
     content_type: str
     size: int
+
+
+@dataclass(slots=True)
+class ExtractedPart:
+    """Text extracted from an attachment (spamsift.parse.extract).
+
+    ``source`` names the extractor (``pdf``, ``docx``, ``xlsx``, ``pptx``, ``odt``,
+    ``rtf``, ``html-attachment``, ``zip`` for an archive's member names, ...);
+    ``filename`` is the attachment's, ``archive.zip/member.pdf`` for a zip member.
+    ``urls`` are the links found in it (its text, PDF link annotations, Office
+    hyperlink targets); they are in :attr:`ParsedMessage.urls` too.
+    """
+
+    source: str
+    content_type: str
+    filename: str
+    text: str
+    urls: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -40,8 +61,10 @@ class HtmlSignals:
     n_scripts: int = 0
     n_comments: int = 0
     hidden_chars: int = 0
-    # Anchors whose visible text names a host other than the one linked to.
+    # Anchors whose visible text names a host other than the one linked to, and the
+    # first few of them as (host shown, host linked to).
     mismatched_links: int = 0
+    mismatched_hosts: list[tuple[str, str]] = field(default_factory=list)
     tags: dict[str, int] = field(default_factory=dict)
 
 
@@ -81,6 +104,13 @@ class ParsedMessage:
     # included: what the byte n-gram features read, kept here so a parse made
     # elsewhere (a sandbox worker) carries them.
     head: bytes = b""
+    # What SPF, DKIM, DMARC and ARC concluded (spamsift.mailauth). Parsing leaves it
+    # empty: the site's trusted headers and our own checks are applied after it, by
+    # whoever parses with the site's settings (the batch step, each door).
+    auth: AuthResults = field(default_factory=AuthResults)
+    # Text and links extracted from attachments (PDF, Office, RTF, HTML, zip
+    # members), in attachment order; the bodies stay in text_plain and text_html.
+    parts: list[ExtractedPart] = field(default_factory=list)
 
     @property
     def body_text(self) -> str:

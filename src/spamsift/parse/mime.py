@@ -28,6 +28,7 @@ import fast_mail_parser as fmp
 
 from spamsift.config import ParseLimits
 from spamsift.parse.charsets import ascii_compatible, decode_text
+from spamsift.parse.extract import extract_attachments
 from spamsift.parse.headers import (
     clean_value,
     decode_raw_header,
@@ -37,7 +38,7 @@ from spamsift.parse.headers import (
     parse_date,
     parse_received,
 )
-from spamsift.parse.html import html_to_text
+from spamsift.parse.html import MAX_MISMATCHED_HOSTS, html_to_text
 from spamsift.parse.identity import strip_mbox_from
 from spamsift.parse.marks import cap_mark_runs
 from spamsift.parse.message import HEAD_BYTES, Attachment, HtmlSignals, ParsedMessage
@@ -275,6 +276,7 @@ def _build(
     attachments: list[Attachment] = []
     ctypes: list[str] = []
     charsets: list[str] = []
+    to_extract: list[tuple[bytes, str, str]] = []
     text_budget = limits.max_text_chars
     n_parts = max_depth = 0
     deadline = time.monotonic() + _WALK_SECONDS
@@ -311,6 +313,13 @@ def _build(
             fname and ctype not in ("text/plain", "text/html"))
         if not is_text:
             attachments.append(Attachment(fname[:255], ctype, len(content)))
+            if limits.extract:
+                if len(to_extract) < limits.max_extract_parts:
+                    m = _CHARSET.search(_ctype_header(node.headers))
+                    to_extract.append((content, f"{ctype}; charset={m.group(1)}" if m
+                                       else ctype, fname))
+                else:
+                    flags.add("truncated:extract_parts")
             continue
         if text_budget <= 0:
             flags.add("truncated:text")
@@ -373,6 +382,10 @@ def _build(
     urls = links[: limits.max_urls]
     if len(urls) < limits.max_urls:
         urls += find_urls(text_plain, limits.max_urls - len(urls))
+    # Attachments are read after the walk, on a deadline of their own.
+    parts = extract_attachments(to_extract, limits, flags) if to_extract else []
+    for part in parts:
+        urls += part.urls[: limits.max_urls - len(urls)]
     if not (text_plain.strip() or text_html.strip()):
         flags.add("missing:body")
     return ParsedMessage(
@@ -398,6 +411,7 @@ def _build(
         n_parts=n_parts,
         max_depth=max_depth,
         flags=flags,
+        parts=parts,
     )
 
 
@@ -429,5 +443,7 @@ def _merge_html(into: HtmlSignals, sig: HtmlSignals) -> None:
     into.n_comments += sig.n_comments
     into.hidden_chars += sig.hidden_chars
     into.mismatched_links += sig.mismatched_links
+    room = MAX_MISMATCHED_HOSTS - len(into.mismatched_hosts)
+    into.mismatched_hosts.extend(sig.mismatched_hosts[:max(room, 0)])
     for k, v in sig.tags.items():
         into.tags[k] = into.tags.get(k, 0) + v

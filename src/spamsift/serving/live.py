@@ -11,7 +11,7 @@ module builds it once, so a message gets the same verdict through every door::
     forget(live.feedback, raw, user="ann")
 
 Every process on one store follows the label changes the others make (a
-:class:`~spamsift.serving.learning.FeedbackFollower`): a front end calls
+:class:`~spamsift.training.online.FeedbackFollower`): a front end calls
 ``live.start()`` when it starts serving and ``live.stop()`` when it ends. With a
 PostgreSQL store the model registry is shared too
 (:class:`~spamsift.models.db_registry.DatabaseRegistry`, artifacts cached under
@@ -25,7 +25,6 @@ user said about it.
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import os
 from collections.abc import Callable
@@ -33,25 +32,21 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from spamsift.config import Settings
+from spamsift.datadir import prepare_data_dir
 from spamsift.exceptions import ConfigError
 from spamsift.feedback.messages import message_id
-from spamsift.models.db_registry import DatabaseRegistry
+from spamsift.mailauth import Authenticator
 from spamsift.models.persistence import load_model
-from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.sandbox import ParseSandbox
-from spamsift.serving.learning import FeedbackFollower, LearningFeedback, ModelLearner, catch_up_seq
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.service import bundled_model_path
+from spamsift.training.online import FeedbackFollower, LearningFeedback, ModelLearner, catch_up_seq
 
-__all__ = ["configure_logging", "Live", "StoresFactory", "open_live", "prepare_data_dir",
-           "open_registry", "learn", "forget", "SHARED_CACHE"]
+__all__ = ["configure_logging", "Live", "StoresFactory", "open_live", "learn", "forget"]
 
-# Under DATA_DIR/models: this process's copies of the shared registry's versions.
-SHARED_CACHE = "shared"
-_SEED_LOCK = ".seed.lock"  # in DATA_DIR, held while a fresh folder gets its first model
-
-# stores(data_dir, settings) -> (keys, feedback store); either may be None.
+# stores(data_dir, settings) -> (keys, feedback store); either may be None. Every
+# door takes one (spamsift.datadir.open_stores is the real one); module-level, since
+# `serve --workers` passes it to its worker processes by name.
 StoresFactory = Callable[[Path, Settings], tuple[Any, Any]]
 
 # Events read per message when looking for one user's votes: far more than any
@@ -75,12 +70,16 @@ class Live(NamedTuple):
         Where large messages are parsed, under a deadline and a memory limit: a
         front end passes each message through :meth:`ParseSandbox.prepare` before
         scoring it.
+    auth : Authenticator or None
+        Fills each message's authentication results after parsing
+        (:func:`spamsift.serving.service.authenticated`); None: left empty.
     """
 
     holder: ModelHolder
     feedback: LearningFeedback | None
     keys: Any
     sandbox: ParseSandbox = ParseSandbox()
+    auth: Authenticator | None = None
 
     def start(self) -> None:
         """Start following the other processes' feedback (a no-op without a store)."""
@@ -131,84 +130,26 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     keys, store = stores(data_dir, settings) if stores else (None, None)
     registry = prepare_data_dir(data_dir, database=getattr(store, "db", None))
     sandbox = ParseSandbox.from_settings(settings)
+    auth = Authenticator.from_settings(settings, door=True)
     if store is None:
         holder = ModelHolder(registry)
         holder.reload()
-        return Live(holder, None, keys, sandbox)
+        return Live(holder, None, keys, sandbox, auth)
     # Every model the holder loads first learns the feedback given since it was
     # trained, so a restart or a roll-back serves what users have taught it, and is
     # then followed from the store's change log: each later label change, made
     # through this process or any other on the store, moves the model being served.
     follower = FeedbackFollower(store, lambda: holder.current.model, ModelLearner(),
                                 interval=settings.feedback_poll_seconds)
-    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower))
+    holder = ModelHolder(registry, loader=lambda path: _caught_up(path, store, follower, settings))
     holder.reload()
     feedback = LearningFeedback(store, lambda: holder.current.model, follower=follower)
-    return Live(holder, feedback, keys, sandbox)
+    return Live(holder, feedback, keys, sandbox, auth)
 
 
-def prepare_data_dir(data_dir: str | os.PathLike[str], *, database: Any = None
-                     ) -> ModelRegistry | DatabaseRegistry:
-    """The registry a data folder serves from, seeded with a first version when empty.
-
-    ``DATA_DIR/models`` (a folder registry) by default. With ``database`` on
-    PostgreSQL, the registry shared in it (:class:`DatabaseRegistry`, cache in
-    ``DATA_DIR/models/shared``); an empty one is seeded with this folder's active
-    version, else the bundled model.
-
-    Raises
-    ------
-    ConfigError
-        The folder registry has versions but none is active: which to serve is not
-        ours to guess.
-    """
-    data_dir = Path(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    registry = ModelRegistry(data_dir / "models")
-    if database is not None and getattr(database, "backend", None) == "postgresql":
-        shared = DatabaseRegistry(database, registry.root / SHARED_CACHE)
-
-        def first() -> Path:
-            active = registry.active()
-            return registry.path(active) if active else bundled_model_path()
-
-        shared.seed(first)
-        return shared
-    if registry.active() is not None:
-        return registry
-    # `serve` and `spamd` started together on a fresh folder: one seeds, the other
-    # waits and finds it done (a lock the kernel drops if the process dies).
-    with open(data_dir / _SEED_LOCK, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            if registry.active() is not None:
-                return registry
-            if registry.versions():
-                raise ConfigError(f"{registry.root} has model versions but none is active; "
-                                  "activate one with `spamsift models activate`")
-            registry.activate(registry.add(bundled_model_path()))
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-    return registry
-
-
-def open_registry(root: str | os.PathLike[str], settings: Settings
-                  ) -> ModelRegistry | DatabaseRegistry:
-    """The registry ``spamsift models --registry ROOT`` works on.
-
-    The folder ``ROOT``; with ``settings.database_url`` on PostgreSQL, the registry
-    shared in that database (cached under ``ROOT/shared``), as the servers use it.
-    """
-    url = settings.database_url
-    if url and url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres"):
-        from spamsift.feedback.db import Database
-
-        return DatabaseRegistry(Database(url), Path(root) / SHARED_CACHE)
-    return ModelRegistry(root)
-
-
-def _caught_up(path: Path, store: Any, follower: FeedbackFollower) -> SpamModel:
-    model = load_model(path)
+def _caught_up(path: Path, store: Any, follower: FeedbackFollower, settings: Settings
+               ) -> SpamModel:
+    model = load_model(path, settings.limits)  # parsed with the site's caps
     follower.track(model, catch_up_seq(model, store))
     return model
 

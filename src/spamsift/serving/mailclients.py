@@ -28,8 +28,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from spamsift.config import Settings
-from spamsift.exceptions import ConfigError, InputError, MessageError
-from spamsift.feedback.errors import StoreError
+from spamsift.exceptions import ConfigError, InputError, MessageError, StoreError
 
 __all__ = ["ACTIONS", "Told", "tell", "StoreVotes", "ApiVotes", "dovecot_files"]
 
@@ -80,7 +79,7 @@ def tell(feedback: Any, raw: bytes, action: str, *, user: str, source: str) -> T
         Where the vote goes.
     raw : bytes
         The message as the client has it; spamsift's ``X-Spam-*``/``X-Spamsift-*``
-        block is removed first (:func:`~spamsift.serving.spamd.markup.strip_markup`).
+        block is removed first (:func:`~spamsift.serving.markup.strip_markup`).
     action : {'spam', 'ham', 'forget'}
     user : str
         Whose vote it is (the IMAP user, say).
@@ -99,7 +98,7 @@ def tell(feedback: Any, raw: bytes, action: str, *, user: str, source: str) -> T
     # them (one vote: 2.8 s with --data-dir, 0.45 s with --api, on the dev machine).
     from spamsift.feedback.messages import message_id
     from spamsift.serving.live import forget, learn
-    from spamsift.serving.spamd.markup import strip_markup
+    from spamsift.serving.markup import strip_markup
 
     _check(raw, action, user)
     message = strip_markup(raw)
@@ -117,7 +116,7 @@ class StoreVotes:
     The store is the one ``spamsift serve`` and ``spamsift spamd`` on that folder read
     (``settings.database_url``, else SQLite at ``DATA_DIR/spamsift.db``). Servers
     running on that store follow its label changes
-    (:class:`~spamsift.serving.learning.FeedbackFollower`), so they learn these votes
+    (:class:`~spamsift.training.online.FeedbackFollower`), so they learn these votes
     within ``settings.feedback_poll_seconds``.
 
     Raises
@@ -134,8 +133,8 @@ class StoreVotes:
         if settings.database_url is None and not data_dir.is_dir():
             raise ConfigError(f"data folder {data_dir} does not exist: give the --data-dir "
                               "that `spamsift serve` or `spamsift spamd` uses")
+        from spamsift.db.database import resolve_url
         from spamsift.feedback import FeedbackStore
-        from spamsift.feedback.db import resolve_url
 
         self.store = FeedbackStore(resolve_url(settings.database_url, data_dir),
                                    max_message_bytes=settings.limits.max_message_bytes)

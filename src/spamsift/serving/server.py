@@ -27,24 +27,22 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import uvicorn
 from fastapi import FastAPI
 
 from spamsift.config import Settings
+from spamsift.datadir import prepare_data_dir
 from spamsift.exceptions import ConfigError, TrainingError
 from spamsift.serving.api.app import create_app
-from spamsift.serving.api.auth import InMemoryKeys, KeyVerifier
+from spamsift.serving.api.auth import InMemoryKeys
 from spamsift.serving.api.state import FeedbackStore
-from spamsift.serving.live import open_live, prepare_data_dir
+from spamsift.serving.live import StoresFactory, open_live
 from spamsift.serving.model_holder import ModelHolder
 
-__all__ = ["Stores", "StoresFactory", "prepare_data_dir", "build_app", "run"]
+__all__ = ["build_app", "run"]
 
-Stores = tuple[KeyVerifier | None, FeedbackStore | None]
-StoresFactory = Callable[[Path, Settings], Stores]
 
 log = logging.getLogger(__name__)
 _WORKER_ENV = "_SPAMSIFT_SERVE_WORKER"  # how a worker process learns what to serve
@@ -57,7 +55,7 @@ def build_app(data_dir: str | os.PathLike[str], settings: Settings, *,
     live = open_live(data_dir, settings, stores=stores)
     holder = live.holder
     app = create_app(holder, keys=live.keys or InMemoryKeys(), settings=settings,
-                     feedback=live.feedback, sandbox=live.sandbox)
+                     feedback=live.feedback, sandbox=live.sandbox, auth=live.auth)
     if settings.retrain_interval_hours > 0:
         store = live.feedback.store if live.feedback is not None else None
         app.state.retrain_schedule = _retrain_schedule(Path(data_dir), settings, holder, store)

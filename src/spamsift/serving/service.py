@@ -7,71 +7,88 @@ from these calls.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from spamsift.config import Settings
+from spamsift.config import ParseLimits, Settings
 from spamsift.exceptions import ModelError
 from spamsift.features.batch import chunks
 from spamsift.ingest import RawMessage
+from spamsift.models.bundled import bundled_model_path
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.sandbox import ParseSandbox
 
-__all__ = ["SpamService", "bundled_model_path", "resolve_model"]
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator, Envelope
+
+__all__ = ["SpamService", "resolve_model", "authenticated"]
 
 _BATCH = 64
 
 
-def bundled_model_path() -> Path:
-    """The default model shipped inside the package."""
-    return Path(str(resources.files("spamsift") / "data" / "default-model"))
-
-
 def resolve_model(model: str | Path | None, settings: Settings | None = None) -> SpamModel:
     """A model from a directory, a registry (its active version), or the bundled default."""
+    limits = settings.limits if settings else None  # the site's parse caps
     if model is None:
         reg = settings.data_dir / "models" if settings else None
         if reg is not None and (reg / "ACTIVE").is_file():
-            return _from_registry(reg)
+            return _from_registry(reg, limits)
         path = bundled_model_path()
         if not (path / "manifest.json").is_file():
             raise ModelError("no model given and no bundled model installed "
                              f"(expected {path}); run `make bundled-model` or pass --model")
-        return load_model(path)
+        return load_model(path, limits)
     p = Path(model)
     if (p / "ACTIVE").is_file():
-        return _from_registry(p)
-    return load_model(p)
+        return _from_registry(p, limits)
+    return load_model(p, limits)
 
 
-def _from_registry(root: Path) -> SpamModel:
+def _from_registry(root: Path, limits: ParseLimits | None) -> SpamModel:
     reg = ModelRegistry(root)
     version = reg.active()
     if version is None:
         raise ModelError(f"registry {root} has no active version")
-    model = load_model(reg.path(version))
+    model = load_model(reg.path(version), limits)
     model.info["version"] = version
     return model
 
 
+def authenticated(model: SpamModel, item: bytes | ParsedMessage, raw: bytes,
+                  auth: Authenticator | None, envelope: Envelope | None = None
+                  ) -> bytes | ParsedMessage:
+    """``item`` (``raw`` or its parse) parsed with ``model``'s limits and its
+    authentication results filled by ``auth`` (:mod:`spamsift.mailauth`): the one step
+    every door takes after parsing. Without ``auth``, ``item`` as it is.
+
+    Blocks for DNS up to ``auth``'s per-message budget: call it off the event loop.
+    """
+    if auth is None:
+        return item
+    return auth.apply(model.featurizer.parse(item), raw, envelope)
+
+
 class SpamService:
     """Classify messages with one loaded model; large ones are parsed in ``sandbox``
-    (:mod:`spamsift.parse.sandbox`), when given."""
+    (:mod:`spamsift.parse.sandbox`), when given; ``auth`` fills their authentication
+    results (:class:`~spamsift.mailauth.Authenticator`), when given."""
 
     def __init__(self, model: SpamModel, top_clues: int = 8,
-                 sandbox: ParseSandbox | None = None):
+                 sandbox: ParseSandbox | None = None, auth: Authenticator | None = None):
         self.model = model
         self.top_clues = top_clues
         self.sandbox = sandbox
+        self.auth = auth
 
     def _items(self, datas: list[bytes]) -> list[bytes | ParsedMessage]:
-        if self.sandbox is None:
-            return list(datas)
         limits = self.model.featurizer.limits
-        return [self.sandbox.prepare_sync(d, limits) for d in datas]
+        items = (list(datas) if self.sandbox is None
+                 else [self.sandbox.prepare_sync(d, limits) for d in datas])
+        return [authenticated(self.model, it, d, self.auth)
+                for it, d in zip(items, datas, strict=True)]
 
     def classify(self, data: bytes) -> Verdict:
         return self.model.classify(self._items([data]), top=self.top_clues)[0]

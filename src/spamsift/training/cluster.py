@@ -54,7 +54,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -71,6 +71,9 @@ from spamsift.models.spam_model import SpamModel
 from spamsift.training.jobs import Dataset, ScoredRow, score_rows, split_dataset, train_job
 from spamsift.training.scoring import CHUNK
 from spamsift.training.trainer import TrainOptions
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["connect", "score_on_cluster", "load_dataset_on_cluster", "count_tables",
            "install_tables", "train_job_on_cluster", "CountTables", "Partitions",
@@ -127,13 +130,15 @@ def _ordered(client: Any, tasks: Iterable[tuple[Callable[..., Any], tuple[Any, .
 
 
 # -- scoring -------------------------------------------------------------------------
-def _score_part(model: SpamModel, sources: list[str], datas: list[bytes]) -> list[ScoredRow]:
-    X = _work(model.featurizer, datas, with_meta=False)[0]
+def _score_part(model: SpamModel, sources: list[str], datas: list[bytes],
+                auth: Authenticator | None = None) -> list[ScoredRow]:
+    X = _work(model.featurizer, datas, with_meta=False, auth=auth)[0]
     return score_rows(model, X, sources)
 
 
 def score_on_cluster(client: Any, model: SpamModel, messages: Iterable[RawMessage],
-                     chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None
+                     chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None,
+                     auth: Authenticator | None = None
                      ) -> Iterator[ScoredRow]:
     """Scored rows of ``messages`` in input order, each partition scored on a worker.
 
@@ -141,7 +146,7 @@ def score_on_cluster(client: Any, model: SpamModel, messages: Iterable[RawMessag
     the scores are the same numbers.
     """
     shipped = client.scatter(model, broadcast=True)
-    tasks = ((_score_part, (shipped, [m.source for m in b], [m.data for m in b]))
+    tasks = ((_score_part, (shipped, [m.source for m in b], [m.data for m in b], auth))
              for b in chunks(messages, chunk_size))
     for rows in _ordered(client, tasks):
         yield from rows
@@ -159,15 +164,17 @@ class Partitions:
     offsets: list[int]
 
 
-def _featurize_part(featurizer: MessageFeaturizer, datas: list[bytes]
+def _featurize_part(featurizer: MessageFeaturizer, datas: list[bytes],
+                    auth: Authenticator | None = None
                     ) -> tuple[sp.csr_matrix, list[MessageMeta]]:
-    return _work(featurizer, datas, with_meta=True)
+    return _work(featurizer, datas, with_meta=True, auth=auth)
 
 
 def load_dataset_on_cluster(client: Any, messages: Iterable[RawMessage],
                             featurizer: MessageFeaturizer, report: IngestReport | None = None,
                             progress: Callable[[int], None] | None = None,
-                            chunk_size: int = CHUNK) -> tuple[Dataset, Partitions]:
+                            chunk_size: int = CHUNK, auth: Authenticator | None = None
+                            ) -> tuple[Dataset, Partitions]:
     """:func:`spamsift.training.jobs.load_dataset` (labelled) with the featurising done
     on the workers: the same Dataset, rows in input order, and the partitions, which
     stay on the workers for :func:`count_tables`.
@@ -205,7 +212,7 @@ def load_dataset_on_cluster(client: Any, messages: Iterable[RawMessage],
 
     n = 0
     for b in chunks(labelled(), chunk_size):
-        futures.append(client.submit(_featurize_part, featurizer, [m.data for m in b],
+        futures.append(client.submit(_featurize_part, featurizer, [m.data for m in b], auth,
                                      pure=False))
         offsets.append(n)
         n += len(b)

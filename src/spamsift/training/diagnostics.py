@@ -47,7 +47,7 @@ def learning_curve_data(clf: SpamClassifier, X: sp.csr_matrix, y: np.ndarray,
                 sub = tr
             if np.bincount(y[sub], minlength=2).min() < min_per_class:
                 continue
-            est = clone(clf).fit(X[sub], y[sub])
+            est = clone(clf).set_params(**clf.tuned_params()).fit(X[sub], y[sub])
             t = _pct(roc_auc_score(y[sub], est.decision_function(X[sub])))
             v = _pct(roc_auc_score(y[va], est.decision_function(X[va])))
             ns, ts, vs = rows.setdefault(frac, ([], [], []))

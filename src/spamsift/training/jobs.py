@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -18,14 +18,17 @@ from spamsift.config import Settings
 from spamsift.evaluation import compute_metrics, write_report
 from spamsift.exceptions import TrainingError
 from spamsift.features.batch import MessageMeta, featurize
+from spamsift.features.dedup import duplicate_of
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
 from spamsift.models.spam_model import SpamModel
-from spamsift.training.dedup import duplicate_of
 from spamsift.training.scoring import ScoredRow, score_rows
 from spamsift.training.splits import stratified_split, time_split
 from spamsift.training.trainer import TrainOptions, fit_model
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["Dataset", "load_dataset", "train_job", "evaluate_job", "most_confident",
            "score_rows", "ScoredRow"]
@@ -55,11 +58,13 @@ class Dataset:
 
 def load_dataset(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
                  n_jobs: int = -1, report: IngestReport | None = None,
-                 progress: Progress | None = None, labelled: bool = True) -> Dataset:
+                 progress: Progress | None = None, labelled: bool = True,
+                 auth: Authenticator | None = None) -> Dataset:
     """Read messages and featurise them.
 
     With ``labelled`` (training, evaluation) a message without a label is reported and
     skipped; without it (scoring) every message is kept, its label -1 when unknown.
+    ``auth`` fills each message's authentication results (:mod:`spamsift.mailauth`).
     """
     report = report or IngestReport()
     sources, labels, splits, datas = [], [], [], []
@@ -72,7 +77,7 @@ def load_dataset(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
         splits.append(m.split)
         datas.append(m.data)
     X, meta = featurize(featurizer, datas, n_jobs=n_jobs, progress=progress,
-                        with_meta=labelled)
+                        with_meta=labelled, auth=auth)
     fp = (fingerprint((s, mm.exact_key) for s, mm in zip(sources, meta, strict=True))
           if labelled else "")
     return Dataset(sources, np.asarray(labels, dtype=int), splits, X, meta, fp, featurizer,

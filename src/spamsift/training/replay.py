@@ -23,8 +23,8 @@ from spamsift.ingest import DEFAULT_MAX_BYTES, IngestReport, RawMessage
 from spamsift.ingest.files import read_message_file
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse import parse_message
-from spamsift.serving.learning import LearningFeedback
 from spamsift.training.jobs import ScoredRow
+from spamsift.training.online import LearningFeedback
 from spamsift.training.splits import fill_forward
 
 __all__ = ["ReplayResult", "replay", "date_order", "IndexMessages"]

@@ -6,13 +6,13 @@ refits everything (the margin member, the stack, the bins, the cut-offs). In ord
 
 1. **Watermark.** ``feedback_until`` is taken *before* the feedback is read, a few
    seconds in the past (``_SETTLE``): a label stamped before it is trained on, one
-   stamped at or after it is left to :func:`~spamsift.serving.learning.catch_up`,
+   stamped at or after it is left to :func:`~spamsift.training.online.catch_up`,
    which teaches every model the feedback newer than its watermark when it is
    loaded. So nothing is learned twice and nothing falls between the two.
 2. **Data.** The base corpus (an index's ``train`` rows with a split column, else
    every row) and every effective label from the feedback store. Feedback comes
    first, so where a message is in both, or a near-duplicate, the user's label wins;
-   later duplicates are dropped (:func:`~spamsift.training.dedup.duplicate_of`).
+   later duplicates are dropped (:func:`~spamsift.features.dedup.duplicate_of`).
 3. **Held-back slice**, the yardstick: taken from the corpus rows when there is a
    corpus (with two messages of each class), from all the data when there is not.
    Corpus labels are curated; feedback is whatever users said, and a yardstick
@@ -77,16 +77,15 @@ import scipy.sparse as sp
 from scipy.special import expit
 
 from spamsift.config import Settings
+from spamsift.datadir import REPORTS_DIR, RETRAIN_LOCK, open_stores, prepare_data_dir
 from spamsift.evaluation import compute_metrics, fnr_at_fpr
 from spamsift.exceptions import TrainingError
+from spamsift.features.dedup import duplicate_of
 from spamsift.ingest import IngestReport, RawMessage, read_index
 from spamsift.models.persistence import load_model, save_model
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import catch_up
-from spamsift.serving.server import prepare_data_dir
-from spamsift.serving.stores import open_stores
-from spamsift.training.dedup import duplicate_of
 from spamsift.training.jobs import load_dataset
+from spamsift.training.online import catch_up
 from spamsift.training.trainer import TrainOptions, fit_model
 
 __all__ = ["RetrainReport", "retrain", "decide", "held_back", "default_corpus",
@@ -99,8 +98,6 @@ _SETTLE = timedelta(seconds=5)
 #: Test hook: seconds to sleep just before activation, so a test can kill a
 #: retrain there (its crash-safety test). Unset in normal use.
 PAUSE_ENV = "SPAMSIFT_TEST_PAUSE_RETRAIN"
-REPORTS_DIR = "retrain-reports"
-_LOCK_NAME = ".retrain.lock"
 # SpamClassifier parameters that come from the featurizer and the settings, not
 # from the champion.
 _NOT_COPIED = ("token_bits", "n_structure", "reputation_bits", "byte_bits", "random_state")
@@ -224,8 +221,12 @@ def _retrain(registry: Any, store: Any, settings: Settings, corpus_index: Path |
     if corpus_index is not None:
         corpus = list(read_index(corpus_index, root=corpus_root, split_column=split_column,
                                  only_split="train" if split_column else None, report=ingest))
+    # Authentication as a batch job has it: the site's trusted headers (and checks
+    # only with auth_verify = "always"), as the champion was trained.
+    from spamsift.mailauth import Authenticator
+
     ds = load_dataset([*feedback, *corpus], champion.featurizer, n_jobs=settings.n_jobs,
-                      report=ingest)
+                      report=ingest, auth=Authenticator.from_settings(settings, door=False))
     n_fb = len(feedback)  # feedback is labelled, so its rows come first, all of them
 
     group = np.asarray(duplicate_of(ds.meta), dtype=int)
@@ -396,7 +397,7 @@ class _Excluding:
 def _exclusive(data_dir: Path) -> Iterator[None]:
     """Hold the data folder's retrain lock (released by the kernel if the process dies)."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    with open(data_dir / _LOCK_NAME, "a") as fh:
+    with open(data_dir / RETRAIN_LOCK, "a") as fh:
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -23,6 +24,9 @@ from spamsift.features.batch import featurize_stream
 from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.sandbox import ParseSandbox
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["score_stream", "score_rows", "ScoredRow", "CHUNK"]
 
@@ -51,14 +55,16 @@ def score_rows(model: SpamModel, X: sp.csr_matrix, sources: Sequence[str],
 
 def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int = 1,
                  chunk_size: int = CHUNK, progress: Callable[[int], None] | None = None,
-                 sandbox: ParseSandbox | None = None) -> Iterator[ScoredRow]:
+                 sandbox: ParseSandbox | None = None, auth: Authenticator | None = None
+                 ) -> Iterator[ScoredRow]:
     """Scored rows of ``messages``, in input order, read lazily chunk by chunk.
 
     ``n_jobs`` local processes featurise (``-1``: every core, ``1``: this process);
-    each parses large messages in ``sandbox`` (:mod:`spamsift.parse.sandbox`).
+    each parses large messages in ``sandbox`` (:mod:`spamsift.parse.sandbox`);
+    ``auth`` fills each message's authentication results (:mod:`spamsift.mailauth`).
     """
     for batch, X, _ in featurize_stream(model.featurizer, messages, chunk_size, n_jobs,
-                                        with_meta=False, sandbox=sandbox):
+                                        with_meta=False, sandbox=sandbox, auth=auth):
         yield from score_rows(model, X, [m.source for m in batch])
         if progress:
             progress(len(batch))

@@ -30,7 +30,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -39,12 +39,15 @@ from spamsift.config import Settings
 from spamsift.evaluation.histogram import ScoreHistogram
 from spamsift.exceptions import TrainingError
 from spamsift.features.batch import MessageMeta, featurize_stream
+from spamsift.features.dedup import content_key, exact_key
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.spam_model import SpamModel
-from spamsift.training.dedup import content_key, exact_key
 from spamsift.training.scoring import CHUNK
 from spamsift.training.trainer import TrainOptions, fit_model
+
+if TYPE_CHECKING:
+    from spamsift.mailauth import Authenticator
 
 __all__ = ["SeenKeys", "train_stream", "SEED_SIZE"]
 
@@ -58,10 +61,10 @@ SEED_SIZE = 2000
 
 
 class SeenKeys:
-    """The duplicate keys (:mod:`~spamsift.training.dedup`) of rows seen, as 16-byte digests.
+    """The duplicate keys (:mod:`~spamsift.features.dedup`) of rows seen, as 16-byte digests.
 
     A row is a duplicate when its exact or its content key was seen before; its keys
-    are remembered either way, as :func:`~spamsift.training.dedup.duplicate_of` does.
+    are remembered either way, as :func:`~spamsift.features.dedup.duplicate_of` does.
     Cost: 2 digests a message, measured (tracemalloc, 200,000 messages) at 182 bytes a
     message in a Python set (a 16-byte ``bytes`` is a 49-byte object, plus the set's
     slots): 180 MB a million, against 2.8 GB a million for the batch matrix.
@@ -116,7 +119,8 @@ def train_stream(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
                  seed_size: int = SEED_SIZE, chunk_size: int = CHUNK, n_jobs: int = 1,
                  seen: SeenKeys | None = None, report: IngestReport | None = None,
                  info: dict[str, Any] | None = None,
-                 progress: Callable[[int], None] | None = None
+                 progress: Callable[[int], None] | None = None,
+                 auth: Authenticator | None = None
                  ) -> tuple[SpamModel, dict[str, Any]]:
     """Fit the recipe on the stream's first ``seed_size`` distinct rows, learn the rest.
 
@@ -149,7 +153,7 @@ def train_stream(messages: Iterable[RawMessage], featurizer: MessageFeaturizer,
     seen = seen if seen is not None else SeenKeys()
     counts = {"duplicates_dropped": 0}
     rows = _distinct(featurize_stream(featurizer, _labelled(messages, report), chunk_size,
-                                      n_jobs), seen, counts)
+                                      n_jobs, auth=auth), seen, counts)
     fp = hashlib.sha256()  # of (source, exact key) in stream order
     seed: list[tuple[list[str], np.ndarray, sp.csr_matrix]] = []
     n_seed = 0

@@ -29,7 +29,10 @@ __all__ = ["TrainOptions", "fit_model", "DEFAULT_PARAMS", "BYTE_FEATURIZER"]
 #: but Naive Bayes' weight fell from 1.7 to 0.3 with it, and feedback, which teaches
 #: the live model through Naive Bayes' counts, lost most of its say (docs/experiments.md,
 #: "Byte n-grams in the stack").
-DEFAULT_PARAMS: dict[str, Any] = {"model": "nb+svm"}
+#: Later: ``tune`` chooses C_svm and the aux blocks' weights on the training rows'
+#: own inner folds (SpamClassifier's ``tune``; docs/experiments.md, "The model weighs
+#: its evidence on the site's data").
+DEFAULT_PARAMS: dict[str, Any] = {"model": "nb+svm", "tune": True}
 #: The featurizer's byte block for a model with the ``bytes`` member: byte n-grams as
 #: TREC's best filters read them (binary 4-grams of the first 3,000 bytes, 2^20
 #: columns; benchmarks/bytegrams_cv.py).
@@ -68,12 +71,18 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
     details: dict[str, Any] = {"n_train": int(len(y)), "n_train_spam": int(y.sum())}
     t0 = time.perf_counter()
     if options.search:
+        base.set_params(tune=False)  # the search chooses what tuning would
         clf, details["search"] = search(base, X, y, options.search, n_iter=options.n_iter,
                                         seed=settings.seed, n_jobs=options.search_n_jobs)
     else:
         clf = base.fit(X, y, sample_time=sample_time)
     details["fit_seconds"] = time.perf_counter() - t0
     details["inner_folds"] = getattr(clf, "inner_folds_", "stratified")
+    if getattr(clf, "tuning_", None):
+        details["tuning"] = {"chosen": {"C_svm": clf.C_svm_, "aux_weight": clf.aux_weight_,
+                                        "rep_weight": clf.rep_weight_},
+                             "candidates": clf.tuning_,
+                             "stopped": getattr(clf, "tuning_stopped_", "")}
     # Cut-offs come from out-of-fold training scores, never from the test split.
     oof = expit(clf.oof_decision_)
     spam_cut = cutoff_for_fpr(y, oof, settings.target_fpr)
@@ -87,6 +96,7 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
                                "unsure_fpr": settings.unsure_fpr, "seed": settings.seed},
                   "training": {k: v for k, v in details.items()
                                if k in ("n_train", "n_train_spam", "fit_seconds")},
+                  **({"tuned": details["tuning"]["chosen"]} if "tuning" in details else {}),
                   "fit_diagnosis": details["fit_diagnosis"],
                   **(info or {})}
     if "search" in details:

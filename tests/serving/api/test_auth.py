@@ -22,8 +22,8 @@ CALLS = [
 
 
 def test_admin_implies_every_scope() -> None:
-    admin = KeyInfo("k", "ops", frozenset({"admin"}))
-    feedback = KeyInfo("k", "app", frozenset({"feedback"}))
+    admin = KeyInfo.of("k", "ops", {"admin"})
+    feedback = KeyInfo.of("k", "app", {"feedback"})
     assert all(admin.allows(s) for s in ("classify", "feedback", "admin"))
     assert feedback.allows("feedback") and not feedback.allows("classify")
     assert not feedback.allows("admin")
@@ -34,9 +34,8 @@ def test_in_memory_keys_verify_only_their_secrets() -> None:
     secret = keys.add("ops", ["admin"])
     chosen = keys.add("app", ["classify", "feedback"], secret="s3cret", key_id="app-1")
     assert len(secret) >= 40 and secret != chosen
-    assert keys.verify(secret) == KeyInfo("mem-1", "ops", frozenset({"admin"}))
-    assert keys.verify("s3cret") == KeyInfo("app-1", "app", frozenset({"classify",
-                                                                        "feedback"}))
+    assert keys.verify(secret) == KeyInfo.of("mem-1", "ops", {"admin"})
+    assert keys.verify("s3cret") == KeyInfo.of("app-1", "app", {"classify", "feedback"})
     assert keys.verify("S3CRET") is None and keys.verify("") is None
 
 
@@ -105,3 +104,14 @@ def test_openapi_declares_the_bearer_scheme(client: TestClient) -> None:
     schemes = spec["components"]["securitySchemes"]
     assert schemes["HTTPBearer"]["scheme"] == "bearer"
     assert spec["paths"]["/v1/models"]["get"]["security"] == [{"HTTPBearer": []}]
+
+
+def test_the_database_and_memory_hash_a_secret_alike(tmp_path) -> None:
+    from spamsift.feedback import KeyStore
+
+    with KeyStore(f"sqlite:///{tmp_path / 'k.db'}") as store:
+        _, secret = store.create(["feedback"], name="app")
+        stored = store.verify(secret)
+        mem = InMemoryKeys()
+        mem.add("app", ["feedback"], secret=secret, key_id=stored.id)
+        assert mem.verify(secret) == stored  # one key model: same scopes, same info

@@ -11,15 +11,17 @@ from starlette.exceptions import HTTPException
 from serving.api.support import MakeClient
 from spamsift.exceptions import (
     ConfigError,
+    IdempotencyError,
     IngestError,
     InputError,
     MessageError,
     ModelError,
     ModelIntegrityError,
+    NotFoundError,
     SpamsiftError,
+    StoreError,
     TrainingError,
 )
-from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
 from spamsift.serving.api.errors import (
     BodyTooLarge,
     Conflict,

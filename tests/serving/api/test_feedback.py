@@ -55,8 +55,9 @@ def test_a_replay_is_200_duplicates_and_conflicts_are_flagged(fb_client: TestCli
     same = fb_client.post("/v1/feedback", headers=bearer("feedback"),
                           json={"message_b64": MESSAGE_B64, "label": "spam"})
     assert same.status_code == 201 and same.json()["duplicate"]
+    # Another voter disagrees (the same key saying ham would correct its own vote).
     other = fb_client.post("/v1/feedback", headers=bearer("feedback"),
-                           json={"message_b64": MESSAGE_B64, "label": "ham"})
+                           json={"message_b64": MESSAGE_B64, "label": "ham", "user": "bob"})
     assert other.status_code == 201 and other.json()["conflict"]
     assert other.json()["effective_label"] is None
     metrics = fb_client.get("/metrics").text

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serving.api.support import api_settings
+from spamsift.db.database import default_url
 from spamsift.feedback import Database, FeedbackStore, KeyStore
-from spamsift.feedback.db import default_url
 from spamsift.serving.api import create_app
 from spamsift.serving.model_holder import ModelHolder
 

@@ -9,11 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serving.api.support import MakeClient, bearer
+from spamsift.datadir import REPORTS_DIR
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.api.models import REPORTS_DIR
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.training import retrain
 
 ADMIN = bearer("admin")
 MESSAGE = b"Subject: hi\n\nhello\n"
@@ -87,7 +86,6 @@ def test_the_server_follows_an_activation_made_elsewhere(make_client: MakeClient
 
 
 def test_a_retrain_report_is_listed_and_served(make_client: MakeClient, tmp_path: Path) -> None:
-    assert REPORTS_DIR == retrain.REPORTS_DIR
     reports = tmp_path / "data" / REPORTS_DIR
     reports.mkdir(parents=True)
     (reports / "v2.json").write_text(json.dumps({"decision": "kept", "reason": "worse",

@@ -10,11 +10,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from serving.api.support import MakeClient, bearer
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.feedback.messages import message_id
-from spamsift.serving.learning import LearningFeedback
 from spamsift.serving.model_holder import ModelHolder
+from spamsift.training.online import LearningFeedback
 
 MESSAGE = b"From: promo@win-big.info\nSubject: FREE cruise\n\nClick here to claim it now!\n"
 B64 = base64.b64encode(MESSAGE).decode()

@@ -6,8 +6,8 @@ import pytest
 
 from spamsift.exceptions import ConfigError
 from spamsift.models.spam_model import Verdict
+from spamsift.serving.markup import Scan, scan_of
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
-from spamsift.serving.spamd.markup import Scan, scan_of
 
 CUTOFF = 0.9
 

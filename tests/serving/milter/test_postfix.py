@@ -26,8 +26,8 @@ import pytest
 
 from needs import which
 from spamsift.models.spam_model import SpamModel
+from spamsift.serving.markup import Scan, scan_of, strip_markup
 from spamsift.serving.service import resolve_model
-from spamsift.serving.spamd.markup import Scan, scan_of, strip_markup
 
 from .conftest import MilterDaemon, free_port
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from spamsift.models.spam_model import SpamModel
+from spamsift.serving.markup import Scan, header_lines, scan_of
 from spamsift.serving.service import resolve_model
-from spamsift.serving.spamd.markup import Scan, header_lines, scan_of
 
 from .conftest import MilterDaemon
 from .mta import MTA, frame
@@ -69,7 +69,9 @@ def test_negotiation_asks_only_for_what_it_uses(daemon: MilterDaemon) -> None:
     with MTA("127.0.0.1", daemon.port) as mta:
         actions, protocol = mta.negotiate()
     assert actions == 0x01 | 0x10 | 0x20  # add headers, change headers, quarantine
-    assert protocol & 0x01 and protocol & 0x02 and protocol & 0x08  # no connect/helo/rcpt
+    # connect and HELO (for SPF: the client's address and name) without replies; no rcpt
+    assert not protocol & 0x01 and not protocol & 0x02 and protocol & 0x08
+    assert protocol & 0x1000 and protocol & 0x2000  # no replies to connect and HELO
     assert protocol & 0x80 and protocol & 0x80000  # no replies to headers and body chunks
 
 
@@ -232,7 +234,7 @@ def _probability(port: int, raw: bytes) -> float:
 def test_feedback_given_through_another_process_moves_the_milter(
         tmp_path: Path, scans: list[tuple[bytes, Scan]]) -> None:
     from spamsift.config import Settings
-    from spamsift.serving.stores import open_stores
+    from spamsift.datadir import open_stores
 
     raw = next(raw for raw, s in scans if s.verdict.verdict == "ham")
     data = tmp_path / "data"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from spamsift.exceptions import InputError
 from spamsift.models.spam_model import Verdict
-from spamsift.serving.spamd.markup import scan_of
+from spamsift.serving.markup import scan_of
 from spamsift.serving.spamd.protocol import (
     MAX_HEADERS,
     Ex,

@@ -20,18 +20,18 @@ import pytest
 
 from serving.spamd.support import exchange, read_all, request, running
 from spamsift.config import Settings
+from spamsift.db.database import default_url
 from spamsift.feedback import FeedbackStore
-from spamsift.feedback.db import default_url
 from spamsift.feedback.messages import message_id
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.learning import LearningFeedback
 from spamsift.serving.live import Live, open_live
+from spamsift.serving.markup import scan_of
 from spamsift.serving.model_holder import ModelHolder
-from spamsift.serving.spamd.markup import scan_of
 from spamsift.serving.spamd.protocol import Ex, SpamdError
 from spamsift.serving.spamd.server import SpamdOptions, SpamdServer
+from spamsift.training.online import LearningFeedback
 
 HAM = b"From: ann@example.org\r\nSubject: lunch\r\n\r\nNoon at the usual place?\r\n"
 

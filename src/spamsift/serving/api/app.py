@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from spamsift import __version__
 from spamsift.config import Settings
+from spamsift.mailauth import Authenticator
 from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving import dashboard
 from spamsift.serving.api import classify, health, history, models, stats, votes
@@ -54,7 +55,8 @@ implies the others). Errors are JSON: `{"error": code, "message": text}`.
 
 def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
                feedback: FeedbackStore | None = None,
-               sandbox: ParseSandbox | None = None) -> FastAPI:
+               sandbox: ParseSandbox | None = None,
+               auth: Authenticator | None = None) -> FastAPI:
     """Build the REST API around a model holder.
 
     Parameters
@@ -73,6 +75,10 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     sandbox : ParseSandbox, optional
         Where large messages are parsed (:mod:`spamsift.parse.sandbox`); by default
         one built from the ``sandbox_*`` settings.
+    auth : Authenticator, optional
+        Fills each message's authentication results (:mod:`spamsift.mailauth`); by
+        default one built from the settings, verifying unless ``auth_verify`` is
+        ``never``.
 
     Example
     -------
@@ -81,12 +87,13 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
     """
     metrics = ApiMetrics(holder)
     sandbox = sandbox or ParseSandbox.from_settings(settings)
+    auth = auth or Authenticator.from_settings(settings, door=True)
     state = ApiState(holder=holder, keys=keys, settings=settings, feedback=feedback,
                      limiter=RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst),
                      metrics=metrics, sandbox=sandbox)
-    state.batcher = ScoreBatcher(partial(classify.score_each, state),
-                                 prepare=sandboxed(sandbox))
+    state.prepare = sandboxed(sandbox, auth)
+    state.batcher = ScoreBatcher(partial(classify.score_each, state), prepare=state.prepare)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

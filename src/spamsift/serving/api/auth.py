@@ -22,7 +22,6 @@ started without a key store.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
 import secrets
 from collections.abc import Awaitable, Callable, Iterable
@@ -34,53 +33,18 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from spamsift.exceptions import ConfigError
+from spamsift.feedback.scopes import SCOPES, KeyInfo, digest
+from spamsift.networks import is_trusted
 from spamsift.serving.api.errors import Forbidden, NotAuthenticated, RateLimited
 from spamsift.serving.api.state import ApiState, get_state
-from spamsift.serving.networks import is_trusted
 
-__all__ = ["SCOPES", "KeyInfo", "KeyLike", "KeyVerifier", "InMemoryKeys", "Caller", "allows",
-           "require"]
-
-SCOPES = frozenset({"classify", "read", "feedback", "admin"})
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    """Who a verified key belongs to and what it may do."""
-
-    id: str
-    name: str
-    scopes: frozenset[str]
-
-    def allows(self, scope: str) -> bool:
-        return allows(self, scope)
-
-
-class KeyLike(Protocol):
-    """What a verifier returns: :class:`KeyInfo`, or the key store's own record.
-
-    ``scopes`` may hold ``admin`` alone; :func:`allows` expands it.
-    """
-
-    @property
-    def id(self) -> str: ...
-
-    @property
-    def name(self) -> str: ...
-
-    @property
-    def scopes(self) -> frozenset[str]: ...
-
+__all__ = ["SCOPES", "KeyInfo", "KeyVerifier", "InMemoryKeys", "Caller", "require"]
 
 class KeyVerifier(Protocol):
-    """Anything that turns a presented secret into a key, or ``None`` if unknown."""
+    """Anything that turns a presented secret into a :class:`KeyInfo`, or ``None`` if
+    unknown (the database's KeyStore, :class:`InMemoryKeys`)."""
 
-    def verify(self, secret: str, /) -> KeyLike | None: ...
-
-
-def allows(key: KeyLike, scope: str) -> bool:
-    """Whether ``key`` may make a call needing ``scope`` (``admin`` implies all)."""
-    return scope in key.scopes or "admin" in key.scopes
+    def verify(self, secret: str, /) -> KeyInfo | None: ...
 
 
 class InMemoryKeys:
@@ -95,34 +59,30 @@ class InMemoryKeys:
     """
 
     def __init__(self) -> None:
-        self._by_digest: dict[bytes, KeyInfo] = {}
+        self._by_digest: dict[str, KeyInfo] = {}
         self._ids = itertools.count(1)
 
     def add(self, name: str, scopes: Iterable[str], *, secret: str | None = None,
             key_id: str | None = None) -> str:
         """Register a key and return its secret (a new random one unless given)."""
         scopes = frozenset(scopes)
-        if not scopes or not scopes <= SCOPES:
+        if not scopes or not scopes <= set(SCOPES):
             raise ConfigError(f"scopes: expected a non-empty subset of {sorted(SCOPES)}, "
                               f"got {sorted(scopes)}")
         secret = secret or secrets.token_urlsafe(32)
-        info = KeyInfo(key_id or f"mem-{next(self._ids)}", name, scopes)
-        self._by_digest[_digest(secret)] = info
+        info = KeyInfo.of(key_id or f"mem-{next(self._ids)}", name, scopes)
+        self._by_digest[digest(secret)] = info
         return secret
 
     def verify(self, secret: str) -> KeyInfo | None:
-        return self._by_digest.get(_digest(secret))
-
-
-def _digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode("utf-8", "surrogatepass")).digest()
+        return self._by_digest.get(digest(secret))
 
 
 @dataclass(frozen=True)
 class Caller:
     """Who made a request: the key (``None`` if anonymous) and the rate-limit bucket."""
 
-    key: KeyLike | None
+    key: KeyInfo | None
     bucket: str
 
     @property
@@ -148,7 +108,7 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
 
 async def _authorize(request: Request, scope: str) -> Caller:
     state = get_state(request)
-    key: KeyLike | None = None
+    key: KeyInfo | None = None
     problem = None
     header = request.headers.get("authorization")
     if header is not None:
@@ -174,7 +134,7 @@ async def _authorize(request: Request, scope: str) -> Caller:
         if key is None:
             raise NotAuthenticated(f"this call needs an API key with the {scope!r} scope: "
                                    "send 'Authorization: Bearer KEY'")
-        if not allows(key, scope):
+        if not key.allows(scope):
             raise Forbidden(f"API key {key.name!r} has scopes {sorted(key.scopes)}; this "
                             f"call needs {scope!r}")
     return Caller(key, bucket)

@@ -89,8 +89,7 @@ async def classify_batch(request: Request, batch: BatchRequest,
     raws = [decode_b64(m.message_b64, f"messages[{i}].message_b64")
             for i, m in enumerate(batch.messages)]
     loaded = state.holder.current
-    limits = loaded.model.featurizer.limits
-    items = await asyncio.gather(*(state.sandbox.prepare(r, limits) for r in raws))
+    items = await asyncio.gather(*(state.prepare(r, loaded) for r in raws))
     scored = await run_in_threadpool(_classify, state, loaded, raws, list(items))
     results = [BatchResult(**BatchResult.fields_of(v, cid), id=m.id)
                for m, (v, cid) in zip(batch.messages, scored, strict=True)]
@@ -110,29 +109,14 @@ def _classify(state: ApiState, loaded: LoadedModel, raws: list[bytes], items: li
 
 def score_each(state: ApiState, loaded: LoadedModel, raws: list[bytes], items: list[Item]
                ) -> list[tuple[Verdict, str | None] | Exception]:
-    """Like :func:`_classify`, but a message that fails yields its exception alone.
-
-    The scorer of :class:`~spamsift.serving.api.batching.ScoreBatcher`: one model call
-    for all of ``items`` (each raw message or its parse); should it fail, each
-    message is scored on its own.
+    """The scorer of :class:`~spamsift.serving.api.batching.ScoreBatcher`: one model call
+    for all of ``items`` (each raw message or its parse), then each verdict counted and
+    recorded; a message whose recording fails yields its exception alone. (Should the
+    model call fail, the batcher scores the messages one by one.)
     """
-    top = state.settings.top_clues
-    try:
-        verdicts: list[Verdict | Exception] = list(loaded.model.classify(items, top=top))
-    except Exception:
-        if len(items) == 1:
-            raise
-        verdicts = []
-        for item in items:
-            try:
-                verdicts.extend(loaded.model.classify([item], top=top))
-            except Exception as exc:
-                verdicts.append(exc)
+    verdicts = loaded.model.classify(items, top=state.settings.top_clues)
     out: list[tuple[Verdict, str | None] | Exception] = []
     for raw, v in zip(raws, verdicts, strict=True):
-        if isinstance(v, Exception):
-            out.append(v)
-            continue
         try:
             state.metrics.observe_verdict(v.verdict, v.score)
             out.append((v, _record(state, raw, v, loaded.version)))

@@ -43,12 +43,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from spamsift.exceptions import (
     ConfigError,
+    IdempotencyError,
     InputError,
     MessageError,
     ModelError,
+    NotFoundError,
     SpamsiftError,
+    StoreError,
 )
-from spamsift.feedback.errors import IdempotencyError, NotFoundError, StoreError
 from spamsift.serving.api.schemas import ErrorBody
 
 __all__ = [

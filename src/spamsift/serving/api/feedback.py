@@ -63,12 +63,10 @@ async def retract_feedback(event_id: str, request: Request,
     state = get_state(request)
     store = _store(state.feedback)
     result = await run_in_threadpool(partial(store.retract, event_id, by=caller.key_id))
-    retracted = getattr(result, "retracted", None)
-    if retracted is None:  # spamsift.feedback says it the other way round
-        retracted = not getattr(result, "already_retracted", False)
-    state.metrics.retractions.labels(str(bool(retracted)).lower()).inc()
-    return RetractResponse(event_id=event_id, retracted=bool(retracted),
-                           effective_label=getattr(result, "effective_label", None))
+    retracted = not result.already_retracted
+    state.metrics.retractions.labels(str(retracted).lower()).inc()
+    return RetractResponse(event_id=event_id, retracted=retracted,
+                           effective_label=result.effective_label)
 
 
 def _store(store: FeedbackStore | None) -> FeedbackStore:

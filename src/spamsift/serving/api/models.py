@@ -18,6 +18,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
+from spamsift.datadir import REPORTS_DIR
 from spamsift.exceptions import ModelError
 from spamsift.serving.api.auth import Caller, require
 from spamsift.serving.api.errors import Conflict, NotFound, error_responses
@@ -28,7 +29,6 @@ __all__ = ["router", "REPORTS_DIR"]
 
 # Under DATA_DIR, as spamsift.training.retrain writes them (a test pins the two
 # equal; imported from there, the server would import the trainer).
-REPORTS_DIR = "retrain-reports"
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 

@@ -18,7 +18,7 @@ from spamsift.serving.model_holder import ModelHolder
 
 if TYPE_CHECKING:
     from spamsift.serving.api.auth import KeyVerifier
-    from spamsift.serving.api.batching import ScoreBatcher
+    from spamsift.serving.api.batching import Prepare, ScoreBatcher
     from spamsift.serving.api.metrics import ApiMetrics
 
 __all__ = ["ApiState", "FeedbackStore", "FeedbackEvent", "get_state"]
@@ -88,6 +88,9 @@ class ApiState:
     metrics: ApiMetrics
     sandbox: ParseSandbox
     batcher: ScoreBatcher = field(init=False)  # set by create_app: it needs the state
+    # What each message goes through before it is scored: the sandbox for a large
+    # one, then its authentication results (batching.sandboxed); set by create_app.
+    prepare: Prepare = field(init=False)
 
 
 def get_state(request: Request) -> ApiState:

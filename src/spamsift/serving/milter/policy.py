@@ -2,7 +2,7 @@
 
 Every message is marked (the ``X-Spam-*`` and ``X-Spamsift-*`` headers spamd's
 ``PROCESS`` adds). Two optional cut-offs on the SpamAssassin-style score
-(:mod:`spamsift.serving.spamd.score`: 5.0 is exactly spamsift's spam verdict, one
+(:mod:`spamsift.serving.score`: 5.0 is exactly spamsift's spam verdict, one
 point per unit of log-odds) go further:
 
 - ``quarantine_score``: the MTA holds the message (Postfix's hold queue, Sendmail's
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from spamsift.config import MAX_MESSAGE_BYTES
 from spamsift.exceptions import ConfigError
-from spamsift.serving.spamd.markup import Scan
-from spamsift.serving.spamd.score import THRESHOLD
+from spamsift.serving.markup import Scan
+from spamsift.serving.score import THRESHOLD
 
 __all__ = ["Action", "MilterOptions", "decide"]
 

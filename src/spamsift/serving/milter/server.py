@@ -41,13 +41,15 @@ import Milter
 
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError
+from spamsift.mailauth import Envelope
 from spamsift.parse.message import ParsedMessage
+from spamsift.serving.batching import Batcher
 from spamsift.serving.live import Live, StoresFactory, configure_logging, open_live
+from spamsift.serving.markup import Scan, header_lines, scan_many
 from spamsift.serving.milter.message import MessageBuffer
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
 from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.spamd.batches import Batcher
-from spamsift.serving.spamd.markup import Scan, header_lines, scan_many
+from spamsift.serving.service import authenticated
 
 __all__ = ["MilterScanner", "SpamsiftMilter", "socket_spec", "run", "DEFAULT_PORT"]
 
@@ -77,8 +79,9 @@ class MilterScanner:
         self.settings = settings
         self.options = options
         self.pool = ThreadPoolExecutor(options.threads, thread_name_prefix="milter-scan")
-        self.batcher: Batcher[Scan] = Batcher(self.scan_many, self.pool, options.threads,
-                                              options.max_batch)
+        self.batcher: Batcher[Scan] = Batcher(self.scan_many, pool=self.pool,
+                                              slots=options.threads,
+                                              max_batch=options.max_batch)
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="milter-loop", daemon=True)
         self._poller: concurrent.futures.Future[None] | None = None
@@ -100,14 +103,16 @@ class MilterScanner:
     def scan_many(self, items: list[bytes | ParsedMessage]) -> list[Scan]:
         return scan_many(self.live.holder, items, self.settings.top_clues)
 
-    def scan(self, raw: bytes) -> Scan:
+    def scan(self, raw: bytes, envelope: Envelope | None = None) -> Scan:
         """The scan of ``raw``; blocks the calling (libmilter) thread.
 
         A large message is parsed in the sandbox on this thread first
-        (:mod:`spamsift.parse.sandbox`), so its time is its own connection's.
+        (:mod:`spamsift.parse.sandbox`), so its time is its own connection's; so are
+        its authentication checks (SPF with the SMTP ``envelope``, when known).
         """
-        limits = self.live.holder.current.model.featurizer.limits
-        item = self.live.sandbox.prepare_sync(raw, limits)
+        model = self.live.holder.current.model
+        item = self.live.sandbox.prepare_sync(raw, model.featurizer.limits)
+        item = authenticated(model, item, raw, self.live.auth, envelope)
         fut = asyncio.run_coroutine_threadsafe(self.batcher.submit(item), self.loop)
         return fut.result(timeout=self.options.timeout)
 
@@ -128,22 +133,31 @@ class SpamsiftMilter(Milter.Base):
     def __init__(self) -> None:
         self.buf: MessageBuffer | None = None
         self.queue_id = "-"
+        # The SMTP session, for SPF: the client's address, its HELO, the MAIL FROM.
+        self.client_ip = ""
+        self.helo = ""
+        self.mail_from = ""
 
     def negotiate(self, opts: list[int]) -> int:
         rc = super().negotiate(opts)
         opts[0] = self._actions = opts[0] & ACTIONS
         return int(rc)
 
-    @Milter.nocallback
+    @Milter.noreply
     def connect(self, hostname: str, family: Any, hostaddr: Any) -> int:
+        # An IP client gives (address, port[, flow, scope]); a local socket a path.
+        if family in (socket.AF_INET, socket.AF_INET6) and isinstance(hostaddr, tuple):
+            self.client_ip = str(hostaddr[0])
         return Milter.CONTINUE
 
-    @Milter.nocallback
+    @Milter.noreply
     def hello(self, hostname: str) -> int:
+        self.helo = hostname
         return Milter.CONTINUE
 
     def envfrom(self, mailfrom: str, *params: str) -> int:
         self.buf = MessageBuffer(self.options.max_size)
+        self.mail_from = mailfrom.strip().strip("<>")
         return Milter.CONTINUE
 
     @Milter.nocallback
@@ -175,7 +189,9 @@ class SpamsiftMilter(Milter.Base):
             return Milter.ACCEPT
         self.queue_id = self.getsymval("i") or "-"
         try:
-            scan = self.scanner.scan(buf.raw())
+            envelope = Envelope(self.client_ip, self.helo, self.mail_from) \
+                if self.client_ip else None
+            scan = self.scanner.scan(buf.raw(), envelope)
         except Exception:
             log.exception("%s: scan failed; accepted unmarked", self.queue_id)
             return Milter.ACCEPT

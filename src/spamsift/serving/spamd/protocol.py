@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from spamsift.exceptions import InputError
-from spamsift.serving.spamd.markup import Scan, report, symbol
+from spamsift.serving.markup import Scan, report, symbol
 
 __all__ = ["Ex", "SpamdError", "Request", "METHODS", "MAX_HEADERS", "parse_request_line",
            "parse_headers", "inflate", "error_response", "pong_response", "spam_header",

@@ -35,9 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from spamsift.config import MAX_MESSAGE_BYTES, Settings
-from spamsift.exceptions import ConfigError, InputError
-from spamsift.feedback.errors import StoreError
+from spamsift.exceptions import ConfigError, InputError, StoreError
+from spamsift.networks import IPNetwork, is_trusted, parse_networks
 from spamsift.parse.message import ParsedMessage
+from spamsift.serving.batching import Batcher
 from spamsift.serving.live import (
     Live,
     StoresFactory,
@@ -45,17 +46,16 @@ from spamsift.serving.live import (
     open_live,
 )
 from spamsift.serving.mailclients import tell
-from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.networks import IPNetwork, is_trusted, parse_networks
-from spamsift.serving.spamd import protocol as p
-from spamsift.serving.spamd.batches import Batcher
-from spamsift.serving.spamd.markup import (
+from spamsift.serving.markup import (
     Scan,
     header_lines,
     headers_only,
     mark,
     scan_many,
 )
+from spamsift.serving.model_holder import follow_registry
+from spamsift.serving.service import authenticated
+from spamsift.serving.spamd import protocol as p
 
 __all__ = ["SpamdOptions", "SpamdServer", "run", "DEFAULT_PORT"]
 
@@ -82,7 +82,7 @@ class SpamdOptions:
     allowed_ips : tuple of networks
         Besides loopback and Unix sockets, the clients TELL is taken from when
         ``allow_tell`` is on (strings are parsed by
-        :func:`~spamsift.serving.networks.parse_networks`).
+        :func:`~spamsift.networks.parse_networks`).
     max_connections : int
         Requests handled at once.
     threads : int
@@ -145,8 +145,8 @@ class SpamdServer:
         self.settings = settings
         self.options = options or SpamdOptions(max_size=settings.limits.max_message_bytes)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="spamd")
-        self.batcher = Batcher(self.scan_many, self.pool, self.options.threads,
-                               self.options.max_batch)
+        self.batcher = Batcher(self.scan_many, pool=self.pool, slots=self.options.threads,
+                               max_batch=self.options.max_batch)
         self.requests = 0
         self.errors = 0
         self._slots: asyncio.Semaphore | None = None
@@ -296,8 +296,13 @@ class SpamdServer:
             return p.tell_response(did_set, did_remove)
         # A large message is parsed in the sandbox first, off the scoring pool: its
         # time and memory are its own (spamsift.parse.sandbox).
-        limits = self.live.holder.current.model.featurizer.limits
-        scan = await self.batcher.submit(await self.live.sandbox.prepare(raw, limits))
+        loaded = self.live.holder.current
+        item = await self.live.sandbox.prepare(raw, loaded.model.featurizer.limits)
+        # Authentication results (DNS: up to the per-message budget) in the loop's
+        # default executor, off the scoring pool.
+        item = await loop.run_in_executor(None, authenticated, loaded.model, item, raw,
+                                          self.live.auth)
+        scan = await self.batcher.submit(item)
         if req.method in ("PROCESS", "HEADERS"):
             marked, head_len = mark(raw, header_lines(scan))
             out = headers_only(marked, head_len) if req.method == "HEADERS" else marked

@@ -1,0 +1,5 @@
+"""``python -m spamsift.cli``."""
+
+from spamsift.cli import main
+
+main()
