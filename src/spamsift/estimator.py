@@ -2,12 +2,15 @@
 
 Importing scikit-learn takes ~0.6 s (its utilities import all of ``scipy.stats``),
 more than the rest of a one-message ``spamsift classify``. The classes a loaded model
-is made of (the featurizer, byte n-grams, bins, sender reputation, the classifier)
-need none of it to score, so they derive from :class:`Estimator` rather than
-``sklearn.base.BaseEstimator``. It gives them what scikit-learn's machinery reads:
-``get_params`` and ``set_params`` (so ``clone``, grid search and
-``sklearn.utils.estimator_checks`` work), a repr and ``__sklearn_tags__``.
-scikit-learn is imported only inside what fits, and by whoever asks for tags.
+is made of (the featurizer, byte n-grams, sender reputation, the fitted weights of
+:class:`~spamsift.models.scorer.SpamScorer`) need none of it to score, so they derive
+from :class:`Estimator` rather than ``sklearn.base.BaseEstimator``. It gives them what
+scikit-learn's machinery reads: ``get_params`` and ``set_params`` (so ``clone`` and
+Pipeline-like uses work), a repr and ``__sklearn_tags__``. scikit-learn is imported
+only inside what fits, and by whoever asks for tags. The estimators that
+``sklearn.utils.estimator_checks`` run on (:class:`~spamsift.models.classifier.SpamClassifier`,
+:class:`~spamsift.features.binning.QuantileBinner`) are scikit-learn's own, used only
+to fit.
 
 >>> class Scaler(Estimator):
 ...     def __init__(self, factor: float = 1.0):
