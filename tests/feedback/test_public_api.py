@@ -12,7 +12,7 @@ from spamsift.feedback import labels, messages
 
 def test_public_names() -> None:
     assert sorted(spamsift.feedback.__all__) == sorted([
-        "FeedbackStore", "KeyStore", "Database", "keys_app",
+        "FeedbackStore", "KeyStore", "Database",
         "FeedbackResult", "RetractResult", "LabelledMessage", "FeedbackEvent", "Conflict",
         "Classification", "Counts", "PruneResult", "LabelChangeRecord", "KeyInfo", "KeyRecord",
         "LabelState",
@@ -49,7 +49,7 @@ def test_mounting_the_cli_group_loads_no_database_code() -> None:
     import subprocess
     import sys
 
-    code = ("import sys; from spamsift.feedback import keys_app; "
+    code = ("import sys; from spamsift.cli.keys import keys_app; "
             "print(sorted(m for m in ('sqlalchemy', 'alembic') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, timeout=60).stdout

@@ -130,3 +130,20 @@ def test_deadline_stops_a_python_loop_and_leaves_nothing_pending() -> None:
     time.sleep(0.05)
     total = sum(range(10**6))
     assert total == 499999500000
+
+
+def test_a_deadline_swallowed_once_fires_again() -> None:
+    # CPython may deliver the exception where it is swallowed (a finaliser, a callback,
+    # a library's bare except): the deadline must still end the block.
+    swallowed = 0
+    start = time.monotonic()
+    with pytest.raises(Expired):
+        with deadline(0.05):
+            while time.monotonic() - start < 0.3:
+                try:
+                    time.sleep(0.001)
+                except BaseException:  # noqa: B036 - what a finaliser does to it
+                    swallowed += 1
+            while time.monotonic() - start < 60:  # then plain work, stopped again
+                pass
+    assert swallowed >= 1
