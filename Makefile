@@ -9,7 +9,7 @@ OUT ?= out
 
 # Debian's python3 makes venvs only with python3-venv; as root the venv step installs
 # it when it is missing, so `make run` and `make test` work on a fresh machine.
-$(BIN)/spamsift: pyproject.toml
+$(BIN)/spamsift: pyproject.toml setup.py src/spamsift/_speedups.c
 	$(PY) -m venv $(VENV) || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& rm -rf $(VENV) && apt-get update -qq \
 		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null \
@@ -36,13 +36,17 @@ demo: venv
 	$(BIN)/spamsift demo --out $(OUT)
 
 # The suite, with what it drives set up first where this machine allows. As root with
-# apt-get (Debian): the missing system packages (scripts/install-deps.sh). The milter
-# extra when libmilter's header and a C compiler are there. A throwaway PostgreSQL when
+# apt-get (Debian): the missing system packages (scripts/install-deps.sh). spamsift's
+# optional C extension (setup.py) built again when that brought a compiler the venv was
+# made without. The milter extra when libmilter's header and a C compiler are there. A throwaway PostgreSQL when
 # Debian's package is installed and SPAMSIFT_TEST_PG_URL is unset (scripts/with-postgres.sh).
 # Tests whose tool is still missing skip with a line naming it (fail under CI=true).
 test: venv
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then PY=$(PY) scripts/install-deps.sh; \
 	else echo "make test: not root on Debian: no system packages installed, tests needing missing ones skip"; fi
+	@if ! $(BIN)/python -c 'import spamsift._speedups' 2>/dev/null; then \
+		if command -v cc >/dev/null; then $(BIN)/pip install -q --no-deps -e .; \
+		else echo "make test: spamsift's C extension not built, no C compiler: apt-get install gcc, or run make test as root"; fi; fi
 	@if [ ! -f $(MILTER_H) ]; then echo "make test: milter extra (pymilter) skipped, no $(MILTER_H): apt-get install libmilter-dev, or run make test as root"; \
 	elif ! command -v cc >/dev/null; then echo "make test: milter extra (pymilter) skipped, no C compiler: apt-get install gcc, or run make test as root"; \
 	else $(MAKE) --no-print-directory $(VENV)/.milter; fi

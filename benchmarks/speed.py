@@ -1,11 +1,24 @@
-"""Speed benchmark: messages per second through `score`, raw bytes to verdict; training time.
+"""Speed benchmark: start-up, messages per second through `score`, one message's classify.
 
     python benchmarks/speed.py [--corpus DIR] [--split temporal_split] [--repeats 3]
+                               [--baseline REV]
 
-Times, in one run on the same messages (page-cached): spamsift scoring in-process
-with 1 and with every core (parse, featurise, score), the whole ``spamsift score``
-command (start-up included), ``spamsift train``, and bogofilter's bulk mode where
-bogofilter is installed. Medians of ``--repeats`` runs; ratios against bogofilter.
+Measured in one run on the same messages (page-cached), each in a fresh process:
+
+- ``spamsift classify`` of one message with the bundled model (what a Dovecot learn
+  script or a person waits for): wall time, median of ``--startup-runs``;
+- scoring in-process, raw bytes to scores (parse, featurise, score), on 1 core and on
+  every core;
+- the whole ``spamsift score`` command (start-up included), every core;
+- ``SpamModel.classify`` of one message at a time, with its top 8 clues and without
+  (what the daemons do per request), CPU per message;
+- bogofilter's bulk mode where bogofilter is installed, the yardstick for ``score``.
+
+``--baseline REV`` measures the source tree of a git revision too (exported with
+``git archive`` into a temporary folder), the two interleaved round by round, so that
+the ratios compare runs that saw the same load: the machine is shared and noisy.
+Medians of ``--repeats`` rounds; ``spamsift train`` (once, whole job) makes the model
+both trees score with.
 """
 
 from __future__ import annotations
@@ -14,6 +27,7 @@ import argparse
 import csv
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -23,18 +37,90 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
+from _common import DEFAULT_CORPUS, RESULTS, ROOT, replace_block  # noqa: E402
 
 SPAMSIFT = [sys.executable, "-m", "spamsift.cli"]
+#: The message `classify` reads at start-up: small, so the time is start-up's.
+ONE_MESSAGE = (b"From: Alice <alice@example.org>\nTo: bob@example.org\n"
+               b"Subject: Lunch on Thursday?\nDate: Mon, 2 Dec 2024 10:00:00 +0000\n\n"
+               b"Shall we meet at noon? Bring the report.\n")
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
+def measure_in_process(args: argparse.Namespace) -> dict[str, float]:
+    """Runs in a child process on one source tree: scoring and classify, timed here."""
+    from spamsift.features.batch import featurize
+    from spamsift.models.persistence import load_model
+
+    m = load_model(args.model)
+    paths = json.loads(Path(args.paths).read_text())
+    datas = [Path(p).read_bytes() for p in paths]
+    if args.measure == "score":
+        def run() -> None:
+            X, _ = featurize(m.featurizer, datas, n_jobs=args.jobs, with_meta=False)
+            m.classifier.decision_function(X)
+
+        run()  # warm-up: worker start-up, imports, the language model
+        wall, cpu = _timed(run, args.repeats)
+        return {"seconds": wall, "msgs_per_s": len(datas) / wall, "cpu_s": cpu}
+    sample = datas[:: max(1, len(datas) // 300)]  # ~300 spread over the test rows
+    m.classify(sample[:5], top=args.top)
+    _, cpu = _timed(lambda: [m.classify([d], top=args.top) for d in sample], args.repeats)
+    return {"ms_per_msg": 1000 * cpu / len(sample)}
+
+
+def _timed(fn, repeats: int) -> tuple[float, float]:
+    """Median wall seconds and median CPU seconds (this process and its children)."""
+    walls, cpus = [], []
     for _ in range(repeats):
+        c0 = _cpu()
         t0 = time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+        walls.append(time.perf_counter() - t0)
+        cpus.append(_cpu() - c0)
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _cpu() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _env(src: Path, work: Path) -> dict[str, str]:
+    env = dict(os.environ, PYTHONPATH=str(src), SPAMSIFT_DATA_DIR=str(work / "data"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # start-up as installed: bytecode cached
+    return env
+
+
+def _run_timed(cmd: list[str], env: dict[str, str], **kw) -> tuple[float, float]:
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL, **kw)
+    wall = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
+
+
+def _describe(rev: str) -> str:
+    """The short commit ``rev`` names (what a README table can be traced to)."""
+    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "no git"
+
+
+def _export(rev: str, into: Path) -> Path:
+    """The ``src`` folder of git revision ``rev``, exported under ``into``."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], check=True,
+                             capture_output=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    setup = ROOT / "setup.py"
+    if (into / "src" / "spamsift" / "_speedups.c").exists() and setup.exists():
+        # Its C extension, where it has one, built beside its sources as `pip install -e .`
+        # builds it (without a compiler it runs on its pure-Python paths).
+        subprocess.run([sys.executable, str(setup), "-q", "build_ext", "--build-lib",
+                        str(into / "src")], cwd=into, check=False, capture_output=True)
+    return into / "src"
 
 
 def main() -> None:
@@ -42,7 +128,18 @@ def main() -> None:
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     ap.add_argument("--split", default="temporal_split")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--startup-runs", type=int, default=10)
+    ap.add_argument("--baseline", help="git revision to measure beside this tree")
+    # The child's side (one measurement on one tree), not for use by hand.
+    ap.add_argument("--measure", choices=("score", "classify"), help=argparse.SUPPRESS)
+    ap.add_argument("--model", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--paths", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--jobs", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--top", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.measure:
+        print(json.dumps(measure_in_process(args)))
+        return
     corpus = args.corpus.resolve()
     index = corpus / "index.csv"
     rows = list(csv.DictReader(open(index)))
@@ -50,39 +147,56 @@ def main() -> None:
     test_paths = [str(corpus / r["path"]) for r in rows if r[args.split] == "test"]
     train_labels = [r["label"] for r in rows if r[args.split] == "train"]
     n = len(test_paths)
-    results: dict[str, dict] = {}
+    cores = os.cpu_count() or 1
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        trees = {f"this tree ({_describe('HEAD')})": ROOT / "src"}
+        if args.baseline:
+            trees[f"{args.baseline} ({_describe(args.baseline)})"] = _export(args.baseline,
+                                                                          work / "baseline")
         model = work / "model"
-        t_train = median_time(lambda: subprocess.run(
-            SPAMSIFT + ["train", "--index", str(index), "--root", str(corpus), "--split-column",
-                        args.split, "--model-out", str(model)], check=True,
-            stdout=subprocess.DEVNULL), 1)
-        results["spamsift train (CLI, whole job)"] = {"seconds": t_train}
+        (work / "paths.json").write_text(json.dumps(test_paths))
+        (work / "one.eml").write_bytes(ONE_MESSAGE)
+        t_train, _ = _run_timed(SPAMSIFT + ["train", "--index", str(index), "--root", str(corpus),
+                                            "--split-column", args.split, "--model-out",
+                                            str(model)], _env(ROOT / "src", work))
+        results: dict[str, dict[str, dict[str, list[float]]]] = {t: {} for t in trees}
 
-        from spamsift.features.batch import featurize
-        from spamsift.models.persistence import load_model
+        def add(tree: str, what: str, values: dict[str, float]) -> None:
+            row = results[tree].setdefault(what, {})
+            for k, v in values.items():
+                row.setdefault(k, []).append(v)
 
-        m = load_model(model)
-        datas = [Path(p).read_bytes() for p in test_paths]
-
-        def in_process(jobs: int):
-            def run():
-                X, _ = featurize(m.featurizer, datas, n_jobs=jobs, with_meta=False)
-                m.classifier.decision_function(X)
-            return run
-
-        for jobs, label in ((1, "1 core"), (os.cpu_count() or 1, "all cores")):
-            in_process(jobs)()  # warm-up: worker start-up and imports
-            t = median_time(in_process(jobs), args.repeats)
-            results[f"spamsift score in-process, {label}"] = {"seconds": t, "msgs_per_s": n / t}
-        t = median_time(lambda: subprocess.run(
-            SPAMSIFT + ["score", "--index", str(index), "--root", str(corpus), "--split-column",
-                        args.split, "--model", str(model), "--out", str(work / "s.csv")],
-            check=True, stderr=subprocess.DEVNULL), args.repeats)
-        results["spamsift score (CLI, start-up included)"] = {"seconds": t, "msgs_per_s": n / t}
-
+        child = [sys.executable, str(Path(__file__).resolve()), "--model", str(model),
+                 "--paths", str(work / "paths.json"), "--repeats", "1"]
+        for _ in range(args.repeats):  # rounds: every tree measured once per round
+            for tree, src in trees.items():
+                env = _env(src, work)
+                for _ in range(max(1, args.startup_runs // args.repeats)):
+                    wall, cpu = _run_timed(SPAMSIFT + ["classify", str(work / "one.eml")], env)
+                    add(tree, "spamsift classify, one message (CLI, bundled model)",
+                        {"seconds": wall, "cpu_s": cpu})
+                for jobs, label in ((1, "1 core"), (cores, f"{cores} cores")):
+                    out = subprocess.run(child + ["--measure", "score", "--jobs", str(jobs)],
+                                         env=env, check=True, capture_output=True, text=True)
+                    got = json.loads(out.stdout)
+                    add(tree, f"score in-process, {label}", got)
+                    if jobs == 1:  # CPU time: what the load on a shared machine moves least
+                        add(tree, "score in-process, 1 core, CPU per message",
+                            {"ms_per_msg": 1000 * got["cpu_s"] / n})
+                wall, cpu = _run_timed(
+                    SPAMSIFT + ["score", "--index", str(index), "--root", str(corpus),
+                                "--split-column", args.split, "--model", str(model),
+                                "--out", str(work / "s.csv")], env, stderr=subprocess.DEVNULL)
+                add(tree, f"spamsift score (CLI, start-up included, {cores} cores)",
+                    {"seconds": wall, "msgs_per_s": n / wall, "cpu_s": cpu})
+                for top in (8, 0):
+                    out = subprocess.run(child + ["--measure", "classify", "--top", str(top)],
+                                         env=env, check=True, capture_output=True, text=True)
+                    add(tree, f"SpamModel.classify of one message, {top} clues (CPU)",
+                        json.loads(out.stdout))
         bogo = shutil.which("bogofilter")
+        bogo_rate = None
         if bogo:
             db = work / "bogo"
             db.mkdir()
@@ -92,22 +206,55 @@ def main() -> None:
                                 if lb == lab)
                 subprocess.run(base + [flag, "-b"], input=names.encode(), check=True)
             names = "".join(p + "\n" for p in test_paths).encode()
-            t = median_time(lambda: subprocess.run(base + ["-t", "-b"], input=names,
-                                                   stdout=subprocess.DEVNULL), args.repeats)
-            results["bogofilter bulk (-b, one process)"] = {"seconds": t, "msgs_per_s": n / t}
-    ref = results.get("bogofilter bulk (-b, one process)", {}).get("msgs_per_s")
-    lines = ["| what | seconds (median) | msgs/s | vs bogofilter bulk |", "|---|---|---|---|"]
-    for k, v in results.items():
-        rate = v.get("msgs_per_s")
-        ratio = f"{rate / ref:.2f}x" if rate and ref else "–"
-        lines.append(f"| {k} | {v['seconds']:.2f} | {f'{rate:.0f}' if rate else '–'} | {ratio} |")
-    md = (f"{n} messages of `{args.split}`'s test part, {os.cpu_count()} cores, "
-          f"median of {args.repeats}.\n\n" + "\n".join(lines) + "\n")
+            times = [_run_timed(base + ["-t", "-b"], os.environ, input=names)[0]
+                     for _ in range(args.repeats)]
+            bogo_rate = n / statistics.median(times)
+    summary = {tree: {what: {k: statistics.median(v) for k, v in vals.items()}
+                      for what, vals in rows_.items()} for tree, rows_ in results.items()}
+    summary["spamsift train (CLI, whole job)"] = {"seconds": t_train}
+    if bogo_rate:
+        summary["bogofilter bulk (-b, one process)"] = {"msgs_per_s": bogo_rate}
+    md = _table(summary, trees, n, args, cores, bogo_rate)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "speed.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / "speed.json").write_text(json.dumps(summary, indent=2))
     (RESULTS / "speed.md").write_text(md)
     replace_block("speed", md)
     print(md)
+
+
+def _table(summary: dict, trees: dict[str, Path], n: int, args: argparse.Namespace,
+           cores: int, bogo_rate: float | None) -> str:
+    names = list(trees)
+    head = ["what", *[f"{t}" for t in names]]
+    if len(names) > 1:
+        head.append(f"{names[0]} / {names[1]}")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for what in summary[names[0]]:
+        cells, values = [], []
+        for t in names:
+            v = summary[t].get(what, {})
+            if "msgs_per_s" in v:
+                cells.append(f"{v['msgs_per_s']:.0f} msgs/s"
+                             + (f" ({v['msgs_per_s'] / bogo_rate:.2f}x bogofilter)"
+                                if bogo_rate else ""))
+                values.append(v["msgs_per_s"])
+            elif "ms_per_msg" in v:
+                cells.append(f"{v['ms_per_msg']:.2f} ms")
+                values.append(1 / v["ms_per_msg"])
+            else:
+                cells.append(f"{v['seconds']:.2f} s wall, {v['cpu_s']:.2f} s CPU")
+                values.append(1 / v["seconds"])
+        if len(names) > 1:
+            cells.append(f"{values[0] / values[1]:.2f}x as fast")
+        lines.append(f"| {what} | " + " | ".join(cells) + " |")
+    extra = [f"spamsift train (CLI, whole job, {names[0]}): "
+             f"{summary['spamsift train (CLI, whole job)']['seconds']:.1f} s"]
+    if bogo_rate:
+        extra.append(f"bogofilter bulk (`-b`, one process): {bogo_rate:.0f} msgs/s")
+    return (f"{n} messages of `{args.split}`'s test part, {cores} cores, medians of "
+            f"{args.repeats} rounds (each tree once a round, interleaved; `classify` "
+            f"{max(1, args.startup_runs // args.repeats) * args.repeats} runs).\n\n"
+            + "\n".join(lines) + "\n\n" + "; ".join(extra) + ".\n")
 
 
 if __name__ == "__main__":

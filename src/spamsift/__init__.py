@@ -5,14 +5,7 @@ clues behind it out. The package follows the data's path: ``ingest`` → ``parse
 → ``features`` → ``models`` → ``training`` / ``evaluation`` → ``serving``.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from spamsift._lazy import lazy_names
-
-try:
-    __version__ = version("spamsift")
-except PackageNotFoundError:  # running from a source tree without install
-    __version__ = "0+unknown"
 
 # The names most programs need, imported on first use; each stage's package has more.
 _WHERE = {
@@ -30,4 +23,19 @@ _WHERE = {
 
 __all__ = ["__version__", *_WHERE]
 
-__getattr__, __dir__ = lazy_names(__name__, _WHERE)
+_named, __dir__ = lazy_names(__name__, _WHERE)
+
+
+def __getattr__(name: str) -> object:
+    # __version__ too is read when asked for: the installed metadata cost every command
+    # ~10 ms of start-up, and only the spamd and REST front ends show it.
+    if name != "__version__":
+        return _named(name)
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("spamsift")
+    except PackageNotFoundError:  # running from a source tree without install
+        found = "0+unknown"
+    globals()["__version__"] = found
+    return found

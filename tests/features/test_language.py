@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 import socket
 from importlib.resources import files
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from spamsift.features import language
@@ -64,3 +66,21 @@ def test_the_unpacked_cache_gives_the_packaged_models_answers(
     again = language._load()
     assert again.classify(texts[0]) == packaged.classify(texts[0])
     assert language._from_cache(folder).classify(texts[0]) == packaged.classify(texts[0])
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_walk_gives_py3langids_scores():
+    from py3langid.langid import LanguageIdentifier
+
+    fast = language._get_identifier()
+    assert type(fast) is not LanguageIdentifier  # the C walk is in use where it is built
+    plain = LanguageIdentifier(fast.nb_ptc, fast.nb_pc, fast.nb_classes, fast.tk_nextmove,
+                               fast.tk_output, tk_row=fast.tk_row)
+    rng = random.Random(7)
+    lines = ["Die Besprechung beginnt morgen.", "会议明天上午十点开始", "Встреча завтра",
+             "The quarterly report is attached.", "", "!!!", "x" * 500]
+    texts = [t.encode() for t in lines] + [bytes(rng.randrange(256) for _ in range(
+        rng.randrange(300))) for _ in range(200)]
+    for t in texts:
+        np.testing.assert_array_equal(fast._decide(t), plain._decide(t))
+        assert fast.classify(t) == plain.classify(t)

@@ -6,7 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from spamsift.features import structure
 from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
 from spamsift.parse import parse_message
 
@@ -149,3 +152,25 @@ def test_degenerate_messages_give_finite_rows(raw: bytes):
     row = structure_vector(parse_message(raw))
     assert row.shape == (len(structure_names()),)
     assert np.isfinite(row).all()
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=60))
+@settings(max_examples=300)
+def test_counts_equal_the_patterns_runs(text: str):
+    # Latin-1 text is counted by bytes.translate, the rest by the regex: one answer.
+    for pattern in (structure._LETTERS, structure._UPPER, structure._DIGITS):
+        assert structure._count(pattern, text) == sum(map(len, pattern.findall(text)))
+        latin = text.encode("latin-1", "ignore").decode("latin-1")
+        assert structure._count(pattern, latin) == sum(map(len, pattern.findall(latin)))
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=0x3000), max_size=80))
+@settings(max_examples=300)
+def test_word_counts_equal_the_word_patterns(text: str):
+    from collections import Counter
+
+    keys = ["free", "offer", "é", "ß", "ｆｒｅｅ"]
+    for t in (text, text.encode("latin-1", "ignore").decode("latin-1")):
+        words = structure._WORD.findall(t)
+        seen = Counter(words)
+        assert structure._word_counts(t, keys) == (len(words), [seen[k] for k in keys])

@@ -218,7 +218,7 @@ def test_column_labels_name_each_block(fitted_classifier: SpamClassifier) -> Non
     assert kind == "structure"
     # The first bin of the first number: "log_size <= 7.9" style, not "(-inf, 7.9]".
     assert label.startswith(f"{structure_names()[0]} <= ")
-    n_struct = clf.binner_.edges_.shape[0] * clf.n_bins
+    n_struct = clf.bin_edges_.shape[0] * clf.n_bins
     kind, label = clf.column_label(n_tok + n_struct)
     assert kind == "reputation"
     assert label.startswith("rep:")
@@ -276,6 +276,49 @@ def test_auto_picks_an_exponent_from_the_candidates(small_xy: Data,
     X, y = small_xy
     clf = SpamClassifier(model="nb+svm", conflict_gamma="auto", **small_layout).fit(X, y)
     assert clf.conflict_gamma_ in CONFLICT_GAMMAS
+
+
+def test_aux_block_equals_the_blocks_sliced_and_stacked(fitted_classifier: SpamClassifier,
+                                                        small_xy: Data) -> None:
+    """_aux reads X's entries into one matrix; it is the matrix the column slices, the
+    binner and the reputation transform made, entry for entry."""
+    from spamsift.features.bins import one_hot_bins
+
+    clf = fitted_classifier
+    X, _ = small_xy
+    X = sp.vstack([X, sp.csr_matrix((1, X.shape[1]))], format="csr")  # and an empty row
+    lay = clf.layout
+    structure, aux = clf._aux(X)
+    aux_w, rep_w = clf.block_weights()
+    want_structure = X[:, lay.structure].toarray()
+    struct_x = one_hot_bins(clf.bin_edges_, clf.n_bins, want_structure)
+    struct_x.data *= aux_w
+    rep = X[:, lay.reputation(0).start:lay.reputation(2).stop]
+    rep_x = sp.csr_matrix(clf.reputation_.transform(rep), copy=True)
+    rep_x.data *= rep_w
+    want = sp.hstack([struct_x, rep_x], format="csr")
+    np.testing.assert_array_equal(structure, want_structure)
+    for part in ("indptr", "indices", "data"):
+        np.testing.assert_array_equal(getattr(aux, part), getattr(want, part))
+
+
+@pytest.mark.parametrize("top", [0, 1, 3, 8, 10_000])
+def test_the_top_clues_are_the_head_of_all_of_them(fitted_classifier: SpamClassifier,
+                                                   small_xy: Data, top: int) -> None:
+    X, _ = small_xy
+    every = fitted_classifier.contributions(X[:20])
+    for row, head in zip(every, fitted_classifier.contributions(X[:20], top), strict=True):
+        assert head == row[:top]
+
+
+def test_ties_keep_their_order_in_the_top_clues() -> None:
+    from spamsift.models.scorer import _largest
+
+    size = np.array([1.0, 3.0, 2.0, 3.0, 2.0, 2.0, 0.5])
+    assert _largest(size, None).tolist() == [1, 3, 2, 4, 5, 0, 6]
+    assert _largest(size, 3).tolist() == [1, 3, 2]
+    assert _largest(size, 4).tolist() == [1, 3, 2, 4]
+    assert _largest(size, 0).tolist() == []
 
 
 def _structure_signal(n: int = 400, seed: int = 0) -> tuple[sp.csr_matrix, np.ndarray, dict]:

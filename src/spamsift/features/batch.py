@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import scipy.sparse as sp
-from joblib import Parallel, delayed
 
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.parse.sandbox import ParseSandbox
@@ -93,6 +92,8 @@ def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int
         if progress:
             progress(len(datas))
         return out
+    from joblib import Parallel, delayed  # several processes only: this process needs none
+
     parts = []
     for part in Parallel(n_jobs=n_jobs, return_as="generator")(
             delayed(_work)(featurizer, c, with_meta, sandbox, auth) for c in chunks(datas)):
@@ -121,6 +122,8 @@ def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk
             X, meta = _work(featurizer, [m.data for m in b], with_meta, sandbox, auth)
             yield b, X, meta
         return
+    from joblib import Parallel, delayed  # as in featurize
+
     # The chunks sent out, oldest first: joblib's generator keeps input order, so each
     # result belongs to the chunk at the head.
     sent: deque[list[M]] = deque()

@@ -23,6 +23,8 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Tags
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from spamsift.features.bins import one_hot_bins
+
 __all__ = ["QuantileBinner"]
 
 
@@ -71,16 +73,7 @@ class QuantileBinner(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "edges_")
         X = self._dense(validate_data(self, X, accept_sparse="csr", dtype=np.float64,
                                       reset=False))
-        n, d = X.shape
-        # Bin b of column j is column j * n_bins + b. side="left" makes bins (lo, hi]:
-        # a value equal to an edge goes to the lower bin.
-        bins = np.empty((n, d), dtype=np.int64)
-        for j in range(d):
-            bins[:, j] = np.searchsorted(self.edges_[j], X[:, j], side="left")
-        cols = (np.arange(d) * self.n_bins)[None, :] + bins
-        data = np.ones(n * d)
-        indptr = np.arange(0, n * d + 1, d)
-        return sp.csr_matrix((data, cols.ravel(), indptr), shape=(n, d * self.n_bins))
+        return one_hot_bins(self.edges_, self.n_bins, X)
 
     @staticmethod
     def _dense(X: np.ndarray | sp.spmatrix) -> np.ndarray:

@@ -23,15 +23,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import Tags
 
+from spamsift.estimator import Estimator, TransformerMixin
 from spamsift.exceptions import InputError
 from spamsift.parse.identity import strip_mbox_from
+
+if TYPE_CHECKING:
+    from sklearn.utils import Tags
 
 __all__ = ["ByteNgrams", "ByteClue", "ngram_column"]
 
@@ -97,7 +99,7 @@ class ByteClue(NamedTuple):
         return self.where, self.word
 
 
-class ByteNgrams(TransformerMixin, BaseEstimator):
+class ByteNgrams(TransformerMixin, Estimator):
     """Stateless transformer from raw messages (bytes) to hashed byte n-gram presence.
 
     The window is the first ``max_bytes`` bytes of the message after its mbox

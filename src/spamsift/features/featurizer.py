@@ -16,12 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.feature_extraction import FeatureHasher
 
 from spamsift.config import ParseLimits
+from spamsift.estimator import Estimator, TransformerMixin
 from spamsift.exceptions import InputError
 from spamsift.features.bytegrams import ByteNgrams
+from spamsift.features.entries import csr_entries, dense_entries, stack
+from spamsift.features.hashing import count_entries, token_columns
 from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
 from spamsift.features.tokens import host_suffixes, normalised_body, tokenize
 from spamsift.parse import ParsedMessage, parse_message
@@ -100,7 +101,7 @@ def reputation_keys(msg: ParsedMessage) -> tuple[str, str, str]:
     return msg.from_addr, dom[0] if dom else msg.from_domain, relay
 
 
-class MessageFeaturizer(TransformerMixin, BaseEstimator):
+class MessageFeaturizer(TransformerMixin, Estimator):
     """Stateless transformer from raw bytes (or ParsedMessage) to the feature matrix.
 
     Parameters
@@ -165,33 +166,34 @@ class MessageFeaturizer(TransformerMixin, BaseEstimator):
         msgs = [self.parse(x) for x in X]
         return self.transform_parsed(msgs)
 
-    def transform_parsed(self, msgs: Sequence[ParsedMessage]) -> sp.csr_matrix:
+    def transform_parsed(self, msgs: Sequence[ParsedMessage],
+                         tokens: list[list[str]] | None = None) -> sp.csr_matrix:
+        """The matrix of parsed messages; ``tokens``: a list to append each message's
+        tokens to (what names the clues), so that they are not made twice."""
         lay = self.layout
         if not msgs:
-            # FeatureHasher cannot hash an empty batch.
             return sp.csr_matrix((0, lay.n_features), dtype=np.float64)
-        tok = FeatureHasher(lay.n_tokens, input_type="string", alternate_sign=False)
         bodies = [normalised_body(m) for m in msgs]  # shared by tokens and structure
         site = self.site_evidence
-        X_tok = tok.transform(tokenize(m, b, site) for m, b in zip(msgs, bodies, strict=True))
-        X_num = sp.csr_matrix(np.vstack([structure_vector(m, self.keywords, b[0])
-                                         for m, b in zip(msgs, bodies, strict=True)]))
-        rep = FeatureHasher(lay.n_rep_per_key, input_type="string", alternate_sign=False)
+        # Each block as entries, one matrix made at the end (features.entries).
+        token_lists = [tokenize(m, b, site) for m, b in zip(msgs, bodies, strict=True)]
+        if tokens is not None:
+            tokens.extend(token_lists)
+        blocks = [count_entries(token_lists, lay.n_tokens)]
+        blocks.append(dense_entries(np.vstack([structure_vector(m, self.keywords, b[0])
+                                               for m, b in zip(msgs, bodies, strict=True)]),
+                                    lay.structure.start))
         keys = [reputation_keys(m) for m in msgs]
-        blocks = [X_tok, X_num]
         for k in range(len(REPUTATION_KEYS)):
-            blocks.append(rep.transform([[kk[k]] if kk[k] else [] for kk in keys]))
+            blocks.append(count_entries([[kk[k]] if kk[k] else [] for kk in keys],
+                                        lay.n_rep_per_key, lay.reputation(k).start))
         grams = self.byte_ngrams
         if grams is not None:
             heads = [m.head if site else without_trace(m.head) for m in msgs]
-            blocks.append(grams.transform(heads))
-        return sp.hstack(blocks, format="csr", dtype=np.float64)
+            blocks.append(csr_entries(grams.transform(heads), lay.bytes.start))
+        return stack(blocks, len(msgs), lay.n_features)
 
     def token_index(self, tokens: Iterable[str]) -> dict[str, int]:
         """Column of each token, for turning weights back into readable clues."""
         toks = list(dict.fromkeys(tokens))
-        if not toks:
-            return {}
-        h = FeatureHasher(self.layout.n_tokens, input_type="string", alternate_sign=False)
-        X = h.transform([[t] for t in toks]).tocsr()
-        return {t: int(X.indices[X.indptr[i]]) for i, t in enumerate(toks)}
+        return dict(zip(toks, token_columns(toks, self.layout.n_tokens).tolist(), strict=True))

@@ -13,9 +13,8 @@ from numbers import Integral
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.model_selection import KFold, StratifiedKFold
-from sklearn.utils.validation import check_is_fitted
+
+from spamsift.estimator import Estimator, TransformerMixin, check_fitted
 
 __all__ = ["SenderReputation"]
 
@@ -28,7 +27,7 @@ _N_COUNT = len(_COUNT_EDGES) + 1
 _PER_KIND = 1 + _N_RATE * _N_COUNT  # column 0: key absent or never seen
 
 
-class SenderReputation(TransformerMixin, BaseEstimator):
+class SenderReputation(TransformerMixin, Estimator):
     """Smoothed spam rates per hashed key, learned from labels.
 
     ``fit_transform`` encodes each training row with counts from the *other* folds
@@ -92,7 +91,7 @@ class SenderReputation(TransformerMixin, BaseEstimator):
 
         Only the counts move; ``prior_`` stays the rate of the data ``fit`` saw.
         """
-        check_is_fitted(self, "spam_")
+        check_fitted(self, "spam_")
         X, y = self._check_Xy(X, y)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns, expected {self.n_features_in_}")
@@ -115,6 +114,8 @@ class SenderReputation(TransformerMixin, BaseEstimator):
             # Nothing else to learn from: every key is unknown to its own row.
             zeros = np.zeros_like(self.spam_)
             return self._encode(X, zeros, zeros, self.prior_)
+        from sklearn.model_selection import KFold, StratifiedKFold  # fitting only
+
         if np.bincount(y, minlength=2).min() >= self.cv:
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
         else:
@@ -132,7 +133,7 @@ class SenderReputation(TransformerMixin, BaseEstimator):
         return out[inv]
 
     def transform(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        check_is_fitted(self, "spam_")
+        check_fitted(self, "spam_")
         X = sp.csr_matrix(X)
         if X.shape[1] != self.n_features_in_:
             raise ValueError(f"X has {X.shape[1]} columns, expected {self.n_features_in_}")
@@ -141,26 +142,44 @@ class SenderReputation(TransformerMixin, BaseEstimator):
     def _encode(self, X: sp.csr_matrix, spam: np.ndarray, ham: np.ndarray, prior: float
                 ) -> sp.csr_matrix:
         n = X.shape[0]
-        width = X.shape[1] // self.n_kinds
-        rows, cols = [], []
-        for k in range(self.n_kinds):
-            block = X[:, k * width:(k + 1) * width].tocsr()
-            # Each row holds at most one key per kind: its bucket, if any.
-            has = np.diff(block.indptr) > 0
-            bucket = np.zeros(n, dtype=np.int64)
-            bucket[has] = block.indices[block.indptr[:-1][has]]
-            s = np.where(has, spam[k * width + bucket], 0.0)
-            h = np.where(has, ham[k * width + bucket], 0.0)
-            seen = s + h
-            rate = (s + self.smoothing * prior) / (seen + self.smoothing)
-            rb = np.searchsorted(_RATE_EDGES, rate)
-            cb = np.searchsorted(_COUNT_EDGES, seen)
-            col = np.where(seen > 0, 1 + rb * _N_COUNT + cb, 0) + k * _PER_KIND
-            rows.append(np.arange(n))
-            cols.append(col)
-        r = np.concatenate(rows)
-        c = np.concatenate(cols)
-        return sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(n, self.n_output))
+        rows = np.repeat(np.arange(n), np.diff(X.indptr))
+        buckets = self.key_buckets(rows, X.indices, n, X.shape[1] // self.n_kinds)
+        cols = self._columns(buckets, spam, ham, prior)
+        return sp.csr_matrix((np.ones(cols.size), cols.ravel(),
+                              np.arange(0, cols.size + 1, self.n_kinds)),
+                             shape=(n, self.n_output))
+
+    def key_buckets(self, rows: np.ndarray, cols: np.ndarray, n_rows: int, width: int
+                    ) -> np.ndarray:
+        """Each row's key bucket in each kind's block, -1 where it has none: from the
+        stored entries (``rows``, ``cols`` within the key blocks, in storage order) of a
+        matrix with ``width`` columns per kind. A row holds at most one key per kind;
+        should it hold more, its first is read."""
+        kind = cols // width
+        first_of, first = np.unique(rows * self.n_kinds + kind, return_index=True)
+        buckets = np.full(n_rows * self.n_kinds, -1, dtype=np.int64)
+        buckets[first_of] = cols[first] - kind[first] * width
+        return buckets.reshape(n_rows, self.n_kinds)
+
+    def bucket_columns(self, buckets: np.ndarray) -> np.ndarray:
+        """:meth:`transform`'s output column for each row and kind, from
+        :meth:`key_buckets`: what the classifier reads without building the matrix."""
+        check_fitted(self, "spam_")
+        return self._columns(buckets, self.spam_, self.ham_, self.prior_)
+
+    def _columns(self, buckets: np.ndarray, spam: np.ndarray, ham: np.ndarray, prior: float
+                 ) -> np.ndarray:
+        width = spam.shape[0] // self.n_kinds
+        has = buckets >= 0
+        at = np.where(has, buckets, 0) + np.arange(self.n_kinds) * width
+        s = np.where(has, spam[at], 0.0)
+        h = np.where(has, ham[at], 0.0)
+        seen = s + h
+        rate = (s + self.smoothing * prior) / (seen + self.smoothing)
+        rb = np.searchsorted(_RATE_EDGES, rate)
+        cb = np.searchsorted(_COUNT_EDGES, seen)
+        return (np.where(seen > 0, 1 + rb * _N_COUNT + cb, 0)
+                + np.arange(self.n_kinds) * _PER_KIND)
 
     def column_label(self, j: int, kinds: tuple[str, ...]) -> str:
         """A readable name for output column ``j``."""

@@ -30,7 +30,6 @@ import shutil
 import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -293,6 +292,8 @@ def _write_arrays(file: Path, arrays: Mapping[str, np.ndarray]) -> str:
 
 
 def _library_versions() -> dict[str, str | None]:
+    from importlib import metadata  # saving only: its import costs loading ~10 ms
+
     versions: dict[str, str | None] = {}
     for dist in ("spamsift", "numpy", "scipy", "scikit-learn"):
         try:

@@ -20,6 +20,11 @@ ways (a newsletter from a domain users called both spam and ham), the score move
 toward the middle, as chi-square combining does in bogofilter and SpamBayes, instead
 of trusting whichever side is a little larger. The scale is a clue of its own
 (``conflict``), so clues still sum to the logit.
+
+What a fitted model does with its weights (score, explain, learn feedback) is
+:class:`~spamsift.models.scorer.SpamScorer`'s, which this estimator extends with
+fitting: a model loaded from its file is a ``SpamScorer``, so scoring never imports
+scikit-learn.
 """
 
 from __future__ import annotations
@@ -29,7 +34,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
@@ -38,14 +42,15 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, check_X_y
+from sklearn.utils.validation import check_X_y
 
 from spamsift.exceptions import TrainingError
 from spamsift.features.binning import QuantileBinner
-from spamsift.features.featurizer import REPUTATION_KEYS, Layout
+from spamsift.features.bins import one_hot_bins
+from spamsift.features.featurizer import REPUTATION_KEYS
 from spamsift.features.reputation import SenderReputation
-from spamsift.features.structure import structure_names
 from spamsift.models.parallel_linear import BlockLinearClassifier
+from spamsift.models.scorer import SpamScorer, _agreement
 
 __all__ = ["SpamClassifier", "MEMBERS", "LINEAR_SOLVERS", "CONFLICT_GAMMAS", "model_members"]
 
@@ -70,9 +75,6 @@ MIN_ROWS_TIME_FOLDS = 1000
 TUNE_STEPS: tuple[tuple[str, tuple[float, ...]], ...] = (
     ("C_svm", (1 / 3, 3.0)), ("rep_weight", (1 / 3, 3.0)), ("aux_weight", (1 / 3, 3.0)))
 TUNE_TOLERANCE = 0.05
-# Feedback on a sender counts for its address and its domain, not its relay: one
-# ISP's relay carries many senders.
-_FEEDBACK_KEYS = 2
 
 
 def model_members(model: str, with_bytes: bool = True) -> tuple[str, ...]:
@@ -122,7 +124,7 @@ class _Blocks:
         return _Expanded(binary, normalized, self.grams)
 
 
-class SpamClassifier(ClassifierMixin, BaseEstimator):
+class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
     """Stacked linear spam classifier over :class:`MessageFeaturizer` output.
 
     Parameters
@@ -207,71 +209,6 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         :func:`spamsift.models.parallel_linear.dask_client`
         (:class:`~spamsift.models.parallel_linear.BlockLinearClassifier`).
     """
-
-    # aux_weight and C_svm: 5-fold CV (1-ROCA)% of nb+svm on the random split's training
-    # part: aux 0.5/C 3 -> 0.058, 0.25/10 -> 0.052, 0.1/10 -> 0.043, 0.06/30 -> 0.040;
-    # on the temporal split's training part aux 0.5 -> 0.079, 0.1 -> 0.020. Then the
-    # two blocks apart (random / temporal): reputation off 0.072 / 0.026, structure off
-    # 0.036 / 0.019, structure 0.03 + reputation 0.1 0.038 / 0.019. Kept 0.03 / 0.1 / 10.
-    def __init__(self, model: str = "ensemble", C_lr: float = 100.0, C_svm: float = 10.0,
-                 alpha_nb: float = 0.1, aux_weight: float = 0.03,
-                 rep_weight: float | None = 0.1, n_bins: int = 6,
-                 rep_smoothing: float = 2.0, feedback_weight: float = 0.5,
-                 interaction_weight: float = 0.0,
-                 inner_cv: int = 4, token_bits: int = 20,
-                 n_structure: int = len(structure_names()), reputation_bits: int = 16,
-                 random_state: int = 0, linear_solver: str = "liblinear",
-                 conflict_gamma: float | str = 0.0, byte_bits: int = 0,
-                 C_bytes: float = 1.0, byte_learning_rate: float = 0.0,
-                 time_folds: bool = False, tune: bool = False,
-                 tune_seconds: float = 120.0):
-        self.model = model
-        self.C_lr = C_lr
-        self.C_svm = C_svm
-        self.alpha_nb = alpha_nb
-        self.aux_weight = aux_weight
-        self.rep_weight = rep_weight
-        self.n_bins = n_bins
-        self.rep_smoothing = rep_smoothing
-        self.feedback_weight = feedback_weight
-        self.interaction_weight = interaction_weight
-        self.inner_cv = inner_cv
-        self.token_bits = token_bits
-        self.n_structure = n_structure
-        self.reputation_bits = reputation_bits
-        self.random_state = random_state
-        self.linear_solver = linear_solver
-        self.conflict_gamma = conflict_gamma
-        self.byte_bits = byte_bits
-        self.C_bytes = C_bytes
-        self.byte_learning_rate = byte_learning_rate
-        self.time_folds = time_folds
-        self.tune = tune
-        self.tune_seconds = tune_seconds
-
-    # -- features -----------------------------------------------------------------
-    @property
-    def layout(self) -> Layout:
-        return Layout(2**self.token_bits, self.n_structure, 2**self.reputation_bits,
-                      2**self.byte_bits if self.byte_bits else 0)
-
-    def _rep_block(self, X: sp.csr_matrix) -> sp.csr_matrix:
-        lay = self.layout
-        return X[:, lay.reputation(0).start: lay.reputation(len(REPUTATION_KEYS) - 1).stop]
-
-    def _check_width(self, X: sp.csr_matrix) -> None:
-        n = self.layout.n_features
-        if X.shape[1] != n:
-            raise ValueError(f"expected {n} feature columns (featurizer layout "
-                             f"token_bits={self.token_bits}), got {X.shape[1]}")
-
-    def block_weights(self) -> tuple[float, float]:
-        """The structure and reputation blocks' weights: as tuned by ``fit``, else as set."""
-        aux = getattr(self, "aux_weight_", self.aux_weight)
-        rep = getattr(self, "rep_weight_", self.aux_weight if self.rep_weight is None
-                      else self.rep_weight)
-        return aux, rep
-
     def _expand(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Expanded:
         return self._blocks(X, y).weighted(*self.block_weights())
 
@@ -290,7 +227,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
         structure = X[:, lay.structure].toarray()
         rep = self._rep_block(X)
         if y is not None:
-            self.binner_ = QuantileBinner(self.n_bins).fit(structure)
+            self.bin_edges_ = QuantileBinner(self.n_bins).fit(structure).edges_
             self.reputation_ = SenderReputation(len(REPUTATION_KEYS), self.rep_smoothing,
                                                 random_state=self.random_state)
             rep_x = self.reputation_.fit_transform(rep, y)
@@ -299,22 +236,10 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                                              1.0)
         else:
             rep_x = self.reputation_.transform(rep)
-        return _Blocks(tokens, normalize(tokens), self.binner_.transform(structure),
+        return _Blocks(tokens, normalize(tokens),
+                       one_hot_bins(self.bin_edges_, self.n_bins, structure),
                        sp.csr_matrix(rep_x), self._interactions(structure),
                        X[:, lay.bytes].tocsr())
-
-    def _interactions(self, structure: np.ndarray) -> np.ndarray:
-        """Pairwise products of the standardised numbers (PolynomialFeatures' interaction
-        terms), clipped to [-5, 5] so one extreme message cannot dominate."""
-        if self.interaction_weight <= 0:
-            return np.zeros((structure.shape[0], 0))
-        z = (structure - self.structure_mean_) / self.structure_scale_
-        a, b = np.triu_indices(z.shape[1], 1)
-        return np.clip(z[:, a] * z[:, b], -5.0, 5.0) * self.interaction_weight
-
-    @property
-    def n_interactions(self) -> int:
-        return 0 if self.interaction_weight <= 0 else self.n_structure * (self.n_structure - 1) // 2
 
     # -- members ------------------------------------------------------------------
     def _member(self, name: str) -> BaseEstimator:
@@ -565,347 +490,6 @@ class SpamClassifier(ClassifierMixin, BaseEstimator):
                 best, best_auc = g, auc
         return best
 
-    @classmethod
-    def empty(cls, **params: object) -> SpamClassifier:
-        """A fitted classifier that knows nothing yet: Naive Bayes alone, zero counts.
-
-        For learning from scratch (``replay`` with no training rows): every label it
-        is given through :meth:`partial_fit` counts at once.
-        """
-        clf = cls(**{"model": "nb", **params})  # type: ignore[arg-type]
-        lay = clf.layout
-        clf.binner_ = QuantileBinner(clf.n_bins)
-        clf.binner_.edges_ = np.full((lay.n_structure, clf.n_bins - 1), np.inf)
-        clf.binner_.n_features_in_ = lay.n_structure
-        rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
-                               random_state=clf.random_state)
-        n_rep = len(REPUTATION_KEYS) * lay.n_rep_per_key
-        rep.spam_, rep.ham_, rep.prior_, rep.n_features_in_ = (
-            np.zeros(n_rep), np.zeros(n_rep), 0.5, n_rep)
-        clf.reputation_ = rep
-        clf.structure_mean_ = np.zeros(lay.n_structure)
-        clf.structure_scale_ = np.ones(lay.n_structure)
-        n = lay.n_tokens + lay.n_structure * clf.n_bins + rep.n_output + clf.n_interactions
-        clf.coef_binary_ = np.zeros(n)
-        clf.coef_normalized_ = np.zeros(n)
-        clf.coef_bytes_ = np.zeros(lay.n_bytes)
-        clf.nb_count_ = np.zeros((2, n))
-        clf.nb_class_count_ = np.zeros(2)
-        clf.intercept_base_ = 0.0
-        clf.feedback_count_ = np.zeros((2, n_rep))
-        clf.member_names_ = ("nb",)
-        clf.member_weights_ = np.ones(1)
-        clf.member_scale_ = np.ones(1)
-        clf.oof_decision_ = np.zeros(0)
-        clf.conflict_gamma_ = 0.0 if clf.conflict_gamma == "auto" else float(clf.conflict_gamma)
-        clf.conflict_calibration_ = (1.0, 0.0)
-        clf.classes_ = np.array([0, 1])
-        clf.n_features_in_ = lay.n_features
-        clf._refresh_nb(np.arange(n))
-        return clf
-
-    # -- learning from feedback ------------------------------------------------------
-    @property
-    def nb_weight_(self) -> float:
-        """The stack's weight on Naive Bayes (0 when it is not a member)."""
-        names = list(self.member_names_)
-        return float(self.member_weights_[names.index("nb")]) if "nb" in names else 0.0
-
-    def _refresh_nb(self, cols: np.ndarray) -> None:
-        """Re-derive Naive Bayes' share of the weights from its counts.
-
-        log-odds_j = log(c1_j + a) - log(c0_j + a) - [log(T1 + a n) - log(T0 + a n)]:
-        the first part per column, the bracket (which every update moves) as one
-        offset per active feature, the class prior in the intercept.
-        """
-        v, a = self.nb_weight_, self.alpha_nb
-        fc = self.nb_count_
-        self.coef_binary_[cols] = v * (np.log(fc[1, cols] + a) - np.log(fc[0, cols] + a))
-        n = fc.shape[1]
-        totals = fc.sum(axis=1)
-        self.binary_offset_ = -v * float(np.log(totals[1] + a * n) - np.log(totals[0] + a * n))
-        prior = np.log(np.maximum(self.nb_class_count_, 1e-9))
-        self.intercept_ = self.intercept_base_ + v * float(prior[1] - prior[0])
-
-    def partial_fit(self, X: sp.csr_matrix, y: np.ndarray, classes: object = None,
-                    sample_weight: float | np.ndarray | None = None) -> SpamClassifier:
-        """Learn (or, rows weighted ``-1``, unlearn exactly) labelled messages.
-
-        Naive Bayes' counts move for token and structure columns, sender reputation's
-        counts for the senders, the byte member's weights by a fixed step
-        (``byte_learning_rate``: exactly reversible, as counts are); the token SVM and
-        LR keep their weights until the next full retrain. Reputation columns are left
-        out of the Naive Bayes counts because a key's bin moves as its counts do, which
-        would make unlearning inexact.
-
-        ``classes`` is scikit-learn's argument, and can only be ``[0, 1]``: the model
-        is fitted first (:meth:`fit`, or :meth:`empty` to learn from nothing).
-        ``sample_weight``: 1 (learn) or -1 (unlearn), one for all rows or one per row.
-        """
-        check_is_fitted(self, "coef_binary_")
-        if classes is not None and not np.array_equal(np.unique(np.asarray(classes)), [0, 1]):
-            raise ValueError(f"classes must be [0, 1] (ham, spam), got {classes!r}")
-        X = sp.csr_matrix(X)
-        y = np.asarray(y).astype(int)
-        if X.shape[0] != len(y) or not set(np.unique(y)) <= {0, 1}:
-            raise ValueError(f"expected labels 0/1 for {X.shape[0]} rows, got {y!r}")
-        w = np.broadcast_to(np.asarray(1.0 if sample_weight is None else sample_weight,
-                                       dtype=np.float64), y.shape)
-        if not np.isin(w, (1.0, -1.0)).all():
-            raise ValueError(f"sample_weight must be 1 (learn) or -1 (unlearn), for all rows "
-                             f"or per row, got {sample_weight!r}")
-        for sign in (1.0, -1.0):
-            rows = np.flatnonzero(w == sign)
-            if len(rows):
-                self._learn(X[rows], y[rows], sign)
-        return self
-
-    def _learn(self, X: sp.csr_matrix, y: np.ndarray, sample_weight: float) -> None:
-        # The counts Naive Bayes would add from the binary expanded rows, read off X:
-        # each token once per message it is in, and the weighted structure bins.
-        n_tokens = self.layout.n_tokens
-        _, aux = self._aux(X)
-        struct = aux[:, :self.binner_.edges_.shape[0] * self.n_bins].tocsr()
-        touched: list[np.ndarray] = []
-        for c in (0, 1):
-            rows = np.flatnonzero(y == c)
-            if not len(rows):
-                continue
-            idx = X[rows].indices
-            tcols, tcounts = np.unique(idx[idx < n_tokens], return_counts=True)
-            s_add = np.asarray(struct[rows].sum(axis=0)).ravel()
-            scols = np.flatnonzero(s_add)
-            cols = np.concatenate([tcols, n_tokens + scols])
-            add = np.concatenate([tcounts.astype(np.float64), s_add[scols]])
-            self.nb_count_[c, cols] = np.maximum(self.nb_count_[c, cols] + sample_weight * add,
-                                                 0.0)
-            self.nb_class_count_[c] = max(self.nb_class_count_[c] + sample_weight * len(rows),
-                                          0.0)
-            touched.append(cols)
-        rep_block = self._rep_block(X)
-        self.reputation_.partial_fit(rep_block, y, sample_weight)
-        for c in (0, 1):
-            rows = np.flatnonzero(y == c)
-            if len(rows):
-                add = np.asarray(rep_block[rows].sum(axis=0)).ravel()
-                cols = np.flatnonzero(add)
-                self.feedback_count_[c, cols] = np.maximum(
-                    self.feedback_count_[c, cols] + sample_weight * add[cols], 0.0)
-        if touched:
-            self._refresh_nb(np.unique(np.concatenate(touched)))
-        if self.byte_learning_rate and self.layout.n_bytes:
-            grams = X[:, self.layout.bytes]
-            step = self.byte_learning_rate * sample_weight * (2.0 * y - 1.0)
-            self.coef_bytes_ += np.asarray(grams.T @ step).ravel()
-
-    def _feedback_terms(self, X: sp.csr_matrix) -> np.ndarray:
-        """Per row and sender key (address, domain), the log-odds feedback adds."""
-        rep = self._rep_block(X).tocsr()
-        width = rep.shape[1] // len(REPUTATION_KEYS)
-        rows = np.repeat(np.arange(rep.shape[0]), np.diff(rep.indptr))
-        kind = rep.indices // width
-        keep = kind < _FEEDBACK_KEYS
-        cols = rep.indices[keep]
-        # Only the buckets these messages touch: log1p over every bucket cost ~1 ms a call.
-        fc = self.feedback_count_
-        odds = self.feedback_weight * (np.log1p(fc[1, cols]) - np.log1p(fc[0, cols]))
-        out = np.zeros((rep.shape[0], _FEEDBACK_KEYS))
-        np.add.at(out, (rows[keep], kind[keep]), odds * rep.data[keep])
-        return out
-
-    def count_feedback(self, X: sp.csr_matrix, y: np.ndarray) -> SpamClassifier:
-        """Set the per-sender feedback counts to those of the labelled feedback ``X, y``.
-
-        A retrained model learns feedback messages as training rows; this keeps what
-        users said about each sender applied directly too, as it was before.
-        """
-        rep = self._rep_block(sp.csr_matrix(X)).tocsr()
-        y = np.asarray(y).astype(int)
-        self.feedback_count_ = np.zeros((2, rep.shape[1]))
-        for c in (0, 1):
-            if (y == c).any():
-                self.feedback_count_[c] = np.asarray(rep[y == c].sum(axis=0)).ravel()
-        return self
-
-    def _aux(self, X: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
-        """The raw structural numbers and the weighted [structure bins | reputation] block."""
-        self._check_width(X)
-        structure = X[:, self.layout.structure].toarray()
-        aux_w, rep_w = self.block_weights()
-        struct_x = self.binner_.transform(structure)
-        struct_x.data *= aux_w
-        rep_x = sp.csr_matrix(self.reputation_.transform(self._rep_block(X)), copy=True)
-        rep_x.data *= rep_w
-        return structure, sp.hstack([struct_x, rep_x], format="csr")
-
-    def decision_function(self, X: sp.csr_matrix) -> np.ndarray:
-        """The logit, computed from X's own sparse structure.
-
-        Equal to ``E.coef_binary_ + offset * rowsum(E) + N.coef_normalized_ + b`` over the
-        expanded matrices, without building them: stacking two matrices of a million
-        columns costs ~5 ms even for one message, the sums below ~0.1 ms.
-        """
-        check_is_fitted(self, "coef_binary_")
-        X = sp.csr_matrix(X)
-        n = X.shape[0]
-        lay = self.layout
-        structure, aux = self._aux(X)
-        rows = np.repeat(np.arange(n), np.diff(X.indptr))
-        tok = X.indices < lay.n_tokens
-        r, cols = rows[tok], X.indices[tok]
-        count = np.bincount(r, minlength=n).astype(np.float64)
-        binary = np.bincount(r, weights=self.coef_binary_[cols], minlength=n)
-        margin = (np.bincount(r, weights=self.coef_normalized_[cols], minlength=n)
-                  / np.sqrt(np.maximum(count, 1.0)))
-        a0 = lay.n_tokens
-        a1 = a0 + aux.shape[1]
-        aux_w = self.coef_binary_[a0:a1] + self.coef_normalized_[a0:a1]
-        fb = self._feedback_terms(X)
-        z = (binary + margin + np.asarray(aux @ aux_w).ravel()
-             + self.binary_offset_ * (count + np.asarray(aux.sum(axis=1)).ravel())
-             + self.intercept_ + fb.sum(axis=1))
-        inter = None
-        if self.n_interactions:
-            w_inter = self.coef_normalized_[a1:a1 + self.n_interactions]
-            inter = self._interactions(structure) * w_inter
-            z += inter.sum(axis=1)
-        gram = X.indices >= lay.bytes.start  # the byte n-gram block, unit rows already
-        rg = rows[gram]
-        gw = X.data[gram] * self.coef_bytes_[X.indices[gram] - lay.bytes.start]
-        z += np.bincount(rg, weights=gw, minlength=n)
-        gamma = getattr(self, "conflict_gamma_", 0.0)
-        if gamma:
-            # Every clue's value, each once: tokens, aux columns, products, feedback.
-            tw = (self.coef_binary_[cols] + self.binary_offset_
-                  + self.coef_normalized_[cols] / np.sqrt(np.maximum(count[r], 1.0)))
-            aw = aux.copy()
-            aw.data = aw.data * ((aux_w + self.binary_offset_)[aw.indices])
-            pos = (np.bincount(r, weights=np.maximum(tw, 0), minlength=n)
-                   + np.asarray(aw.maximum(0).sum(axis=1)).ravel() + np.maximum(fb, 0).sum(axis=1))
-            neg = (np.bincount(r, weights=np.maximum(-tw, 0), minlength=n)
-                   + np.asarray((-aw).maximum(0).sum(axis=1)).ravel()
-                   + np.maximum(-fb, 0).sum(axis=1))
-            if inter is not None:
-                pos += np.maximum(inter, 0).sum(axis=1)
-                neg += np.maximum(-inter, 0).sum(axis=1)
-            pos += np.bincount(rg, weights=np.maximum(gw, 0), minlength=n)
-            neg += np.bincount(rg, weights=np.maximum(-gw, 0), minlength=n)
-            a, b = getattr(self, "conflict_calibration_", (1.0, 0.0))
-            z = a * z * _agreement(pos, neg) ** gamma + b
-        return z
-
-    def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
-        p = expit(self.decision_function(X))
-        return np.column_stack([1 - p, p])
-
-    def predict(self, X: sp.csr_matrix) -> np.ndarray:
-        return (self.decision_function(X) > 0).astype(int)
-
-    def contributions(self, X: sp.csr_matrix) -> list[list[tuple[int, float]]]:
-        """Per row, (expanded column, contribution to the logit) of every active feature,
-        largest first; they sum to the logit less the intercept."""
-        check_is_fitted(self, "coef_binary_")
-        X = sp.csr_matrix(X)
-        lay = self.layout
-        structure, aux = self._aux(X)
-        a0 = lay.n_tokens
-        a1 = a0 + aux.shape[1]
-        n_exp = a1 + self.n_interactions
-        inter = self._interactions(structure)
-        fb = self._feedback_terms(X)
-        gamma = getattr(self, "conflict_gamma_", 0.0)
-        bytes_base = self._bytes_base
-        cb, cn, off = self.coef_binary_, self.coef_normalized_, self.binary_offset_
-        out = []
-        for i in range(X.shape[0]):
-            idx = X.indices[X.indptr[i]:X.indptr[i + 1]]
-            tk = idx[idx < lay.n_tokens]
-            w = cb[tk] + off + cn[tk] / np.sqrt(max(len(tk), 1))
-            contrib = dict(zip(tk.tolist(), w.tolist(), strict=True))
-            lo, hi = aux.indptr[i], aux.indptr[i + 1]
-            for j, v in zip(aux.indices[lo:hi], aux.data[lo:hi], strict=True):
-                c = a0 + int(j)
-                contrib[c] = contrib.get(c, 0.0) + v * (cb[c] + off + cn[c])
-            for m in np.flatnonzero(inter[i]) if inter.shape[1] else ():
-                contrib[a1 + int(m)] = float(inter[i, m] * cn[a1 + m])
-            for k in range(_FEEDBACK_KEYS):
-                if fb[i, k]:
-                    contrib[n_exp + k] = float(fb[i, k])
-            lo, hi = X.indptr[i], X.indptr[i + 1]
-            g = idx >= lay.bytes.start
-            gcols = X.indices[lo:hi][g] - lay.bytes.start
-            for j, w in zip(gcols.tolist(), (X.data[lo:hi][g] * self.coef_bytes_[gcols]).tolist(),
-                            strict=True):
-                if w:
-                    contrib[bytes_base + j] = w
-            if gamma:
-                # The conflict scale as a clue: what it takes from (or adds to) the sum.
-                vals = np.fromiter(contrib.values(), float, len(contrib))
-                pos, neg = vals[vals > 0].sum(), -vals[vals < 0].sum()
-                linear = pos - neg + self.intercept_
-                a, b = getattr(self, "conflict_calibration_", (1.0, 0.0))
-                agree = float(_agreement(np.array([pos]), np.array([neg]))[0])
-                shrunk = a * linear * agree ** gamma + b
-                if shrunk != linear:
-                    contrib[n_exp + _FEEDBACK_KEYS] = shrunk - linear
-            out.append(sorted(contrib.items(), key=lambda kv: -abs(kv[1])))
-        return out
-
-    @property
-    def _bytes_base(self) -> int:
-        """Where the byte n-gram columns start among :meth:`contributions`' columns:
-        after the expanded block, the feedback keys and the conflict clue."""
-        return (self.layout.n_tokens + self.binner_.edges_.shape[0] * self.n_bins
-                + self.reputation_.n_output + self.n_interactions + _FEEDBACK_KEYS + 1)
-
-    def column_label(self, j: int) -> tuple[str, str]:
-        """(kind, readable name) of an expanded column.
-
-        The kind is ``token``, ``structure``, ``reputation``, ``feedback``,
-        ``conflict`` or ``bytes`` (a byte n-gram column: named ``#column``, which
-        the model names by the n-grams of a message, as tokens).
-        """
-        lay = self.layout
-        if j < lay.n_tokens:
-            return "token", f"#{j}"
-        if j >= self._bytes_base:
-            return "bytes", f"#{j - self._bytes_base}"
-        j -= lay.n_tokens
-        n_struct = self.binner_.edges_.shape[0] * self.n_bins
-        n_rep = self.reputation_.n_output
-        names = structure_names()
-        if j >= n_struct + n_rep + self.n_interactions:
-            k = j - n_struct - n_rep - self.n_interactions
-            if k >= _FEEDBACK_KEYS:
-                return "conflict", "conflict: clues point both ways"
-            return "feedback", f"feedback:{REPUTATION_KEYS[k]}"
-        if j >= n_struct + n_rep:
-            a, b = np.triu_indices(self.n_structure, 1)
-            i = j - n_struct - n_rep
-            return "structure", f"{names[a[i]]} x {names[b[i]]}"
-        if j < n_struct:
-            col, b = divmod(j, self.n_bins)
-            name = names[col] if col < len(names) else f"structure{col}"
-            return "structure", _bin_text(name, self.binner_.edges_[col], b)
-        return "reputation", self.reputation_.column_label(j - n_struct, REPUTATION_KEYS)
-
-
-_YES_NO = frozenset({"html_only", "has_html"})
-
-
-def _bin_text(name: str, edges: np.ndarray, b: int) -> str:
-    """``n_exclaim > 3``, ``2 < n_urls <= 5``, ``html_only: yes`` rather than ``(3, inf]``."""
-    lo = edges[b - 1] if b > 0 else -np.inf
-    hi = edges[b] if b < len(edges) else np.inf
-    if name in _YES_NO:
-        return f"{name}: {'no' if hi <= 0 else 'yes'}"
-    if not np.isfinite(lo):
-        return f"{name} <= {hi:.3g}"
-    if not np.isfinite(hi):
-        return f"{name} > {lo:.3g}"
-    return f"{lo:.3g} < {name} <= {hi:.3g}"
-
-
 def _stack(D: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Weights and intercept of the logistic regression that stacks member decisions
     ``D``, no weight negative: a member whose evidence points the wrong way out of
@@ -938,10 +522,3 @@ def _platt(z: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """Slope and intercept of the logistic regression of ``y`` on the logits ``z``."""
     lr = LogisticRegression(C=1e4).fit(z.reshape(-1, 1), y)
     return float(lr.coef_[0, 0]), float(lr.intercept_[0])
-
-
-def _agreement(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
-    """|P - N| / (P + N): 1 when every clue points one way, 0 when they cancel."""
-    return np.abs(pos - neg) / np.maximum(pos + neg, 1e-12)
-
-

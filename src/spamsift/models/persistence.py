@@ -14,11 +14,10 @@ import numpy as np
 
 from spamsift.config import ParseLimits
 from spamsift.exceptions import ModelFormatError
-from spamsift.features.binning import QuantileBinner
 from spamsift.features.featurizer import REPUTATION_KEYS, MessageFeaturizer
 from spamsift.features.reputation import SenderReputation
 from spamsift.models.artifact import load_artifact, save_artifact
-from spamsift.models.classifier import SpamClassifier
+from spamsift.models.scorer import SpamScorer
 from spamsift.models.spam_model import SpamModel
 
 __all__ = ["save_model", "load_model", "model_to_arrays", "model_from_arrays"]
@@ -38,14 +37,27 @@ def _pack(name: str, v: np.ndarray, out: dict[str, np.ndarray]) -> None:
     out[f"{name}.size"] = np.array(len(v), dtype=np.int64)
 
 
-def _unpack(name: str, arrays: dict[str, np.ndarray]) -> np.ndarray:
+def _unpack(name: str, arrays: dict[str, np.ndarray], out: np.ndarray | None = None
+            ) -> np.ndarray:
     size = int(arrays[f"{name}.size"])
     idx = arrays[f"{name}.index"]
     if idx.size and (idx.min() < 0 or idx.max() >= size):
         raise ModelFormatError(f"{name}: column index outside 0..{size - 1}")
-    v = np.full(size, float(arrays[f"{name}.default"]))
-    v[idx] = arrays[f"{name}.value"].astype(np.float64)
-    return v
+    if out is None or out.shape != (size,):
+        out = np.empty(size)
+    out.fill(float(arrays[f"{name}.default"]))
+    out[idx] = arrays[f"{name}.value"]
+    return out
+
+
+def _unpack_rows(names: tuple[str, ...], arrays: dict[str, np.ndarray]) -> np.ndarray:
+    """Vectors of one size as the rows of one array, unpacked in place."""
+    size = int(arrays[f"{names[0]}.size"])
+    rows = np.empty((len(names), size))
+    for row, name in zip(rows, names, strict=True):
+        if _unpack(name, arrays, row) is not row:
+            raise ModelFormatError(f"{name}: expected {size} columns, as {names[0]} has")
+    return rows
 
 
 def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -63,7 +75,7 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays["nb_class_count"] = np.asarray(clf.nb_class_count_, dtype=np.float64)
     _pack("feedback_count.ham", clf.feedback_count_[0], arrays)
     _pack("feedback_count.spam", clf.feedback_count_[1], arrays)
-    arrays["binner.edges"] = clf.binner_.edges_
+    arrays["binner.edges"] = clf.bin_edges_
     arrays["structure.mean"] = clf.structure_mean_
     arrays["structure.scale"] = clf.structure_scale_
     _pack("reputation.spam", clf.reputation_.spam_, arrays)
@@ -94,7 +106,9 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         fparams = dict(manifest["featurizer"])
         fparams["keywords"] = tuple(fparams["keywords"])
         featurizer = MessageFeaturizer(**fparams)
-        clf = SpamClassifier(**manifest["classifier"])
+        # A loaded model scores, explains and learns feedback; it is not refitted, so it is
+        # the scorer, which needs no scikit-learn (models/scorer.py).
+        clf = SpamScorer(**manifest["classifier"])
         clf.coef_binary_ = _unpack("coef_binary", arrays)
         clf.coef_normalized_ = _unpack("coef_normalized", arrays)
         # Files written before the byte block have none (and byte_bits 0).
@@ -103,17 +117,14 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         clf.intercept_ = float(arrays["intercept"])
         clf.intercept_base_ = float(arrays["intercept_base"])
         clf.binary_offset_ = float(arrays["binary_offset"])
-        clf.nb_count_ = np.vstack([_unpack("nb_count.ham", arrays),
-                                   _unpack("nb_count.spam", arrays)])
+        clf.nb_count_ = _unpack_rows(("nb_count.ham", "nb_count.spam"), arrays)
         clf.nb_class_count_ = np.asarray(arrays["nb_class_count"], dtype=np.float64)
-        clf.feedback_count_ = np.vstack([_unpack("feedback_count.ham", arrays),
-                                         _unpack("feedback_count.spam", arrays)])
+        clf.feedback_count_ = _unpack_rows(("feedback_count.ham", "feedback_count.spam"),
+                                           arrays)
         if clf.nb_count_.shape != (2, clf.coef_binary_.shape[0]):
             raise ModelFormatError(f"Naive Bayes counts have shape {clf.nb_count_.shape}: "
                                    f"expected 2 rows of {clf.coef_binary_.shape[0]} columns")
-        clf.binner_ = QuantileBinner(clf.n_bins)
-        clf.binner_.edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
-        clf.binner_.n_features_in_ = clf.binner_.edges_.shape[0]
+        clf.bin_edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
         clf.structure_mean_ = np.asarray(arrays["structure.mean"], dtype=np.float64)
         clf.structure_scale_ = np.asarray(arrays["structure.scale"], dtype=np.float64)
         rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
@@ -138,7 +149,7 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFormatError(f"model artifact is missing or has a malformed part: {exc!r}"
                                ) from exc
-    n_exp = (clf.layout.n_tokens + clf.binner_.edges_.shape[0] * clf.n_bins + rep.n_output
+    n_exp = (clf.layout.n_tokens + clf.bin_edges_.shape[0] * clf.n_bins + rep.n_output
              + clf.n_interactions)
     if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
         raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
@@ -153,7 +164,7 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         raise ModelFormatError(f"feedback counts have shape {clf.feedback_count_.shape}: "
                                f"expected 2 rows of {rep.spam_.shape[0]} columns")
     # Naive Bayes' weights are re-derived from its counts in full precision.
-    clf._refresh_nb(np.arange(n_exp))
+    clf._refresh_nb(slice(None))
     info = {k: v for k, v in manifest.items()
             if k not in ("kind", "featurizer", "classifier", "members", "cutoffs")}
     return SpamModel(featurizer, clf, spam_cut, unsure_cut, info)

@@ -11,7 +11,7 @@ from scipy.special import expit
 
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.features.tokens import tokenize
-from spamsift.models.classifier import SpamClassifier
+from spamsift.models.scorer import SpamScorer
 from spamsift.parse import ParsedMessage
 
 __all__ = ["SpamModel", "Verdict", "verdict_for"]
@@ -49,7 +49,9 @@ class SpamModel:
     Parameters
     ----------
     featurizer : MessageFeaturizer
-    classifier : SpamClassifier (fitted)
+    classifier : SpamScorer
+        Fitted: a :class:`~spamsift.models.classifier.SpamClassifier` once trained, a
+        ``SpamScorer`` once loaded from its file.
     spam_cutoff, unsure_cutoff : float
         Probability cut-offs, chosen on out-of-fold training scores.
     info : dict
@@ -57,7 +59,7 @@ class SpamModel:
     """
 
     featurizer: MessageFeaturizer
-    classifier: SpamClassifier
+    classifier: SpamScorer
     spam_cutoff: float
     unsure_cutoff: float
     info: dict[str, Any] = field(default_factory=dict)
@@ -82,23 +84,26 @@ class SpamModel:
         msgs = self.parse(items)
         if not msgs:
             return []
-        X = self.featurizer.transform_parsed(msgs)
+        tokens: list[list[str]] = []
+        X = self.featurizer.transform_parsed(msgs, tokens if top else None)
         z = self.classifier.decision_function(X)
-        contribs = self.classifier.contributions(X) if top else [[] for _ in msgs]
+        contribs = self.classifier.contributions(X, top) if top else [[] for _ in msgs]
         out = []
-        for m, zi, contrib in zip(msgs, z, contribs, strict=True):
+        for i, (m, zi, contrib) in enumerate(zip(msgs, z, contribs, strict=True)):
             s = float(expit(zi))
-            clues = self._name_clues(m, contrib, top) if top else []
+            clues = self._name_clues(m, contrib, top, tokens[i]) if top else []
             out.append(Verdict(s, self.verdict(s), float(zi), clues, sorted(m.flags)))
         return out
 
-    def _name_clues(self, msg: ParsedMessage, contrib: list[tuple[int, float]], top: int
-                    ) -> list[tuple[str, float]]:
-        # Hashed columns carry no names: re-tokenise and map each token to its
-        # column, so the clue reads "subj:free", not "#81234".
+    def _name_clues(self, msg: ParsedMessage, contrib: list[tuple[int, float]], top: int,
+                    tokens: list[str] | None = None) -> list[tuple[str, float]]:
+        # Hashed columns carry no names: map each of the message's tokens (as the
+        # featurizer made them, else made again) to its column, so the clue reads
+        # "subj:free", not "#81234".
+        if tokens is None:
+            tokens = tokenize(msg, site=self.featurizer.site_evidence)
         names: dict[int, list[str]] = {}
-        for tok, col in self.featurizer.token_index(
-                tokenize(msg, site=self.featurizer.site_evidence)).items():
+        for tok, col in self.featurizer.token_index(tokens).items():
             names.setdefault(col, []).append(tok)
         shown = contrib[:top]
         grams = self.featurizer.byte_ngrams

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import expit
 
 from spamsift.config import Settings
 from spamsift.evaluation import compute_metrics, write_report
@@ -24,6 +23,7 @@ from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
 from spamsift.models.spam_model import SpamModel
+from spamsift.training.scoring import ScoredRow, score_rows
 from spamsift.training.splits import stratified_split, time_split
 from spamsift.training.trainer import TrainOptions, fit_model
 
@@ -141,23 +141,6 @@ def train_job(ds: Dataset, how: str, settings: Settings, options: TrainOptions |
     return model, details, te
 
 
-@dataclass(frozen=True)
-class ScoredRow:
-    source: str
-    score: float
-    verdict: str
-    label: int | None = None
-
-
-def score_rows(model: SpamModel, X: sp.csr_matrix, sources: Sequence[str],
-               labels: Sequence[int] | None = None) -> list[ScoredRow]:
-    z = model.classifier.decision_function(X) if X.shape[0] else np.zeros(0)
-    s = expit(z)
-    return [ScoredRow(src, float(si), model.verdict(float(si)),
-                      None if labels is None else int(labels[i]))
-            for i, (src, si) in enumerate(zip(sources, s, strict=True))]
-
-
 def most_confident(y: np.ndarray, scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows of the ``n`` highest-scored ham and the ``n`` lowest-scored spam, worst first.
 
@@ -177,8 +160,8 @@ def _clued_row(model: SpamModel, test: Dataset, r: ScoredRow, i: int,
     if data is not None:  # the raw message lets clues name their tokens
         clues = model.classify([data], top=top)[0].clues
     else:
-        contrib = model.classifier.contributions(test.X[i])[0]
-        clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib[:top]]
+        contrib = model.classifier.contributions(test.X[i], top)[0]
+        clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib]
     return {"source": r.source, "label": "spam" if r.label else "ham", "score": r.score,
             "verdict": r.verdict, "subject": test.meta[i].subject, "clues": clues}
 

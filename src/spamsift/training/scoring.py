@@ -12,23 +12,45 @@ same row-wise code as on the whole matrix, so the scores are the same numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import expit
 
 from spamsift.features.batch import featurize_stream
 from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.sandbox import ParseSandbox
-from spamsift.training.jobs import ScoredRow, score_rows
 
 if TYPE_CHECKING:
     from spamsift.mailauth import Authenticator
 
-__all__ = ["score_stream", "CHUNK"]
+__all__ = ["score_stream", "score_rows", "ScoredRow", "CHUNK"]
 
 # Messages per chunk, as in features.batch: process hand-off stays a small share of
 # the work, and a chunk's matrix is a few MB.
 CHUNK = 256
+
+
+@dataclass(frozen=True)
+class ScoredRow:
+    source: str
+    score: float
+    verdict: str
+    label: int | None = None
+
+
+def score_rows(model: SpamModel, X: sp.csr_matrix, sources: Sequence[str],
+               labels: Sequence[int] | None = None) -> list[ScoredRow]:
+    """Score, verdict (and label, when given) of each row of ``X``; no clues."""
+    z = model.classifier.decision_function(X) if X.shape[0] else np.zeros(0)
+    s = expit(z)
+    return [ScoredRow(src, float(si), model.verdict(float(si)),
+                      None if labels is None else int(labels[i]))
+            for i, (src, si) in enumerate(zip(sources, s, strict=True))]
 
 
 def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int = 1,
