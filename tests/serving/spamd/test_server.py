@@ -8,6 +8,7 @@ must still answer the next client.
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import socket
 import threading
@@ -21,6 +22,7 @@ import pytest
 from serving.spamd.support import exchange, read_all, request, running
 from spamsift.config import Settings
 from spamsift.db.database import default_url
+from spamsift.exceptions import ConfigError
 from spamsift.feedback import FeedbackStore
 from spamsift.feedback.messages import message_id
 from spamsift.models.persistence import save_model
@@ -372,3 +374,13 @@ def test_allowed_ips_repeat_and_split_on_commas() -> None:
                                                          "2001:db8::/32"))
     assert [str(n) for n in options.allowed_ips] == ["10.0.0.0/8", "192.0.2.7/32",
                                                      "2001:db8::/32"]
+
+
+def test_a_port_it_cannot_listen_on_is_a_config_error(live: Live) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        server = make(live)
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            asyncio.run(server.start("127.0.0.1", port))

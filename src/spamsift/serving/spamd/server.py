@@ -160,8 +160,12 @@ class SpamdServer:
         Returns the asyncio server; :meth:`stop` ends the rest.
         """
         self._slots = asyncio.Semaphore(self.options.max_connections)
-        server = await asyncio.start_server(self.handle, host, port, limit=_LINE_LIMIT,
-                                            reuse_address=True)
+        try:
+            server = await asyncio.start_server(self.handle, host, port, limit=_LINE_LIMIT,
+                                                reuse_address=True)
+        except OSError as e:  # in use, a port below 1024 without the right, no such address
+            raise ConfigError(f"spamd cannot listen on {host}:{port}: "
+                              f"{e.strerror or e}") from None
         self._poller = asyncio.create_task(
             follow_registry(self.live.holder, self.settings.model_poll_seconds))
         self.live.start()  # follow the feedback other processes give
