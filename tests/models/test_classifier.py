@@ -85,6 +85,10 @@ def test_every_member_spec_fits_and_ranks_spam_first(
     pytest.param({"rep_smoothing": 0}, "rep_smoothing", id="rep_smoothing-zero"),
     pytest.param({"conflict_gamma": -1.0}, "conflict_gamma", id="conflict_gamma-negative"),
     pytest.param({"conflict_gamma": "sometimes"}, "conflict_gamma", id="conflict_gamma-word"),
+    pytest.param({"tune": True, "tune_seconds": -1.0}, "tune_seconds",
+                 id="tune_seconds-negative"),
+    pytest.param({"tune": True, "tune_seconds": float("nan")}, "tune_seconds",
+                 id="tune_seconds-nan"),
 ])
 def test_bad_parameters_raise_naming_the_parameter(
         params: dict[str, object], name: str, small_xy: Data,
