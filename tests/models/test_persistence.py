@@ -134,7 +134,7 @@ def test_featurizer_layout_that_disagrees_with_the_weights(small_model: SpamMode
 def test_the_conflict_exponent_is_kept_and_old_files_score_linearly(
         small_model: SpamModel, tmp_path: Path, mail_set: list[tuple[bytes, str]]) -> None:
     clf = copy.deepcopy(small_model.classifier)
-    clf.conflict_gamma_ = 2.0
+    clf.set_state({**clf.get_state(), "conflict_gamma": 2.0})
     model = dataclasses.replace(small_model, classifier=clf)
     raws = [raw for raw, _ in mail_set[:10]]
     loaded = load_model(save_model(model, tmp_path / "m"))
@@ -149,7 +149,7 @@ def test_the_conflict_exponent_is_kept_and_old_files_score_linearly(
 def test_tuned_block_weights_are_saved_with_the_model(small_model: SpamModel, tmp_path: Path,
                                                       mail_set: list[tuple[bytes, str]]) -> None:
     tuned = copy.deepcopy(small_model)
-    tuned.classifier.aux_weight_, tuned.classifier.rep_weight_ = 0.09, 0.3
+    tuned.classifier.set_state({**tuned.classifier.get_state(), "block_weights": (0.09, 0.3)})
     datas = [d for d, _ in mail_set]
     assert not np.allclose(tuned.score(datas), small_model.score(datas), atol=1e-4)
     loaded = load_model(save_model(tuned, tmp_path / "tuned"))

@@ -85,6 +85,25 @@ class SenderReputation(TransformerMixin, Estimator):
         self.n_features_in_ = X.shape[1]
         return self
 
+    def set_counts(self, spam: np.ndarray, ham: np.ndarray, prior: float) -> SenderReputation:
+        """Install learned counts (a model file's, or zeros to learn from nothing) as
+        :meth:`fit` would have learned them.
+
+        Raises
+        ------
+        ValueError
+            Counts of two lengths, or a length that does not split into ``n_kinds``.
+        """
+        spam = np.asarray(spam, dtype=np.float64)
+        ham = np.asarray(ham, dtype=np.float64)
+        if spam.ndim != 1 or spam.shape != ham.shape or spam.shape[0] % self.n_kinds:
+            raise ValueError(f"reputation counts: expected two vectors of one length that "
+                             f"splits into {self.n_kinds} kinds, got shapes {spam.shape} "
+                             f"and {ham.shape}")
+        self.spam_, self.ham_, self.prior_ = spam, ham, float(prior)
+        self.n_features_in_ = spam.shape[0]
+        return self
+
     def partial_fit(self, X: sp.csr_matrix, y: np.ndarray, sample_weight: float = 1.0
                     ) -> SenderReputation:
         """Add (or, with ``sample_weight=-1``, remove) labelled messages.

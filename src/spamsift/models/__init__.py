@@ -2,9 +2,10 @@
 
 :class:`SpamClassifier` (Naive Bayes, linear SVM, logistic regression, byte n-grams,
 stacked and collapsed to linear weights; a loaded model's is a :class:`SpamScorer`,
-which scores, explains and learns feedback without scikit-learn), :class:`SpamModel`
-(featurizer, classifier and cut-offs: verdicts with clues), model files as versioned
-arrays, and registries of versions on disk or in the database.
+which scores and learns feedback without scikit-learn), the clues behind a score
+(:mod:`.explain`), :class:`SpamModel` (featurizer, classifier and cut-offs: verdicts
+with clues), model files as versioned arrays, and registries of versions on disk or
+in the database.
 """
 
 from __future__ import annotations

@@ -21,16 +21,17 @@ toward the middle, as chi-square combining does in bogofilter and SpamBayes, ins
 of trusting whichever side is a little larger. The scale is a clue of its own
 (``conflict``), so clues still sum to the logit.
 
-What a fitted model does with its weights (score, explain, learn feedback) is
+What a fitted model does with its weights (score, learn feedback) is
 :class:`~spamsift.models.scorer.SpamScorer`'s, which this estimator extends with
 fitting: a model loaded from its file is a ``SpamScorer``, so scoring never imports
-scikit-learn.
+scikit-learn. The clues behind a score are :mod:`spamsift.models.explain`'s.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 import scipy.sparse as sp
@@ -297,8 +298,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
         if not self.byte_learning_rate >= 0:
             raise ValueError(f"byte_learning_rate must be >= 0, got {self.byte_learning_rate!r}")
         for p in ("C_lr", "C_svm", "C_bytes", "alpha_nb", "aux_weight", "rep_smoothing"):
-            if not getattr(self, p) > 0:
-                raise ValueError(f"{p} must be > 0, got {getattr(self, p)!r}")
+            if not _positive(getattr(self, p)):
+                raise ValueError(f"{p} must be a number > 0, got {getattr(self, p)!r}")
+        if not (self.rep_weight is None or _positive(self.rep_weight)):
+            raise ValueError(f"rep_weight must be a number > 0, or None for aux_weight's, "
+                             f"got {self.rep_weight!r}")
         if not self.tune_seconds >= 0:
             raise ValueError(f"tune_seconds must be >= 0, got {self.tune_seconds!r}")
         if self.linear_solver not in LINEAR_SOLVERS:
@@ -489,6 +493,12 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
             if auc > best_auc + 1e-12:
                 best, best_auc = g, auc
         return best
+
+
+def _positive(value: object) -> bool:
+    """A number above 0: not NaN (which compares false), not a bool, not a word."""
+    return isinstance(value, Real) and not isinstance(value, bool) and value > 0
+
 
 def _stack(D: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
     """Weights and intercept of the logistic regression that stacks member decisions

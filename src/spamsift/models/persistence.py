@@ -14,8 +14,7 @@ import numpy as np
 
 from spamsift.config import ParseLimits
 from spamsift.exceptions import ModelFormatError
-from spamsift.features.featurizer import REPUTATION_KEYS, MessageFeaturizer
-from spamsift.features.reputation import SenderReputation
+from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.models.artifact import load_artifact, save_artifact
 from spamsift.models.scorer import SpamScorer
 from spamsift.models.spam_model import SpamModel
@@ -62,36 +61,39 @@ def _unpack_rows(names: tuple[str, ...], arrays: dict[str, np.ndarray]) -> np.nd
 
 def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     clf = model.classifier
+    state = clf.get_state()
     arrays: dict[str, np.ndarray] = {}
-    _pack("coef_binary", clf.coef_binary_, arrays)
-    _pack("coef_normalized", clf.coef_normalized_, arrays)
-    _pack("coef_bytes", clf.coef_bytes_, arrays)
+    _pack("coef_binary", state["coef_binary"], arrays)
+    _pack("coef_normalized", state["coef_normalized"], arrays)
+    _pack("coef_bytes", state["coef_bytes"], arrays)
+    # Derived from the counts on loading; kept in the file as format 1 has them.
     arrays["intercept"] = np.array(clf.intercept_)
-    arrays["intercept_base"] = np.array(clf.intercept_base_)
     arrays["binary_offset"] = np.array(clf.binary_offset_)
+    arrays["intercept_base"] = np.array(state["intercept_base"])
     # Naive Bayes' counts, so feedback can move them (and take them back) exactly.
-    _pack("nb_count.ham", clf.nb_count_[0], arrays)
-    _pack("nb_count.spam", clf.nb_count_[1], arrays)
-    arrays["nb_class_count"] = np.asarray(clf.nb_class_count_, dtype=np.float64)
-    _pack("feedback_count.ham", clf.feedback_count_[0], arrays)
-    _pack("feedback_count.spam", clf.feedback_count_[1], arrays)
-    arrays["binner.edges"] = clf.bin_edges_
-    arrays["structure.mean"] = clf.structure_mean_
-    arrays["structure.scale"] = clf.structure_scale_
-    _pack("reputation.spam", clf.reputation_.spam_, arrays)
-    _pack("reputation.ham", clf.reputation_.ham_, arrays)
-    arrays["reputation.prior"] = np.array(clf.reputation_.prior_)
-    arrays["member_weights"] = np.asarray(clf.member_weights_, dtype=np.float64)
-    arrays["conflict_gamma"] = np.array(float(clf.conflict_gamma_))
+    _pack("nb_count.ham", state["nb_count"][0], arrays)
+    _pack("nb_count.spam", state["nb_count"][1], arrays)
+    arrays["nb_class_count"] = np.asarray(state["nb_class_count"], dtype=np.float64)
+    _pack("feedback_count.ham", state["feedback_count"][0], arrays)
+    _pack("feedback_count.spam", state["feedback_count"][1], arrays)
+    arrays["binner.edges"] = state["bin_edges"]
+    arrays["structure.mean"] = state["structure_mean"]
+    arrays["structure.scale"] = state["structure_scale"]
+    _pack("reputation.spam", state["reputation_spam"], arrays)
+    _pack("reputation.ham", state["reputation_ham"], arrays)
+    arrays["reputation.prior"] = np.array(state["reputation_prior"])
+    arrays["member_weights"] = np.asarray(state["member_weights"], dtype=np.float64)
+    arrays["conflict_gamma"] = np.array(state["conflict_gamma"])
     # The weights the aux blocks are scored with: tuned by fit, or as set.
-    arrays["block_weights"] = np.asarray(clf.block_weights(), dtype=np.float64)
-    arrays["conflict_calibration"] = np.asarray(clf.conflict_calibration_, dtype=np.float64)
+    arrays["block_weights"] = np.asarray(state["block_weights"], dtype=np.float64)
+    arrays["conflict_calibration"] = np.asarray(state["conflict_calibration"],
+                                                dtype=np.float64)
     manifest = {
         "kind": "SpamModel",
         "featurizer": {p: (list(v) if isinstance(v := getattr(model.featurizer, p), tuple) else v)
                        for p in _FEATURIZER_PARAMS},
         "classifier": clf.get_params(),
-        "members": list(clf.member_names_),
+        "members": list(state["member_names"]),
         "cutoffs": {"spam": model.spam_cutoff, "unsure": model.unsure_cutoff},
         **model.info,
     }
@@ -109,62 +111,43 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
         # A loaded model scores, explains and learns feedback; it is not refitted, so it is
         # the scorer, which needs no scikit-learn (models/scorer.py).
         clf = SpamScorer(**manifest["classifier"])
-        clf.coef_binary_ = _unpack("coef_binary", arrays)
-        clf.coef_normalized_ = _unpack("coef_normalized", arrays)
-        # Files written before the byte block have none (and byte_bits 0).
-        clf.coef_bytes_ = (_unpack("coef_bytes", arrays) if "coef_bytes.size" in arrays
-                           else np.zeros(0))
-        clf.intercept_ = float(arrays["intercept"])
-        clf.intercept_base_ = float(arrays["intercept_base"])
-        clf.binary_offset_ = float(arrays["binary_offset"])
-        clf.nb_count_ = _unpack_rows(("nb_count.ham", "nb_count.spam"), arrays)
-        clf.nb_class_count_ = np.asarray(arrays["nb_class_count"], dtype=np.float64)
-        clf.feedback_count_ = _unpack_rows(("feedback_count.ham", "feedback_count.spam"),
-                                           arrays)
-        if clf.nb_count_.shape != (2, clf.coef_binary_.shape[0]):
-            raise ModelFormatError(f"Naive Bayes counts have shape {clf.nb_count_.shape}: "
-                                   f"expected 2 rows of {clf.coef_binary_.shape[0]} columns")
-        clf.bin_edges_ = np.asarray(arrays["binner.edges"], dtype=np.float64)
-        clf.structure_mean_ = np.asarray(arrays["structure.mean"], dtype=np.float64)
-        clf.structure_scale_ = np.asarray(arrays["structure.scale"], dtype=np.float64)
-        rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
-                               random_state=clf.random_state)
-        rep.spam_ = _unpack("reputation.spam", arrays)
-        rep.ham_ = _unpack("reputation.ham", arrays)
-        rep.prior_ = float(arrays["reputation.prior"])
-        rep.n_features_in_ = rep.spam_.shape[0]
-        clf.reputation_ = rep
-        clf.member_names_ = tuple(manifest["members"])
-        clf.member_weights_ = arrays["member_weights"]
-        # Models saved before the conflict scale existed score linearly, as they did.
-        clf.conflict_gamma_ = float(arrays.get("conflict_gamma", 0.0))
-        if "block_weights" in arrays:  # files before tuning score with the parameters
-            clf.aux_weight_, clf.rep_weight_ = (float(v) for v in arrays["block_weights"])
-        a, b = (float(v) for v in arrays.get("conflict_calibration", np.array([1.0, 0.0])))
-        clf.conflict_calibration_ = (a, b)
-        clf.classes_ = np.array([0, 1])
-        clf.n_features_in_ = clf.layout.n_features
+        state = {
+            "coef_binary": _unpack("coef_binary", arrays),
+            "coef_normalized": _unpack("coef_normalized", arrays),
+            # Files written before the byte block have none (and byte_bits 0).
+            "coef_bytes": (_unpack("coef_bytes", arrays) if "coef_bytes.size" in arrays
+                           else np.zeros(0)),
+            "intercept_base": float(arrays["intercept_base"]),
+            "nb_count": _unpack_rows(("nb_count.ham", "nb_count.spam"), arrays),
+            "nb_class_count": arrays["nb_class_count"],
+            "feedback_count": _unpack_rows(("feedback_count.ham", "feedback_count.spam"),
+                                           arrays),
+            "bin_edges": arrays["binner.edges"],
+            "structure_mean": arrays["structure.mean"],
+            "structure_scale": arrays["structure.scale"],
+            "reputation_spam": _unpack("reputation.spam", arrays),
+            "reputation_ham": _unpack("reputation.ham", arrays),
+            "reputation_prior": float(arrays["reputation.prior"]),
+            "member_names": tuple(manifest["members"]),
+            "member_weights": arrays["member_weights"],
+            # Models saved before the conflict scale existed score linearly, as they did.
+            "conflict_gamma": float(arrays.get("conflict_gamma", 0.0)),
+            "conflict_calibration": arrays.get("conflict_calibration", (1.0, 0.0)),
+            # Files before tuning score with the parameters.
+            "block_weights": arrays.get("block_weights"),
+        }
         cut = manifest["cutoffs"]
         spam_cut, unsure_cut = float(cut["spam"]), float(cut["unsure"])
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFormatError(f"model artifact is missing or has a malformed part: {exc!r}"
                                ) from exc
-    n_exp = (clf.layout.n_tokens + clf.bin_edges_.shape[0] * clf.n_bins + rep.n_output
-             + clf.n_interactions)
-    if clf.coef_binary_.shape != (n_exp,) or clf.coef_normalized_.shape != (n_exp,):
-        raise ModelFormatError(f"weight vectors have {clf.coef_binary_.shape[0]} columns, "
-                               f"the layout needs {n_exp}")
-    if clf.coef_bytes_.shape != (clf.layout.n_bytes,):
-        raise ModelFormatError(f"byte n-gram weights have {clf.coef_bytes_.shape[0]} columns, "
-                               f"the layout needs {clf.layout.n_bytes}")
+    try:
+        clf.set_state(state)
+    except (TypeError, ValueError) as exc:
+        raise ModelFormatError(f"model artifact: {exc}") from None
     if featurizer.layout != clf.layout:
         raise ModelFormatError(f"the featurizer's layout {featurizer.layout} is not the "
                                f"classifier's {clf.layout}")
-    if clf.feedback_count_.shape != (2, rep.spam_.shape[0]):
-        raise ModelFormatError(f"feedback counts have shape {clf.feedback_count_.shape}: "
-                               f"expected 2 rows of {rep.spam_.shape[0]} columns")
-    # Naive Bayes' weights are re-derived from its counts in full precision.
-    clf._refresh_nb(slice(None))
     info = {k: v for k, v in manifest.items()
             if k not in ("kind", "featurizer", "classifier", "members", "cutoffs")}
     return SpamModel(featurizer, clf, spam_cut, unsure_cut, info)

@@ -3,16 +3,22 @@
 :class:`~spamsift.models.classifier.SpamClassifier` fits a stack of linear members
 and collapses it to weight vectors and a bias (that module's docstring). What a
 fitted model then does, and all a loaded model file is, lives here: the logit of
-new messages, the clues behind it, and learning (and unlearning) feedback through
-Naive Bayes' and sender reputation's counts. It needs NumPy and SciPy's sparse
-matrices only: scikit-learn, which fits the members, costs 0.6 s to import, more
-than the rest of a one-message ``spamsift classify`` (docs/experiments.md, "Speed,
-issue 11"). ``SpamClassifier`` is a scikit-learn estimator built on this class; a
-model loaded from its file is a ``SpamScorer`` with the same parameters and
-fitted attributes.
+new messages (its terms block by block, which :mod:`spamsift.models.explain` turns
+into clues), learning (and unlearning) feedback through Naive Bayes' and sender
+reputation's counts, and the learned state taken out and put back
+(:meth:`SpamScorer.get_state`, :meth:`SpamScorer.set_state`: what a model file
+holds). It needs NumPy and SciPy's sparse matrices only: scikit-learn, which fits
+the members, costs 0.6 s to import, more than the rest of a one-message ``spamsift
+classify`` (docs/experiments.md, "Speed, issue 11"). ``SpamClassifier`` is a
+scikit-learn estimator built on this class; a model loaded from its file is a
+``SpamScorer`` with the same parameters and learned state.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import partial
+from typing import Any, NamedTuple, Self
 
 import numpy as np
 import scipy.sparse as sp
@@ -25,19 +31,30 @@ from spamsift.features.featurizer import REPUTATION_KEYS, Layout
 from spamsift.features.reputation import SenderReputation
 from spamsift.features.structure import structure_names
 
-__all__ = ["SpamScorer"]
+__all__ = ["SpamScorer", "Terms", "FEEDBACK_KEYS"]
 
 # Feedback on a sender counts for its address and its domain, not its relay: one
 # ISP's relay carries many senders.
-_FEEDBACK_KEYS = 2
+FEEDBACK_KEYS = 2
+
+
+class Terms(NamedTuple):
+    """What :meth:`SpamScorer.terms` reads off rows of featurizer output."""
+
+    X: sp.csr_matrix            # the rows, as CSR
+    entries: Entries            # X's stored entries
+    structure: np.ndarray       # the raw structural numbers
+    aux: sp.csr_matrix          # [structure bins | reputation], weighted
+    interactions: np.ndarray    # products of the standardised numbers, weighted
+    feedback: np.ndarray        # per row and sender key, feedback's log-odds
 
 
 class SpamScorer(Estimator):
     """A fitted :class:`~spamsift.models.classifier.SpamClassifier`, without what fits it.
 
     The parameters are ``SpamClassifier``'s (documented there); the fitted attributes
-    are set by its ``fit``, by :meth:`empty`, or by
-    :func:`~spamsift.models.persistence.load_model`.
+    are set by its ``fit``, by :meth:`empty`, or by :meth:`set_state` (which
+    :func:`~spamsift.models.persistence.load_model` calls), never from outside.
     """
 
     _estimator_type = "classifier"
@@ -120,10 +137,110 @@ class SpamScorer(Estimator):
     def n_interactions(self) -> int:
         return 0 if self.interaction_weight <= 0 else self.n_structure * (self.n_structure - 1) // 2
 
-    # -- learning from feedback ------------------------------------------------------
+    @property
+    def n_expanded(self) -> int:
+        """Columns of the expanded features the weights are over: tokens, structure bins,
+        reputation's output, interaction products."""
+        return (self.layout.n_tokens + self.layout.n_structure * self.n_bins
+                + SenderReputation(len(REPUTATION_KEYS)).n_output + self.n_interactions)
+
+    # -- learned state ----------------------------------------------------------------
+
+    def get_state(self) -> dict[str, Any]:
+        """The learned state, as :meth:`set_state` takes it: arrays, numbers and member
+        names, nothing else (a model file holds it; ``models/persistence.py``).
+
+        The arrays are the model's own, not copies: copy one before changing it. What
+        is derived from the state (Naive Bayes' weights, ``intercept_``,
+        ``binary_offset_``) is not in it.
+        """
+        check_fitted(self, "coef_binary_")
+        rep = self.reputation_
+        return {"coef_binary": self.coef_binary_, "coef_normalized": self.coef_normalized_,
+                "coef_bytes": self.coef_bytes_, "intercept_base": float(self.intercept_base_),
+                "nb_count": self.nb_count_, "nb_class_count": self.nb_class_count_,
+                "feedback_count": self.feedback_count_, "bin_edges": self.bin_edges_,
+                "structure_mean": self.structure_mean_,
+                "structure_scale": self.structure_scale_,
+                "reputation_spam": rep.spam_, "reputation_ham": rep.ham_,
+                "reputation_prior": float(rep.prior_),
+                "member_names": tuple(self.member_names_),
+                "member_weights": self.member_weights_,
+                "conflict_gamma": float(self.conflict_gamma_),
+                "conflict_calibration": tuple(self.conflict_calibration_),
+                "block_weights": self.block_weights()}
+
+    def set_state(self, state: Mapping[str, Any]) -> Self:
+        """Install learned state (:meth:`get_state`'s keys) and re-derive what follows
+        from it: the model then scores, explains and learns as the one it came from.
+
+        ``block_weights`` may be None: the structure and reputation blocks are then
+        weighed by the parameters (files written before tuning). Arrays are taken as
+        they are, not copied.
+
+        Raises
+        ------
+        KeyError
+            A part of the state is missing.
+        ValueError
+            A part has the wrong shape for this model's layout and parameters, or a
+            block weight is not a number > 0.
+        """
+        lay = self.layout
+        f64 = partial(np.asarray, dtype=np.float64)
+        rep = SenderReputation(len(REPUTATION_KEYS), self.rep_smoothing,
+                               random_state=self.random_state)
+        rep.set_counts(state["reputation_spam"], state["reputation_ham"],
+                       state["reputation_prior"])
+        n_rep = len(REPUTATION_KEYS) * lay.n_rep_per_key
+        if rep.n_features_in_ != n_rep:
+            raise ValueError(f"reputation counts: the layout needs {n_rep} columns, got "
+                             f"{rep.n_features_in_}")
+        n_exp = self.n_expanded
+        parts = {"coef_binary": (n_exp,), "coef_normalized": (n_exp,),
+                 "coef_bytes": (lay.n_bytes,), "nb_count": (2, n_exp), "nb_class_count": (2,),
+                 "feedback_count": (2, n_rep),
+                 "bin_edges": (lay.n_structure, self.n_bins - 1),
+                 "structure_mean": (lay.n_structure,), "structure_scale": (lay.n_structure,)}
+        arrays = {k: f64(state[k]) for k in parts}
+        for k, shape in parts.items():
+            if arrays[k].shape != shape:
+                need = (f"{shape[0]} columns" if len(shape) == 1
+                        else f"{shape[0]} rows of {shape[1]} columns")
+                raise ValueError(f"{k}: the layout needs {need}, got shape {arrays[k].shape}")
+        names = tuple(str(m) for m in state["member_names"])
+        weights = f64(state["member_weights"])
+        if weights.shape != (len(names),):
+            raise ValueError(f"member_weights: expected one per member of {names}, got "
+                             f"shape {weights.shape}")
+        block = state.get("block_weights")
+        if block is not None:
+            block = tuple(float(v) for v in block)
+            if len(block) != 2 or not all(v > 0 for v in block):
+                raise ValueError(f"block_weights: expected (aux_weight, rep_weight), both "
+                                 f"> 0, got {block!r}")
+        a, b = (float(v) for v in state["conflict_calibration"])
+        # Every part checked: now the model changes, all at once.
+        for k in parts:
+            setattr(self, f"{k}_", arrays[k])
+        self.reputation_ = rep
+        self.intercept_base_ = float(state["intercept_base"])
+        self.member_names_, self.member_weights_ = names, weights
+        self.conflict_gamma_ = float(state["conflict_gamma"])
+        self.conflict_calibration_ = (a, b)
+        if block is None:
+            self.__dict__.pop("aux_weight_", None)
+            self.__dict__.pop("rep_weight_", None)
+        else:
+            self.aux_weight_, self.rep_weight_ = block
+        self.classes_ = np.array([0, 1])
+        self.n_features_in_ = lay.n_features
+        # Naive Bayes' weights are re-derived from its counts in full precision.
+        self._refresh_nb(slice(None))
+        return self
 
     @classmethod
-    def empty(cls, **params: object) -> SpamScorer:
+    def empty(cls, **params: object) -> Self:
         """A fitted classifier that knows nothing yet: Naive Bayes alone, zero counts.
 
         For learning from scratch (``replay`` with no training rows): every label it
@@ -131,33 +248,26 @@ class SpamScorer(Estimator):
         """
         clf = cls(**{"model": "nb", **params})  # type: ignore[arg-type]
         lay = clf.layout
-        clf.bin_edges_ = np.full((lay.n_structure, clf.n_bins - 1), np.inf)
-        rep = SenderReputation(len(REPUTATION_KEYS), clf.rep_smoothing,
-                               random_state=clf.random_state)
         n_rep = len(REPUTATION_KEYS) * lay.n_rep_per_key
-        rep.spam_, rep.ham_, rep.prior_, rep.n_features_in_ = (
-            np.zeros(n_rep), np.zeros(n_rep), 0.5, n_rep)
-        clf.reputation_ = rep
-        clf.structure_mean_ = np.zeros(lay.n_structure)
-        clf.structure_scale_ = np.ones(lay.n_structure)
-        n = lay.n_tokens + lay.n_structure * clf.n_bins + rep.n_output + clf.n_interactions
-        clf.coef_binary_ = np.zeros(n)
-        clf.coef_normalized_ = np.zeros(n)
-        clf.coef_bytes_ = np.zeros(lay.n_bytes)
-        clf.nb_count_ = np.zeros((2, n))
-        clf.nb_class_count_ = np.zeros(2)
-        clf.intercept_base_ = 0.0
-        clf.feedback_count_ = np.zeros((2, n_rep))
-        clf.member_names_ = ("nb",)
-        clf.member_weights_ = np.ones(1)
+        n = clf.n_expanded
+        gamma = 0.0 if clf.conflict_gamma == "auto" else float(clf.conflict_gamma)
+        clf.set_state({
+            "coef_binary": np.zeros(n), "coef_normalized": np.zeros(n),
+            "coef_bytes": np.zeros(lay.n_bytes), "intercept_base": 0.0,
+            "nb_count": np.zeros((2, n)), "nb_class_count": np.zeros(2),
+            "feedback_count": np.zeros((2, n_rep)),
+            "bin_edges": np.full((lay.n_structure, clf.n_bins - 1), np.inf),
+            "structure_mean": np.zeros(lay.n_structure),
+            "structure_scale": np.ones(lay.n_structure),
+            "reputation_spam": np.zeros(n_rep), "reputation_ham": np.zeros(n_rep),
+            "reputation_prior": 0.5, "member_names": ("nb",), "member_weights": np.ones(1),
+            "conflict_gamma": gamma, "conflict_calibration": (1.0, 0.0),
+            "block_weights": None})
         clf.member_scale_ = np.ones(1)
         clf.oof_decision_ = np.zeros(0)
-        clf.conflict_gamma_ = 0.0 if clf.conflict_gamma == "auto" else float(clf.conflict_gamma)
-        clf.conflict_calibration_ = (1.0, 0.0)
-        clf.classes_ = np.array([0, 1])
-        clf.n_features_in_ = lay.n_features
-        clf._refresh_nb(slice(None))
         return clf
+
+    # -- learning from feedback ------------------------------------------------------
 
     @property
     def nb_weight_(self) -> float:
@@ -263,12 +373,12 @@ class SpamScorer(Estimator):
         """Per row and sender key (address, domain), the log-odds feedback adds."""
         rows, local, values = self._rep_entries(X, entries)
         kind = local // self.layout.n_rep_per_key
-        keep = kind < _FEEDBACK_KEYS
+        keep = kind < FEEDBACK_KEYS
         cols = local[keep]
         # Only the buckets these messages touch: log1p over every bucket cost ~1 ms a call.
         fc = self.feedback_count_
         odds = self.feedback_weight * (np.log1p(fc[1, cols]) - np.log1p(fc[0, cols]))
-        out = np.zeros((X.shape[0], _FEEDBACK_KEYS))
+        out = np.zeros((X.shape[0], FEEDBACK_KEYS))
         np.add.at(out, (rows[keep], kind[keep]), odds * values[keep])
         return out
 
@@ -323,6 +433,22 @@ class SpamScorer(Estimator):
                             shape=(n, n_struct + self.reputation_.n_output))
         return structure, aux
 
+    def terms(self, X: sp.csr_matrix) -> Terms:
+        """What rows ``X`` (featurizer output) add to the logit beyond their token and
+        byte columns, block by block: what scoring and explaining both read."""
+        check_fitted(self, "coef_binary_")
+        X = _as_csr(X)
+        entries = csr_entries(X)
+        structure, aux = self._aux(X, entries)
+        return Terms(X, entries, structure, aux, self._interactions(structure),
+                     self._feedback_terms(X, entries))
+
+    def conflict_scaled(self, z: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+        """The logits ``z`` of rows whose clues sum to ``pos`` and ``-neg``, under the
+        conflict scale and its calibration (models/classifier.py's docstring)."""
+        a, b = getattr(self, "conflict_calibration_", (1.0, 0.0))
+        return a * z * _agreement(pos, neg) ** getattr(self, "conflict_gamma_", 0.0) + b
+
     def decision_function(self, X: sp.csr_matrix) -> np.ndarray:
         """The logit, computed from X's own sparse structure.
 
@@ -330,13 +456,11 @@ class SpamScorer(Estimator):
         expanded matrices, without building them: stacking two matrices of a million
         columns costs ~5 ms even for one message, the sums below ~0.1 ms.
         """
-        check_fitted(self, "coef_binary_")
-        X = _as_csr(X)
+        t = self.terms(X)
+        X, aux, fb = t.X, t.aux, t.feedback
         n = X.shape[0]
         lay = self.layout
-        entries = csr_entries(X)
-        structure, aux = self._aux(X, entries)
-        rows = entries.rows
+        rows = t.entries.rows
         tok = X.indices < lay.n_tokens
         r, cols = rows[tok], X.indices[tok]
         count = np.bincount(r, minlength=n).astype(np.float64)
@@ -346,21 +470,18 @@ class SpamScorer(Estimator):
         a0 = lay.n_tokens
         a1 = a0 + aux.shape[1]
         aux_w = self.coef_binary_[a0:a1] + self.coef_normalized_[a0:a1]
-        fb = self._feedback_terms(X, entries)
         z = (binary + margin + np.asarray(aux @ aux_w).ravel()
              + self.binary_offset_ * (count + np.asarray(aux.sum(axis=1)).ravel())
              + self.intercept_ + fb.sum(axis=1))
         inter = None
         if self.n_interactions:
-            w_inter = self.coef_normalized_[a1:a1 + self.n_interactions]
-            inter = self._interactions(structure) * w_inter
+            inter = t.interactions * self.coef_normalized_[a1:a1 + self.n_interactions]
             z += inter.sum(axis=1)
         gram = X.indices >= lay.bytes.start  # the byte n-gram block, unit rows already
         rg = rows[gram]
         gw = X.data[gram] * self.coef_bytes_[X.indices[gram] - lay.bytes.start]
         z += np.bincount(rg, weights=gw, minlength=n)
-        gamma = getattr(self, "conflict_gamma_", 0.0)
-        if gamma:
+        if getattr(self, "conflict_gamma_", 0.0):
             # Every clue's value, each once: tokens, aux columns, products, feedback.
             tw = (self.coef_binary_[cols] + self.binary_offset_
                   + self.coef_normalized_[cols] / np.sqrt(np.maximum(count[r], 1.0)))
@@ -376,8 +497,7 @@ class SpamScorer(Estimator):
                 neg += np.maximum(-inter, 0).sum(axis=1)
             pos += np.bincount(rg, weights=np.maximum(gw, 0), minlength=n)
             neg += np.bincount(rg, weights=np.maximum(-gw, 0), minlength=n)
-            a, b = getattr(self, "conflict_calibration_", (1.0, 0.0))
-            z = a * z * _agreement(pos, neg) ** gamma + b
+            z = self.conflict_scaled(z, pos, neg)
         return z
 
     def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
@@ -386,123 +506,6 @@ class SpamScorer(Estimator):
 
     def predict(self, X: sp.csr_matrix) -> np.ndarray:
         return (self.decision_function(X) > 0).astype(int)
-
-    def contributions(self, X: sp.csr_matrix, top: int | None = None
-                      ) -> list[list[tuple[int, float]]]:
-        """Per row, (expanded column, contribution to the logit) of every active feature,
-        largest first; they sum to the logit less the intercept. ``top``: only the
-        ``top`` largest (found by a partial sort; ties in column-block order, as the full
-        sort puts them)."""
-        check_fitted(self, "coef_binary_")
-        X = _as_csr(X)
-        lay = self.layout
-        entries = csr_entries(X)
-        structure, aux = self._aux(X, entries)
-        a0 = lay.n_tokens
-        a1 = a0 + aux.shape[1]
-        n_exp = a1 + self.n_interactions
-        inter = self._interactions(structure)
-        fb = self._feedback_terms(X, entries)
-        gamma = getattr(self, "conflict_gamma_", 0.0)
-        bytes_base = self._bytes_base
-        cb, cn, off = self.coef_binary_, self.coef_normalized_, self.binary_offset_
-        out = []
-        for i in range(X.shape[0]):
-            idx = X.indices[X.indptr[i]:X.indptr[i + 1]]
-            tk = idx[idx < lay.n_tokens]
-            ac = a0 + aux.indices[aux.indptr[i]:aux.indptr[i + 1]]
-            av = aux.data[aux.indptr[i]:aux.indptr[i + 1]]
-            im = np.flatnonzero(inter[i]) if inter.shape[1] else np.zeros(0, dtype=np.int64)
-            fk = np.flatnonzero(fb[i])
-            g = idx >= lay.bytes.start
-            gcols = idx[g] - lay.bytes.start
-            gw = X.data[X.indptr[i]:X.indptr[i + 1]][g] * self.coef_bytes_[gcols]
-            # Every block's columns are its own, so the clues are these arrays side by side.
-            cols = np.concatenate([tk, ac, a1 + im, n_exp + fk, bytes_base + gcols[gw != 0]])
-            vals = np.concatenate([cb[tk] + off + cn[tk] / np.sqrt(max(len(tk), 1)),
-                                   0.0 + av * (cb[ac] + off + cn[ac]),
-                                   inter[i, im] * cn[a1 + im], fb[i, fk], gw[gw != 0]])
-            if gamma:
-                # The conflict scale as a clue: what it takes from (or adds to) the sum.
-                pos, neg = vals[vals > 0].sum(), -vals[vals < 0].sum()
-                linear = pos - neg + self.intercept_
-                a, b = getattr(self, "conflict_calibration_", (1.0, 0.0))
-                agree = float(_agreement(np.array([pos]), np.array([neg]))[0])
-                shrunk = a * linear * agree ** gamma + b
-                if shrunk != linear:
-                    cols = np.append(cols, n_exp + _FEEDBACK_KEYS)
-                    vals = np.append(vals, shrunk - linear)
-            order = _largest(np.abs(vals), top)
-            out.append(list(zip(cols[order].tolist(), vals[order].tolist(), strict=True)))
-        return out
-
-    @property
-    def _bytes_base(self) -> int:
-        """Where the byte n-gram columns start among :meth:`contributions`' columns:
-        after the expanded block, the feedback keys and the conflict clue."""
-        return (self.layout.n_tokens + self.bin_edges_.shape[0] * self.n_bins
-                + self.reputation_.n_output + self.n_interactions + _FEEDBACK_KEYS + 1)
-
-    def column_label(self, j: int) -> tuple[str, str]:
-        """(kind, readable name) of an expanded column.
-
-        The kind is ``token``, ``structure``, ``reputation``, ``feedback``,
-        ``conflict`` or ``bytes`` (a byte n-gram column: named ``#column``, which
-        the model names by the n-grams of a message, as tokens).
-        """
-        lay = self.layout
-        if j < lay.n_tokens:
-            return "token", f"#{j}"
-        if j >= self._bytes_base:
-            return "bytes", f"#{j - self._bytes_base}"
-        j -= lay.n_tokens
-        n_struct = self.bin_edges_.shape[0] * self.n_bins
-        n_rep = self.reputation_.n_output
-        names = structure_names()
-        if j >= n_struct + n_rep + self.n_interactions:
-            k = j - n_struct - n_rep - self.n_interactions
-            if k >= _FEEDBACK_KEYS:
-                return "conflict", "conflict: clues point both ways"
-            return "feedback", f"feedback:{REPUTATION_KEYS[k]}"
-        if j >= n_struct + n_rep:
-            a, b = np.triu_indices(self.n_structure, 1)
-            i = j - n_struct - n_rep
-            return "structure", f"{names[a[i]]} x {names[b[i]]}"
-        if j < n_struct:
-            col, b = divmod(j, self.n_bins)
-            name = names[col] if col < len(names) else f"structure{col}"
-            return "structure", _bin_text(name, self.bin_edges_[col], b)
-        return "reputation", self.reputation_.column_label(j - n_struct, REPUTATION_KEYS)
-
-
-_YES_NO = frozenset({"html_only", "has_html"})
-
-
-def _bin_text(name: str, edges: np.ndarray, b: int) -> str:
-    """``n_exclaim > 3``, ``2 < n_urls <= 5``, ``html_only: yes`` rather than ``(3, inf]``."""
-    lo = edges[b - 1] if b > 0 else -np.inf
-    hi = edges[b] if b < len(edges) else np.inf
-    if name in _YES_NO:
-        return f"{name}: {'no' if hi <= 0 else 'yes'}"
-    if not np.isfinite(lo):
-        return f"{name} <= {hi:.3g}"
-    if not np.isfinite(hi):
-        return f"{name} > {lo:.3g}"
-    return f"{lo:.3g} < {name} <= {hi:.3g}"
-
-
-def _largest(size: np.ndarray, top: int | None) -> np.ndarray:
-    """Positions of the ``top`` largest of ``size`` (all when None), largest first, ties
-    in position order: a stable sort, of only the candidates a partial sort leaves."""
-    if top is not None and top < size.size:
-        if top <= 0:
-            return np.zeros(0, dtype=np.int64)
-        kth = np.partition(size, size.size - top)[size.size - top]
-        candidates = np.flatnonzero(size >= kth)
-    else:
-        candidates = np.arange(size.size)
-    return candidates[np.argsort(-size[candidates], kind="stable")][:top]
-
 
 def _as_csr(X: sp.spmatrix | np.ndarray) -> sp.csr_matrix:
     # csr_matrix(X) of a CSR matrix re-checks it: ~20 us a call, for nothing.

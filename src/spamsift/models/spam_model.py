@@ -10,7 +10,7 @@ import numpy as np
 from scipy.special import expit
 
 from spamsift.features.featurizer import MessageFeaturizer
-from spamsift.features.tokens import tokenize
+from spamsift.models.explain import contributions, name_clues
 from spamsift.models.scorer import SpamScorer
 from spamsift.parse import ParsedMessage
 
@@ -80,48 +80,17 @@ class SpamModel:
         return verdict_for(score, self.spam_cutoff, self.unsure_cutoff)
 
     def classify(self, items: Sequence[bytes | ParsedMessage], top: int = 8) -> list[Verdict]:
-        """Score, verdict and the ``top`` clues of each message."""
+        """Score, verdict and the ``top`` clues of each message (:mod:`.explain`)."""
         msgs = self.parse(items)
         if not msgs:
             return []
         tokens: list[list[str]] = []
         X = self.featurizer.transform_parsed(msgs, tokens if top else None)
         z = self.classifier.decision_function(X)
-        contribs = self.classifier.contributions(X, top) if top else [[] for _ in msgs]
+        contribs = contributions(self.classifier, X, top) if top else [[] for _ in msgs]
         out = []
         for i, (m, zi, contrib) in enumerate(zip(msgs, z, contribs, strict=True)):
             s = float(expit(zi))
-            clues = self._name_clues(m, contrib, top, tokens[i]) if top else []
+            clues = name_clues(self, m, contrib, tokens[i]) if top else []
             out.append(Verdict(s, self.verdict(s), float(zi), clues, sorted(m.flags)))
         return out
-
-    def _name_clues(self, msg: ParsedMessage, contrib: list[tuple[int, float]], top: int,
-                    tokens: list[str] | None = None) -> list[tuple[str, float]]:
-        # Hashed columns carry no names: map each of the message's tokens (as the
-        # featurizer made them, else made again) to its column, so the clue reads
-        # "subj:free", not "#81234".
-        if tokens is None:
-            tokens = tokenize(msg, site=self.featurizer.site_evidence)
-        names: dict[int, list[str]] = {}
-        for tok, col in self.featurizer.token_index(tokens).items():
-            names.setdefault(col, []).append(tok)
-        shown = contrib[:top]
-        grams = self.featurizer.byte_ngrams
-        byte_cols: dict[int, int] = {}
-        for j, _ in shown:
-            kind, label = self.classifier.column_label(j)
-            if kind == "bytes":
-                byte_cols[j] = int(label[1:])
-        found = grams.clues(msg.head, byte_cols.values()) if grams and byte_cols else {}
-        out = []
-        for j, w in shown:
-            kind, label = self.classifier.column_label(j)
-            if kind == "token":
-                label = " | ".join(names.get(j, [label])[:3])
-            elif kind == "bytes":
-                # The n-grams behind the column, by where they stand: 'bytes:hdr:Subject "FREE"'.
-                label = " | ".join(f'bytes:{c.where} "{c.word}"'
-                                   for c in found.get(byte_cols[j], [])[:2]) or f"bytes:{label}"
-            out.append((label, float(w)))
-        return out
-

@@ -305,13 +305,13 @@ def install_tables(clf: SpamClassifier, t: CountTables) -> SpamClassifier:
     if not ok:
         raise TrainingError("the count tables summed on the workers differ from the fitted "
                             "model's: a partition was lost or counted twice")
+    state = clf.get_state()
     if "nb" in clf.member_names_:
-        clf.nb_count_[:, :n_tokens] = tokens
-        clf.nb_class_count_ = t.class_count.copy()
-    clf.reputation_.spam_ = t.rep_spam.copy()
-    clf.reputation_.ham_ = t.rep_ham.copy()
-    clf._refresh_nb(np.arange(clf.coef_binary_.shape[0]))
-    return clf
+        state["nb_count"] = state["nb_count"].copy()
+        state["nb_count"][:, :n_tokens] = tokens
+        state["nb_class_count"] = t.class_count.copy()
+    state["reputation_spam"], state["reputation_ham"] = t.rep_spam.copy(), t.rep_ham.copy()
+    return clf.set_state(state)
 
 
 def train_job_on_cluster(client: Any, ds: Dataset, parts: Partitions, how: str,

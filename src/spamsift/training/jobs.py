@@ -22,6 +22,7 @@ from spamsift.features.dedup import duplicate_of
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.artifact import fingerprint
+from spamsift.models.explain import column_label, contributions
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.scoring import ScoredRow, score_rows
 from spamsift.training.splits import stratified_split, time_split
@@ -160,8 +161,8 @@ def _clued_row(model: SpamModel, test: Dataset, r: ScoredRow, i: int,
     if data is not None:  # the raw message lets clues name their tokens
         clues = model.classify([data], top=top)[0].clues
     else:
-        contrib = model.classifier.contributions(test.X[i], top)[0]
-        clues = [(model.classifier.column_label(j)[1], w) for j, w in contrib]
+        contrib = contributions(model.classifier, test.X[i], top)[0]
+        clues = [(column_label(model.classifier, j)[1], w) for j, w in contrib]
     return {"source": r.source, "label": "spam" if r.label else "ham", "score": r.score,
             "verdict": r.verdict, "subject": test.meta[i].subject, "clues": clues}
 

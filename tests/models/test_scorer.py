@@ -1,0 +1,83 @@
+"""SpamScorer's learned state: taken out and put back through its own methods."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from spamsift.models.classifier import SpamClassifier
+from spamsift.models.explain import contributions
+from spamsift.models.scorer import SpamScorer
+
+Data = tuple[sp.csr_matrix, np.ndarray]
+
+
+def _scorer_of(clf: SpamClassifier) -> SpamScorer:
+    state = copy.deepcopy(clf.get_state())
+    return SpamScorer(**clf.get_params()).set_state(state)
+
+
+def test_a_scorer_given_the_state_scores_explains_and_learns_as_its_source(
+        fitted_classifier: SpamClassifier, small_xy: Data) -> None:
+    X, y = small_xy
+    scorer = _scorer_of(fitted_classifier)
+    assert type(scorer) is SpamScorer  # no scikit-learn estimator behind it
+    np.testing.assert_allclose(scorer.decision_function(X),
+                               fitted_classifier.decision_function(X), rtol=1e-12)
+    assert contributions(scorer, X[:5], 8) == contributions(fitted_classifier, X[:5], 8)
+    # Naive Bayes' counts came with it: both learn a label alike.
+    source = copy.deepcopy(fitted_classifier)
+    for clf in (scorer, source):
+        clf.partial_fit(X[:3], 1 - y[:3])
+    np.testing.assert_allclose(scorer.decision_function(X), source.decision_function(X),
+                               rtol=1e-12)
+
+
+def test_get_state_holds_data_only(fitted_classifier: SpamClassifier) -> None:
+    for name, value in fitted_classifier.get_state().items():
+        if isinstance(value, tuple):
+            assert all(isinstance(v, str | float) for v in value), name
+        else:
+            assert isinstance(value, np.ndarray | float), name
+            assert getattr(value, "dtype", np.dtype(float)).kind in "fiu", name
+
+
+@pytest.mark.parametrize("part, value, match", [
+    pytest.param("coef_binary", np.zeros(7), "coef_binary: the layout needs", id="short-weights"),
+    pytest.param("nb_count", np.zeros((3, 7)), "nb_count: the layout needs 2 rows",
+                 id="count-rows"),
+    pytest.param("reputation_ham", np.zeros(4), "reputation counts", id="reputation-lengths"),
+    pytest.param("member_weights", np.ones(5), "member_weights", id="member-weights"),
+    pytest.param("block_weights", (0.1, -1.0), "block_weights", id="negative-block-weight"),
+    pytest.param("block_weights", (0.1, float("nan")), "block_weights", id="nan-block-weight"),
+])
+def test_a_bad_state_is_refused_naming_the_part_and_leaves_the_model_as_it_was(
+        fitted_classifier: SpamClassifier, small_xy: Data, part: str, value: object,
+        match: str) -> None:
+    X, _ = small_xy
+    scorer = _scorer_of(fitted_classifier)
+    before = scorer.decision_function(X)
+    state = {**scorer.get_state(), part: value}
+    with pytest.raises(ValueError, match=match):
+        scorer.set_state(state)
+    np.testing.assert_array_equal(scorer.decision_function(X), before)
+
+
+def test_a_missing_part_is_a_key_error(fitted_classifier: SpamClassifier) -> None:
+    state = dict(fitted_classifier.get_state())
+    del state["nb_count"]
+    with pytest.raises(KeyError, match="nb_count"):
+        SpamScorer(**fitted_classifier.get_params()).set_state(state)
+
+
+def test_the_empty_scorer_learns_its_first_label_at_once(small_xy: Data,
+                                                         small_layout: dict[str, int]) -> None:
+    X, y = small_xy
+    clf = SpamScorer.empty(**small_layout)
+    np.testing.assert_array_equal(clf.decision_function(X[:4]), 0.0)
+    spam = np.flatnonzero(y == 1)[:1]
+    clf.partial_fit(X[spam], [1])
+    assert clf.decision_function(X[spam])[0] > 0
