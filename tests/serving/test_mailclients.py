@@ -17,9 +17,17 @@ from spamsift.db.database import default_url
 from spamsift.exceptions import ConfigError, InputError, MessageError, StoreError
 from spamsift.feedback import FeedbackStore
 from spamsift.feedback.messages import message_id
+from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.serving.api import create_app
-from spamsift.serving.mailclients import ApiVotes, StoreVotes, Told, dovecot_files, tell
+from spamsift.serving.mailclients import (
+    ApiVotes,
+    StoreVotes,
+    Told,
+    dovecot_files,
+    tell,
+    tell_each,
+)
 from spamsift.serving.markup import header_lines, mark, scan_of
 from spamsift.serving.model_holder import ModelHolder
 
@@ -101,6 +109,32 @@ def test_store_votes_refuse_a_message_over_the_settings_cap(tmp_path: Path) -> N
     settings = api_settings(limits={"max_message_bytes": len(RAW) - 1})
     with StoreVotes(tmp_path, settings) as votes, pytest.raises(InputError, match="at most"):
         votes.tell(RAW, "spam", user="ann")
+
+
+def test_tell_each_goes_on_past_a_refused_message_and_sends_no_cut_one(tmp_path: Path
+                                                                      ) -> None:
+    messages = [RawMessage("a", RAW), RawMessage("empty", b"  \n"),
+                RawMessage("cut", OTHER[:20], meta={"truncated": True}),
+                RawMessage("b", OTHER)]
+    with StoreVotes(tmp_path, api_settings()) as votes:
+        results = dict((m.source, told) for m, told in
+                       tell_each(votes, messages, "spam", user="ann", source="imap"))
+    assert list(results) == ["a", "empty", "cut", "b"]
+    assert isinstance(results["a"], Told) and isinstance(results["b"], Told)
+    assert isinstance(results["empty"], MessageError)
+    assert isinstance(results["cut"], InputError) and "size cap" in str(results["cut"])
+    with FeedbackStore(default_url(tmp_path)) as s:
+        assert s.counts().events == 2  # a and b; the cut message was never sent
+
+
+def test_tell_each_stops_when_the_store_fails() -> None:
+    class Down:
+        def tell(self, raw: bytes, action: str, *, user: str, source: str) -> Told:
+            raise StoreError("database unreachable")
+
+    messages = iter([RawMessage("a", RAW), RawMessage("b", OTHER)])
+    with pytest.raises(StoreError, match="unreachable"):
+        list(tell_each(Down(), messages, "ham", user="ann", source="cli"))  # type: ignore[arg-type]
 
 
 def test_store_votes_refuse_a_folder_that_does_not_exist(tmp_path: Path) -> None:

@@ -10,10 +10,10 @@ import pytest
 from spamsift.config import load_settings
 from spamsift.exceptions import ModelError, ModelFormatError
 from spamsift.ingest import RawMessage
+from spamsift.models import bundled
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving import service
 from spamsift.serving.service import SpamService, resolve_model
 
 Mail = list[tuple[bytes, str]]
@@ -74,7 +74,7 @@ def test_default_model_comes_from_the_data_dirs_registry(model_dir: Path, tmp_pa
 
 def test_no_model_anywhere_is_a_model_error(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(service, "bundled_model_path", lambda: tmp_path / "no-bundled-model")
+    monkeypatch.setattr(bundled, "bundled_model_path", lambda: tmp_path / "no-bundled-model")
     with pytest.raises(ModelError, match="no bundled model"):
         resolve_model(None, load_settings(data_dir=tmp_path / "empty"))
 
@@ -85,5 +85,5 @@ def test_a_folder_that_is_no_model(tmp_path: Path) -> None:
 
 
 def test_bundled_model_path_is_inside_the_package() -> None:
-    path = service.bundled_model_path()
+    path = bundled.bundled_model_path()
     assert path.parts[-3:] == ("spamsift", "data", "default-model")

@@ -10,12 +10,13 @@ or failing after retries); 1 anything else spamsift raised.
 
 from __future__ import annotations
 
+import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import typer
 from rich.console import Console
@@ -119,45 +120,25 @@ def _batch_auth(settings: Settings, verify: bool) -> Any:
     return Authenticator.from_settings(settings, door=False)
 
 
-def _read_index(index: Path, root: Path | None, split_column: str | None,
-                only_split: str | None = None) -> tuple[list[Any], Any]:
-    from spamsift.ingest import IngestReport, read_index
+class _Shown:
+    """The :class:`~spamsift.training.runs.Reporter` of the terminal: Rich progress bars
+    and spinners on stderr (when it is a terminal), warnings in yellow."""
 
-    report = IngestReport()
-    rows = list(read_index(index, root=root or index.parent, split_column=split_column,
-                           only_split=only_split, report=report))
-    if report.skipped_count:
-        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
-    return rows, report
+    @contextmanager
+    def progress(self, what: str, total: int | None) -> Iterator[Any]:
+        prog, advance = _progress(total, what)
+        with prog:
+            yield advance
 
+    def busy(self, what: str) -> Any:
+        return err.status(what)
 
-def _featurizer(settings: Settings, params: dict[str, Any] | None = None) -> Any:
-    from spamsift.features.featurizer import MessageFeaturizer
-    from spamsift.models.classifier import model_members
-    from spamsift.training.trainer import BYTE_FEATURIZER, DEFAULT_PARAMS
-
-    # The byte n-gram block costs featurising time: made only for a model that reads it.
-    members = model_members(str((params or DEFAULT_PARAMS).get("model", "nb+svm")))
-    extra = BYTE_FEATURIZER if "bytes" in members else {}
-    return MessageFeaturizer(**extra, site_evidence=settings.site_evidence,
-                             limits=settings.limits)
+    def warn(self, text: str) -> None:
+        err.print(f"[yellow]{text}[/yellow]", highlight=False)
 
 
-def _dataset(rows: list[Any], labelled: bool, n_jobs: int, featurizer: Any,
-             auth: Any = None) -> Any:
-    from spamsift.training.jobs import load_dataset
-
-    prog, advance = _progress(len(rows), "reading and featurising")
-    with prog:
-        return load_dataset(rows, featurizer, n_jobs=n_jobs, progress=advance,
-                            labelled=labelled, auth=auth)
-
-
-def _headline(m: dict[str, Any]) -> dict[str, Any]:
-    keys = ("n", "one_minus_roca_pct", "roc_auc", "pr_auc", "accuracy", "precision", "recall",
-            "f1", "fpr", "fnr", "fnr_at_fpr_1pct", "fnr_at_fpr_0_1pct", "brier", "ece", "tp", "fp",
-            "tn", "fn")
-    return {k: m.get(k) for k in keys}
+#: What long jobs report through.
+shown = _Shown()
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
@@ -172,17 +153,32 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     out.print(t)
 
 
+def _write_scores(rows: Iterable[Any], fh: TextIO) -> int:
+    """``path,score,verdict`` of scored rows, as ``score`` and ``replay`` write them;
+    returns how many rows."""
+    w = csv.writer(fh, lineterminator="\n")
+    w.writerow(["path", "score", "verdict"])
+    n = 0
+    for r in rows:
+        w.writerow([r.source, repr(r.score), r.verdict])
+        n += 1
+    return n
+
+
 def _fmt(v: Any) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-def _messages(paths: list[Path] | None, report: Any) -> Iterator[Any]:
+def _messages(paths: list[Path] | None, report: Any, max_bytes: int | None = None
+              ) -> Iterator[Any]:
     """The messages of ``paths`` (files, folders, mboxes, Maildirs), or of stdin for
-    none or '-', as ``classify`` and ``inspect`` take them."""
-    from spamsift.ingest import open_source, read_stdin
+    none or '-', as ``classify``, ``inspect`` and ``learn`` take them; each cut at
+    ``max_bytes`` (default: the ingest cap)."""
+    from spamsift.ingest import DEFAULT_MAX_BYTES, open_source, read_stdin
 
+    cap = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     if not paths or [str(p) for p in paths] == ["-"]:
-        yield from read_stdin(report=report)
+        yield from read_stdin(max_bytes=cap, report=report)
         return
     for p in paths:
-        yield from open_source(p, report=report)
+        yield from open_source(p, max_bytes=cap, report=report)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import itertools
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,13 +18,13 @@ from spamsift.cli.common import (
     _check_n_jobs,
     _errors,
     _messages,
-    _progress,
     _settings,
+    _write_scores,
     app,
     err,
     out,
+    shown,
 )
-from spamsift.config import Settings
 
 
 @app.command()
@@ -43,28 +41,24 @@ def score(
 ) -> None:
     """Batch scoring: write path,score,verdict for every message, streaming in input order."""
     from spamsift.serving.service import resolve_model
+    from spamsift.training.scoring import scored
 
     with _errors():
         settings = _settings()
         m = resolve_model(model, settings)
         messages, report = _message_stream(index, root, split_column, input_path)
-        n = 0
-        prog, advance = _progress(None, "scoring")
         # The cluster is reached before the output is opened: no address, no file.
-        with prog, _scored(m, messages, n_jobs, dask, settings, advance,
-                           _batch_auth(settings, verify_auth)) as scored:
+        with shown.progress("scoring", None) as advance, \
+                scored(m, messages, settings, n_jobs=n_jobs, dask=dask, progress=advance,
+                       auth=_batch_auth(settings, verify_auth)) as rows:
             fh = open(out_path, "w", newline="") if out_path else sys.stdout
             try:
-                w = csv.writer(fh, lineterminator="\n")
-                w.writerow(["path", "score", "verdict"])
-                for r in scored:
-                    w.writerow([r.source, repr(r.score), r.verdict])
-                    n += 1
+                n = _write_scores(rows, fh)
             finally:
                 if out_path:
                     fh.close()
         if report.skipped_count:
-            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+            shown.warn(report.summary())
         if out_path:
             err.print(f"scored {n} messages -> {out_path}")
 
@@ -86,24 +80,6 @@ def _message_stream(index: Path | None, root: Path | None, split_column: str | N
     # Open the source now, so a missing file or bad index fails before any output.
     first = next(iter(it), None)
     return (itertools.chain([first], it) if first is not None else iter(())), report
-
-
-@contextmanager
-def _scored(model: Any, messages: Iterator[Any], n_jobs: int, dask: str | None,
-            settings: Settings, progress: Any, auth: Any = None) -> Iterator[Iterator[Any]]:
-    """Scored rows in input order: local processes, or a Dask cluster's workers."""
-    if dask is None:
-        from spamsift.parse.sandbox import ParseSandbox
-        from spamsift.training.scoring import score_stream
-
-        with ParseSandbox.from_settings(settings) as sandbox:
-            yield score_stream(model, messages, n_jobs=n_jobs, progress=progress,
-                               sandbox=sandbox, auth=auth)
-        return
-    from spamsift.training.cluster import connect, score_on_cluster
-
-    with connect(dask, settings.dask_timeout) as client:
-        yield score_on_cluster(client, model, messages, progress=progress, auth=auth)
 
 
 @app.command()
@@ -135,7 +111,7 @@ def classify(
                     for clue, w in v.clues:
                         out.print(f"    {w:+8.3f}  {clue}", highlight=False, markup=False)
             if report.skipped_count:
-                err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+                shown.warn(report.summary())
                 if report.read == 0:
                     raise exc.InputError("no message could be read")
 
@@ -172,7 +148,7 @@ def inspect(
                 else:
                     _show_inspection(result)
         if report.skipped_count:
-            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
+            shown.warn(report.summary())
             if report.read == 0:
                 raise exc.InputError("no message could be read")
 

@@ -10,6 +10,7 @@ import typer
 from spamsift import exceptions as exc
 from spamsift.cli.common import (
     _errors,
+    _messages,
     _settings,
     app,
     err,
@@ -104,8 +105,8 @@ def learn(
     """Learn messages as one user's spam or ham, or forget that user's votes (as spamc -L)."""
     import getpass
 
-    from spamsift.ingest import IngestReport, open_source, read_stdin
-    from spamsift.serving.mailclients import ApiVotes, StoreVotes
+    from spamsift.ingest import IngestReport
+    from spamsift.serving.mailclients import ApiVotes, StoreVotes, tell_each
 
     actions = [a for a, on in (("spam", spam), ("ham", ham), ("forget", forget)) if on]
     if len(actions) != 1:
@@ -120,25 +121,15 @@ def learn(
         report = IngestReport()
         failed = seen = 0
         with votes:
-            cap = settings.limits.max_message_bytes  # what the servers would scan
-            stream = (read_stdin(max_bytes=cap, report=report)
-                      if not paths or [str(p) for p in paths] == ["-"]
-                      else (m for p in paths for m in open_source(p, max_bytes=cap,
-                                                                  report=report)))
-            for msg in stream:
+            # Read with the cap the servers scan with.
+            messages = _messages(paths, report, max_bytes=settings.limits.max_message_bytes)
+            for msg, told in tell_each(votes, messages, actions[0], user=who, source=source):
                 seen += 1
-                if msg.meta.get("truncated"):
+                if isinstance(told, exc.InputError):
                     failed += 1
-                    err.print(f"error: {msg.source}: over the size cap, not learned (it would "
-                              "be learned cut short)", highlight=False, markup=False)
-                    continue
-                try:
-                    told = votes.tell(msg.data, actions[0], user=who, source=source)
-                except exc.InputError as e:
-                    failed += 1
-                    err.print(f"error: {msg.source}: {e}", highlight=False, markup=False)
-                    continue
-                print(f"{msg.source}: {told.describe()}", flush=True)  # one unwrapped line
+                    err.print(f"error: {msg.source}: {told}", highlight=False, markup=False)
+                else:
+                    print(f"{msg.source}: {told.describe()}", flush=True)  # one unwrapped line
         if report.skipped_count:
             err.print(report.summary(), highlight=False, markup=False)
         if failed or report.skipped_count or not seen:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,20 +17,16 @@ from spamsift.cli.common import (
     _batch_auth,
     _check_model,
     _check_n_jobs,
-    _dataset,
     _errors,
-    _featurizer,
     _fmt,
-    _headline,
     _print_summary,
-    _progress,
-    _read_index,
     _settings,
+    _write_scores,
     app,
     err,
     out,
+    shown,
 )
-from spamsift.config import Settings
 
 
 @app.command()
@@ -59,14 +53,16 @@ def train(
     verify_auth: Annotated[bool, typer.Option("--verify-auth", help="Also verify DKIM, ARC and DMARC by DNS (archives' old keys no longer resolve: by default only the site's trusted Authentication-Results count).")] = False,
 ) -> None:
     """Train a model on the 'train' rows of an index and save it."""
-    from spamsift.models.persistence import save_model
-    from spamsift.training.jobs import evaluate_job, train_job
+    from spamsift.training.runs import TrainRun, train_index
     from spamsift.training.trainer import DEFAULT_PARAMS, TrainOptions
 
+    if seed_size is not None and not stream:
+        raise typer.BadParameter("--seed-size goes with --stream", param_hint="--seed-size")
+    if stream and (split_column is None or dask is not None or search is not SearchKind.none):
+        raise typer.BadParameter("--stream needs --split-column and does not combine "
+                                 "with --dask or --search", param_hint="--stream")
     with _errors():
         settings = _settings(target_fpr=target_fpr)
-        auth = _batch_auth(settings, verify_auth)
-        how = (SplitHow.column if split_column else (split or SplitHow.random)).value
         params = dict(DEFAULT_PARAMS)
         if model:
             params["model"] = model
@@ -76,101 +72,13 @@ def train(
         opts = TrainOptions(search=None if search is SearchKind.none else search.value,
                             n_iter=n_iter, learning_curve=learning_curve and report is not None,
                             params=params)
-        if seed_size is not None and not stream:
-            raise typer.BadParameter("--seed-size goes with --stream", param_hint="--seed-size")
-        if stream:
-            if split_column is None or dask is not None or search is not SearchKind.none:
-                raise typer.BadParameter("--stream needs --split-column and does not combine "
-                                         "with --dask or --search", param_hint="--stream")
-            fitted, details, te, ds = _train_streaming(index, root, split_column, settings,
-                                                       opts, seed_size, n_jobs,
-                                                       with_test=report is not None, auth=auth)
-        elif dask is None:
-            rows, _ = _read_index(index, root, split_column)
-            ds = _dataset(rows, labelled=True, n_jobs=n_jobs,
-                          featurizer=_featurizer(settings, opts.params), auth=auth)
-            with err.status("training"):
-                fitted, details, te = train_job(ds, how, settings, opts)
-        else:
-            fitted, details, te, ds = _train_on_cluster(dask, index, root, split_column, how,
-                                                        settings, opts, auth)
-        summary: dict[str, Any] = {"model_out": str(model_out), "n_train": details["n_train"],
-                                   "duplicates_dropped": details["duplicates_dropped"],
-                                   "cutoffs": details["cutoffs"],
-                                   "fit_diagnosis": details["fit_diagnosis"]}
-        if stream:
-            summary.update(n_seed=details["n_seed"], n_streamed=details["n_streamed"])
-        if "search" in details:
-            summary["search_best"] = details["search"]["best_params"]
-        if "tuning" in details:
-            summary["tuned"] = details["tuning"]["chosen"]
-        if report is not None and len(te):
-            test = ds.rows(te)
-            metrics = evaluate_job(fitted, test, report, details)
-            fitted.info["metrics"] = _headline(metrics)
-            summary["test_metrics"] = _headline(metrics)
-            summary["report"] = str(report / "report.html")
-        save_model(fitted, model_out, overwrite=overwrite)
-        _print_summary(summary, as_json)
-
-
-def _train_on_cluster(address: str, index: Path, root: Path | None, split_column: str | None,
-                      how: str, settings: Settings, opts: Any, auth: Any = None
-                      ) -> tuple[Any, ...]:
-    from spamsift.ingest import IngestReport, read_index
-    from spamsift.training.cluster import connect, load_dataset_on_cluster, train_job_on_cluster
-
-    report = IngestReport()
-    rows = read_index(index, root=root or index.parent, split_column=split_column,
-                      report=report)
-    with connect(address, settings.dask_timeout) as client:
-        prog, advance = _progress(None, "featurising on the cluster")
-        with prog:
-            ds, parts = load_dataset_on_cluster(client, rows, _featurizer(settings, opts.params),
-                                                report, progress=advance, auth=auth)
-        if report.skipped_count:
-            err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
-        with err.status("training"):
-            fitted, details, te = train_job_on_cluster(client, ds, parts, how, settings, opts)
-    return fitted, details, te, ds
-
-
-def _train_streaming(index: Path, root: Path | None, split_column: str, settings: Settings,
-                     opts: Any, seed_size: int | None, n_jobs: int, with_test: bool,
-                     auth: Any = None) -> tuple[Any, ...]:
-    """``train --stream``: the test rows' duplicate keys first (so no training row repeats
-    one, as without --stream), then the training rows read once, lazily."""
-    import numpy as np
-
-    from spamsift.ingest import IngestReport, read_index
-    from spamsift.training.streaming import SEED_SIZE, SeenKeys, train_stream
-
-    featurizer = _featurizer(settings, opts.params)
-    where = root or index.parent
-    seen = SeenKeys()
-    n_test = 0
-    for m in read_index(index, root=where, split_column=split_column, only_split="test",
-                        report=IngestReport()):
-        seen.add_message(featurizer, m.data)
-        n_test += 1
-    report = IngestReport()
-    rows = read_index(index, root=where, split_column=split_column, only_split="train",
-                      report=report)
-    info = {"training_data": {"split": "column", "n_test": n_test}}
-    prog, advance = _progress(None, "training on the stream")
-    with prog:
-        fitted, details = train_stream(rows, featurizer, settings, opts,
-                                       seed_size=seed_size or SEED_SIZE, n_jobs=n_jobs,
-                                       seen=seen, report=report, info=info, progress=advance,
-                                       auth=auth)
-    if report.skipped_count:
-        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
-    ds = None
-    if with_test:  # the report needs the test rows' matrix: the test split, in memory
-        test_rows, _ = _read_index(index, root, split_column, only_split="test")
-        ds = _dataset(test_rows, labelled=True, n_jobs=n_jobs, featurizer=fitted.featurizer,
-                      auth=auth)
-    return fitted, details, np.arange(n_test if ds is not None else 0), ds
+        run = TrainRun(index=index, model_out=model_out, root=root, split_column=split_column,
+                       how=(SplitHow.column if split_column else (split or SplitHow.random)
+                            ).value,
+                       options=opts, report_dir=report, overwrite=overwrite, n_jobs=n_jobs,
+                       stream=stream, seed_size=seed_size, dask=dask,
+                       auth=_batch_auth(settings, verify_auth))
+        _print_summary(train_index(run, settings, shown), as_json)
 
 
 @app.command()
@@ -186,17 +94,14 @@ def evaluate(
 ) -> None:
     """Evaluate a model on the test rows of an index; write metrics.json and report.html."""
     from spamsift.serving.service import resolve_model
-    from spamsift.training.jobs import evaluate_job
+    from spamsift.training.runs import evaluate_index
 
     with _errors():
-        m = resolve_model(model)
-        rows, _ = _read_index(index, root, split_column,
-                              only_split="test" if split_column else None)
-        ds = _dataset(rows, labelled=True, n_jobs=n_jobs, featurizer=m.featurizer,
-                      auth=_batch_auth(_settings(), verify_auth))
-        datas = {r.source: r.data for r in rows}
-        metrics = evaluate_job(m, ds, report, datas=datas)
-        _print_summary({"report": str(report / "report.html"), **_headline(metrics)}, as_json)
+        settings = _settings()
+        summary = evaluate_index(resolve_model(model), index, report, root=root,
+                                 split_column=split_column, n_jobs=n_jobs,
+                                 auth=_batch_auth(settings, verify_auth), reporter=shown)
+        _print_summary(summary, as_json)
 
 
 @app.command()
@@ -212,65 +117,19 @@ def replay(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Replay: classify each test message in date order, then learn its true label."""
-    import tempfile
+    from spamsift.training.replay import replay_index
+    from spamsift.training.runs import headline
 
-    from spamsift.db.database import default_url
-    from spamsift.feedback import FeedbackStore
-    from spamsift.models.classifier import SpamClassifier
-    from spamsift.models.spam_model import SpamModel
-    from spamsift.serving.service import resolve_model
-    from spamsift.training.jobs import load_dataset, train_job
-    from spamsift.training.online import LearningFeedback
-    from spamsift.training.replay import replay as run_replay
-    from spamsift.training.trainer import TrainOptions
-
-    with _errors(), tempfile.TemporaryDirectory() as tmp:
-        settings = _settings()
-        model: SpamModel
-        train_rows, test_rows = _replay_rows(index, root, split_column)
-        store = FeedbackStore(default_url(data_dir or Path(tmp)))
-        try:
-            if from_bundled:
-                model = resolve_model(None)
-            elif train_rows:
-                ds = load_dataset(train_rows, _featurizer(settings), n_jobs=n_jobs)
-                with err.status("training on the 'train' rows"):
-                    trained = train_job(ds, "column", settings,
-                                        TrainOptions(learning_curve=False))
-                model = trained[0]
-            else:
-                # Nothing to start from: Naive Bayes with empty counts; the untrained
-                # cut-offs only name verdicts, the replay's score is what counts.
-                featurizer = _featurizer(settings)
-                model = SpamModel(featurizer, SpamClassifier.empty(
-                    token_bits=featurizer.token_bits,
-                    n_structure=featurizer.layout.n_structure,
-                    reputation_bits=featurizer.reputation_bits,
-                    byte_bits=featurizer.byte_bits), 0.9, 0.5)
-            live = model
-            feedback = LearningFeedback(store, lambda: live)
-            if from_bundled and train_rows:
-                with err.status("learning the 'train' rows as feedback"):
-                    for r in train_rows:
-                        feedback.add_feedback(r.data, label=r.label, user="replay",
-                                              source="replay")
-            prog, advance = _progress(len(test_rows), "replaying")
-            with prog:
-                result = run_replay(model, test_rows, feedback, progress=advance)
-        finally:
-            store.close()
+    with _errors():
+        result = replay_index(index, _settings(), root=root, split_column=split_column,
+                              from_bundled=from_bundled, data_dir=data_dir, n_jobs=n_jobs,
+                              reporter=shown)
         with open(out_path, "w", newline="") as fh:
-            w = csv.writer(fh, lineterminator="\n")
-            w.writerow(["path", "score", "verdict"])
-            for r in result.rows:
-                w.writerow([r.source, repr(r.score), r.verdict])
+            _write_scores(result.rows, fh)
         summary = {"out": str(out_path), "replayed": len(result.rows),
-                   "learned": result.learned, **_headline(result.metrics)}
+                   "learned": result.learned, **headline(result.metrics)}
         if report is not None:
-            report.mkdir(parents=True, exist_ok=True)
-            (report / "replay.json").write_text(json.dumps(
-                {"metrics": result.metrics, "curve": result.curve}, indent=2, default=float))
-            summary["report"] = str(report / "replay.json")
+            summary["report"] = str(result.write_report(report))
         _print_summary(summary, as_json)
         if not as_json:
             t = Table("messages", "(1-ROCA)%", "FPR", "FNR", title="over time")
@@ -278,30 +137,6 @@ def replay(
                 t.add_row(f"{p['from']}-{p['to']}", _fmt(p.get("one_minus_roca_pct", "–")),
                           _fmt(p["fpr"]), _fmt(p["fnr"]))
             out.print(t)
-
-
-def _replay_rows(index: Path, root: Path | None, split_column: str | None
-                 ) -> tuple[list[Any], Any]:
-    """The rows to train on (in memory: training needs the matrix) and the rows to replay
-    (held as paths and read again one at a time, so memory does not grow with them)."""
-    from spamsift.ingest import IngestReport, read_index
-    from spamsift.training.replay import IndexMessages
-
-    report = IngestReport()
-    train_rows: list[Any] = []
-
-    def replayed() -> Iterator[Any]:
-        for r in read_index(index, root=root or index.parent, split_column=split_column,
-                            report=report):
-            if split_column is None or r.split == "test":
-                yield r
-            elif r.split == "train":
-                train_rows.append(r)
-
-    test_rows = IndexMessages(replayed(), root or index.parent)
-    if report.skipped_count:
-        err.print(f"[yellow]{report.summary()}[/yellow]", highlight=False)
-    return train_rows, test_rows
 
 
 @app.command()
@@ -367,9 +202,12 @@ def demo(
               split_column=split_column, split=None, search=SearchKind.none, n_iter=12,
               model=None, target_fpr=None, report=report_dir, learning_curve=True,
               overwrite=True, n_jobs=-1, as_json=False)
-        rows, _ = _read_index(root / "index.csv", root, split_column, only_split="test")
-        sample = rows[:2] + rows[-2:]
         from spamsift.serving.service import SpamService, resolve_model
+        from spamsift.training.runs import read_rows
+
+        rows = read_rows(root / "index.csv", root, split_column, only_split="test",
+                         reporter=shown)
+        sample = rows[:2] + rows[-2:]
 
         service = SpamService(resolve_model(model_dir), top_clues=5)
         out.rule("a few test messages")

@@ -23,14 +23,18 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError, InputError, MessageError, StoreError
 
-__all__ = ["ACTIONS", "Told", "tell", "StoreVotes", "ApiVotes", "dovecot_files"]
+if TYPE_CHECKING:
+    from spamsift.ingest import RawMessage
+
+__all__ = ["ACTIONS", "Told", "tell", "tell_each", "StoreVotes", "ApiVotes", "dovecot_files"]
 
 #: What a user can say about a message.
 ACTIONS = ("spam", "ham", "forget")
@@ -108,6 +112,28 @@ def tell(feedback: Any, raw: bytes, action: str, *, user: str, source: str) -> T
     else:
         changed = int(learn(feedback, message, action, user=user, source=source))
     return Told(message_id(message), action, changed)
+
+
+def tell_each(votes: StoreVotes | ApiVotes, messages: Iterable[RawMessage], action: str, *,
+              user: str, source: str) -> Iterator[tuple[RawMessage, Told | InputError]]:
+    """``user``'s vote on each message in turn (``spamsift learn``): what it did, or why
+    it was not recorded.
+
+    A message the reader cut at the size cap is not sent (it would be learned cut
+    short); one refused as input (empty, only our markup, refused by the API) is
+    reported and the rest go on. A store that cannot be written raises
+    :class:`StoreError`, which stops them all.
+    """
+    for msg in messages:
+        told: Told | InputError
+        if msg.meta.get("truncated"):
+            told = InputError("over the size cap, not learned (it would be learned cut short)")
+        else:
+            try:
+                told = votes.tell(msg.data, action, user=user, source=source)
+            except InputError as e:
+                told = e
+        yield msg, told
 
 
 class StoreVotes:

@@ -14,7 +14,7 @@ from spamsift.config import ParseLimits, Settings
 from spamsift.exceptions import ModelError
 from spamsift.features.batch import chunks
 from spamsift.ingest import RawMessage
-from spamsift.models.bundled import bundled_model_path
+from spamsift.models.bundled import load_bundled_model
 from spamsift.models.persistence import load_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel, Verdict
@@ -36,11 +36,7 @@ def resolve_model(model: str | Path | None, settings: Settings | None = None) ->
         reg = settings.data_dir / "models" if settings else None
         if reg is not None and (reg / "ACTIVE").is_file():
             return _from_registry(reg, limits)
-        path = bundled_model_path()
-        if not (path / "manifest.json").is_file():
-            raise ModelError("no model given and no bundled model installed "
-                             f"(expected {path}); run `make bundled-model` or pass --model")
-        return load_model(path, limits)
+        return load_bundled_model(limits)
     p = Path(model)
     if (p / "ACTIVE").is_file():
         return _from_registry(p, limits)

@@ -2,7 +2,9 @@
 
 Cut-offs and hyperparameters are chosen on the training rows only (out-of-fold);
 ``retrain`` refits on feedback and promotes a challenger only when it is no worse;
-``replay`` measures learning from feedback in date order.
+``replay`` measures learning from feedback in date order. :func:`train_index` and
+:func:`evaluate_index` are the runs behind ``spamsift train`` and ``evaluate`` (in
+memory, streamed or on a Dask cluster), which the CLI only asks for and prints.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _WHERE = {
     "load_dataset": "jobs",
     "train_job": "jobs",
     "evaluate_job": "jobs",
+    "TrainRun": "runs",
+    "train_index": "runs",
+    "evaluate_index": "runs",
     "RetrainReport": "retrain",
     "ReplayResult": "replay",
 }

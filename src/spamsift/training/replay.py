@@ -9,7 +9,9 @@ the change of that label moves the live model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, overload
@@ -17,17 +19,24 @@ from typing import Any, overload
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from spamsift.config import Settings
+from spamsift.db.database import default_url
 from spamsift.evaluation import compute_metrics
 from spamsift.exceptions import IngestError
-from spamsift.ingest import DEFAULT_MAX_BYTES, IngestReport, RawMessage
+from spamsift.feedback import FeedbackStore
+from spamsift.ingest import DEFAULT_MAX_BYTES, IngestReport, RawMessage, read_index
 from spamsift.ingest.files import read_message_file
+from spamsift.models.bundled import load_bundled_model
+from spamsift.models.classifier import SpamClassifier
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse import parse_message
-from spamsift.training.jobs import ScoredRow
+from spamsift.training.jobs import ScoredRow, load_dataset, train_job
 from spamsift.training.online import LearningFeedback
+from spamsift.training.runs import QUIET, Reporter, featurizer_for
 from spamsift.training.splits import fill_forward
+from spamsift.training.trainer import TrainOptions
 
-__all__ = ["ReplayResult", "replay", "date_order", "IndexMessages"]
+__all__ = ["ReplayResult", "replay", "replay_index", "date_order", "IndexMessages"]
 
 # Messages per point of the learning curve over time.
 _WINDOW = 250
@@ -39,6 +48,14 @@ class ReplayResult:
     metrics: dict[str, Any]
     curve: list[dict[str, Any]] = field(default_factory=list)
     learned: int = 0
+
+    def write_report(self, folder: Path) -> Path:
+        """``folder/replay.json``: the metrics and the curve over time."""
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "replay.json"
+        path.write_text(json.dumps({"metrics": self.metrics, "curve": self.curve}, indent=2,
+                                   default=float))
+        return path
 
 
 class IndexMessages(Sequence[RawMessage]):
@@ -124,3 +141,68 @@ def replay(model: SpamModel, messages: Sequence[RawMessage], feedback: LearningF
         point["fnr"] = float((~verdict_spam[yw == 1]).mean()) if (yw == 1).any() else None
         curve.append(point)
     return ReplayResult(rows, metrics, curve, feedback.learner.updates - before)
+
+
+def replay_index(index: Path, settings: Settings, *, root: Path | None = None,
+                 split_column: str | None = None, from_bundled: bool = False,
+                 data_dir: Path | None = None, n_jobs: int = -1,
+                 reporter: Reporter = QUIET) -> ReplayResult:
+    """``spamsift replay``: set up the model to start from, then :func:`replay` the
+    index's ``test`` rows (every row without a split column) through a feedback store.
+
+    The model is the one the ``train`` rows train; with ``from_bundled``, the bundled
+    model with the ``train`` rows learned as feedback; with neither, Naive Bayes with
+    empty counts (its untrained cut-offs only name verdicts: the replay's score is
+    what counts). The store lives in ``data_dir`` (default: a temporary folder).
+    """
+    train_rows, test_rows = _index_rows(index, root, split_column, reporter)
+    with tempfile.TemporaryDirectory() as tmp:
+        store = FeedbackStore(default_url(data_dir or Path(tmp)))
+        try:
+            model = _first_model(train_rows, settings, from_bundled, n_jobs, reporter)
+            feedback = LearningFeedback(store, lambda: model)
+            if from_bundled and train_rows:
+                with reporter.busy("learning the 'train' rows as feedback"):
+                    for r in train_rows:
+                        feedback.add_feedback(r.data, label=r.label, user="replay",
+                                              source="replay")
+            with reporter.progress("replaying", len(test_rows)) as advance:
+                return replay(model, test_rows, feedback, progress=advance)
+        finally:
+            store.close()
+
+
+def _first_model(train_rows: list[RawMessage], settings: Settings, from_bundled: bool,
+                 n_jobs: int, reporter: Reporter) -> SpamModel:
+    if from_bundled:
+        return load_bundled_model()
+    featurizer = featurizer_for(settings)
+    if train_rows:
+        ds = load_dataset(train_rows, featurizer, n_jobs=n_jobs)
+        with reporter.busy("training on the 'train' rows"):
+            return train_job(ds, "column", settings, TrainOptions(learning_curve=False))[0]
+    lay = featurizer.layout
+    return SpamModel(featurizer, SpamClassifier.empty(
+        token_bits=featurizer.token_bits, n_structure=lay.n_structure,
+        reputation_bits=featurizer.reputation_bits, byte_bits=featurizer.byte_bits), 0.9, 0.5)
+
+
+def _index_rows(index: Path, root: Path | None, split_column: str | None, reporter: Reporter
+                ) -> tuple[list[RawMessage], IndexMessages]:
+    """The rows to train on (in memory: training needs the matrix) and the rows to replay
+    (held as paths and read again one at a time, so memory does not grow with them)."""
+    report = IngestReport()
+    train_rows: list[RawMessage] = []
+
+    def replayed() -> Iterator[RawMessage]:
+        for r in read_index(index, root=root or index.parent, split_column=split_column,
+                            report=report):
+            if split_column is None or r.split == "test":
+                yield r
+            elif r.split == "train":
+                train_rows.append(r)
+
+    test_rows = IndexMessages(replayed(), root or index.parent)
+    if report.skipped_count:
+        reporter.warn(report.summary())
+    return train_rows, test_rows

@@ -13,6 +13,7 @@ same row-wise code as on the whole matrix, so the scores are the same numbers.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.special import expit
 
+from spamsift.config import Settings
 from spamsift.features.batch import featurize_stream
 from spamsift.ingest import RawMessage
 from spamsift.models.spam_model import SpamModel
@@ -28,7 +30,7 @@ from spamsift.parse.sandbox import ParseSandbox
 if TYPE_CHECKING:
     from spamsift.mailauth import Authenticator
 
-__all__ = ["score_stream", "score_rows", "ScoredRow", "CHUNK"]
+__all__ = ["score_stream", "scored", "score_rows", "ScoredRow", "CHUNK"]
 
 # Messages per chunk, as in features.batch: process hand-off stays a small share of
 # the work, and a chunk's matrix is a few MB.
@@ -68,3 +70,30 @@ def score_stream(model: SpamModel, messages: Iterable[RawMessage], n_jobs: int =
         yield from score_rows(model, X, [m.source for m in batch])
         if progress:
             progress(len(batch))
+
+
+@contextmanager
+def scored(model: SpamModel, messages: Iterable[RawMessage], settings: Settings, *,
+           n_jobs: int = 1, dask: str | None = None,
+           progress: Callable[[int], None] | None = None, auth: Authenticator | None = None
+           ) -> Iterator[Iterator[ScoredRow]]:
+    """``spamsift score``: scored rows in input order, from local processes
+    (:func:`score_stream`, large messages parsed in a sandbox built from ``settings``)
+    or, given a scheduler's address in ``dask``, from its workers
+    (:func:`~spamsift.training.cluster.score_on_cluster`). The cluster is reached on
+    entering, before the caller opens its output.
+
+    Raises
+    ------
+    ConfigError
+        No scheduler answered at ``dask``.
+    """
+    if dask is None:
+        with ParseSandbox.from_settings(settings) as sandbox:
+            yield score_stream(model, messages, n_jobs=n_jobs, progress=progress,
+                               sandbox=sandbox, auth=auth)
+        return
+    from spamsift.training.cluster import connect, score_on_cluster
+
+    with connect(dask, settings.dask_timeout) as client:
+        yield score_on_cluster(client, model, messages, progress=progress, auth=auth)
