@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from spamsift.config import load_settings
+from spamsift.config import ParseLimits, load_settings
 from spamsift.exceptions import ModelError, ModelFormatError
 from spamsift.ingest import RawMessage
 from spamsift.models import bundled
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.service import SpamService, resolve_model
+from spamsift.parse import ParsedMessage, parse_message
+from spamsift.serving.service import SpamService, prepare, prepare_sync, resolve_model
 
 Mail = list[tuple[bytes, str]]
 
@@ -87,3 +89,50 @@ def test_a_folder_that_is_no_model(tmp_path: Path) -> None:
 def test_bundled_model_path_is_inside_the_package() -> None:
     path = bundled.bundled_model_path()
     assert path.parts[-3:] == ("spamsift", "data", "default-model")
+
+
+class _Sandbox:
+    """Parses in-process what a real sandbox would send to a worker; notes the limits."""
+
+    min_bytes = 200
+
+    def __init__(self) -> None:
+        self.limits: list[object] = []
+
+    def prepare_sync(self, raw: bytes, limits: ParseLimits) -> bytes | ParsedMessage:
+        if len(raw) < self.min_bytes:
+            return raw
+        self.limits.append(limits)
+        return parse_message(raw, limits)
+
+    async def prepare(self, raw: bytes, limits: ParseLimits) -> bytes | ParsedMessage:
+        return self.prepare_sync(raw, limits)
+
+
+class _Auth:
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, object]] = []
+
+    def apply(self, msg: ParsedMessage, raw: bytes, envelope: object = None) -> ParsedMessage:
+        self.seen.append((msg.subject or "", envelope))
+        return msg
+
+
+@pytest.mark.parametrize("on_loop", [pytest.param(False, id="sync"),
+                                     pytest.param(True, id="event-loop")])
+def test_every_door_prepares_with_the_served_models_limits(small_model: SpamModel,
+                                                           on_loop: bool) -> None:
+    small = b"From: a@example.org\nSubject: short\n\nhi\n"
+    large = b"From: a@example.org\nSubject: long\n\n" + b"word " * 100
+    sandbox, auth = _Sandbox(), _Auth()
+    out = []
+    for raw, envelope in ((small, None), (large, "env")):
+        args = (small_model, raw, sandbox, auth, envelope)
+        out.append(asyncio.run(prepare(*args)) if on_loop else prepare_sync(*args))  # type: ignore[arg-type]
+    # Only the large one went to the sandbox, with the model's own limits.
+    assert sandbox.limits == [small_model.featurizer.limits]
+    # Both were parsed for their authentication results, the envelope passed on.
+    assert all(isinstance(m, ParsedMessage) for m in out)
+    assert auth.seen == [("short", None), ("long", "env")]
+    # Without an authenticator the small one stays raw bytes, for the batch to parse.
+    assert prepare_sync(small_model, small, sandbox, None) == small  # type: ignore[arg-type]

@@ -67,12 +67,11 @@ class Live(NamedTuple):
     keys : KeyVerifier or None
         The API key store, when there is one.
     sandbox : ParseSandbox
-        Where large messages are parsed, under a deadline and a memory limit: a
-        front end passes each message through :meth:`ParseSandbox.prepare` before
-        scoring it.
+        Where large messages are parsed, under a deadline and a memory limit.
     auth : Authenticator or None
-        Fills each message's authentication results after parsing
-        (:func:`spamsift.serving.service.authenticated`); None: left empty.
+        Fills each message's authentication results after parsing; None: left empty.
+        A front end passes each message through both before scoring it
+        (:func:`spamsift.serving.service.prepare`).
     """
 
     holder: ModelHolder

@@ -6,6 +6,7 @@ from these calls.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from spamsift.parse.sandbox import ParseSandbox
 if TYPE_CHECKING:
     from spamsift.mailauth import Authenticator, Envelope
 
-__all__ = ["SpamService", "resolve_model", "authenticated"]
+__all__ = ["SpamService", "resolve_model", "prepare", "prepare_sync", "authenticated"]
 
 _BATCH = 64
 
@@ -57,14 +58,43 @@ def authenticated(model: SpamModel, item: bytes | ParsedMessage, raw: bytes,
                   auth: Authenticator | None, envelope: Envelope | None = None
                   ) -> bytes | ParsedMessage:
     """``item`` (``raw`` or its parse) parsed with ``model``'s limits and its
-    authentication results filled by ``auth`` (:mod:`spamsift.mailauth`): the one step
-    every door takes after parsing. Without ``auth``, ``item`` as it is.
+    authentication results filled by ``auth`` (:mod:`spamsift.mailauth`). Without
+    ``auth``, ``item`` as it is. (:func:`prepare_sync` is the whole step.)
 
     Blocks for DNS up to ``auth``'s per-message budget: call it off the event loop.
     """
     if auth is None:
         return item
     return auth.apply(model.featurizer.parse(item), raw, envelope)
+
+
+def prepare_sync(model: SpamModel, raw: bytes, sandbox: ParseSandbox | None,
+                 auth: Authenticator | None, envelope: Envelope | None = None
+                 ) -> bytes | ParsedMessage:
+    """``raw`` made ready for ``model`` to score: the one step every door takes.
+
+    A large message is parsed in ``sandbox`` (:mod:`spamsift.parse.sandbox`) with the
+    limits of the model that will score it, the site's; then ``auth`` fills its
+    authentication results (SPF with the SMTP ``envelope``, when known). Without a
+    sandbox the message is parsed in-process; without ``auth`` its results stay empty.
+    Blocks on the sandbox's worker and on DNS: for a thread of its own (the milter's);
+    on an event loop, await :func:`prepare`.
+    """
+    item = raw if sandbox is None else sandbox.prepare_sync(raw, model.featurizer.limits)
+    return authenticated(model, item, raw, auth, envelope)
+
+
+async def prepare(model: SpamModel, raw: bytes, sandbox: ParseSandbox,
+                  auth: Authenticator | None, envelope: Envelope | None = None
+                  ) -> bytes | ParsedMessage:
+    """:func:`prepare_sync` on an event loop: the sandbox's parse and the DNS checks
+    wait in threads, so the loop goes on serving other clients (and a message's DNS
+    waits are its own, not its batch's)."""
+    item = await sandbox.prepare(raw, model.featurizer.limits)
+    if auth is None:
+        return item
+    return await asyncio.get_running_loop().run_in_executor(
+        None, authenticated, model, item, raw, auth, envelope)
 
 
 class SpamService:
@@ -80,11 +110,7 @@ class SpamService:
         self.auth = auth
 
     def _items(self, datas: list[bytes]) -> list[bytes | ParsedMessage]:
-        limits = self.model.featurizer.limits
-        items = (list(datas) if self.sandbox is None
-                 else [self.sandbox.prepare_sync(d, limits) for d in datas])
-        return [authenticated(self.model, it, d, self.auth)
-                for it, d in zip(items, datas, strict=True)]
+        return [prepare_sync(self.model, d, self.sandbox, self.auth) for d in datas]
 
     def classify(self, data: bytes) -> Verdict:
         return self.model.classify(self._items([data]), top=self.top_clues)[0]

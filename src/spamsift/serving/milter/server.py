@@ -49,7 +49,7 @@ from spamsift.serving.markup import Scan, header_lines, scan_many
 from spamsift.serving.milter.message import MessageBuffer
 from spamsift.serving.milter.policy import Action, MilterOptions, decide
 from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.service import authenticated
+from spamsift.serving.service import prepare_sync
 
 __all__ = ["MilterScanner", "SpamsiftMilter", "socket_spec", "run", "DEFAULT_PORT"]
 
@@ -110,9 +110,8 @@ class MilterScanner:
         (:mod:`spamsift.parse.sandbox`), so its time is its own connection's; so are
         its authentication checks (SPF with the SMTP ``envelope``, when known).
         """
-        model = self.live.holder.current.model
-        item = self.live.sandbox.prepare_sync(raw, model.featurizer.limits)
-        item = authenticated(model, item, raw, self.live.auth, envelope)
+        item = prepare_sync(self.live.holder.current.model, raw, self.live.sandbox,
+                            self.live.auth, envelope)
         fut = asyncio.run_coroutine_threadsafe(self.batcher.submit(item), self.loop)
         return fut.result(timeout=self.options.timeout)
 

@@ -54,7 +54,7 @@ from spamsift.serving.markup import (
     scan_many,
 )
 from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.service import authenticated
+from spamsift.serving.service import prepare
 from spamsift.serving.spamd import protocol as p
 
 __all__ = ["SpamdOptions", "SpamdServer", "run", "DEFAULT_PORT"]
@@ -298,14 +298,11 @@ class SpamdServer:
         if req.method == "TELL":
             did_set, did_remove = await loop.run_in_executor(self.pool, self._tell, req, raw)
             return p.tell_response(did_set, did_remove)
-        # A large message is parsed in the sandbox first, off the scoring pool: its
-        # time and memory are its own (spamsift.parse.sandbox).
-        loaded = self.live.holder.current
-        item = await self.live.sandbox.prepare(raw, loaded.model.featurizer.limits)
-        # Authentication results (DNS: up to the per-message budget) in the loop's
-        # default executor, off the scoring pool.
-        item = await loop.run_in_executor(None, authenticated, loaded.model, item, raw,
-                                          self.live.auth)
+        # Parsed (a large message in the sandbox) and authenticated (DNS: up to the
+        # per-message budget) in the loop's default executor, off the scoring pool:
+        # its time and memory are its own.
+        item = await prepare(self.live.holder.current.model, raw, self.live.sandbox,
+                             self.live.auth)
         scan = await self.batcher.submit(item)
         if req.method in ("PROCESS", "HEADERS"):
             marked, head_len = mark(raw, header_lines(scan))
