@@ -98,14 +98,6 @@ def _check_n_jobs(value: int) -> int:
     return value
 
 
-def _progress(total: int | None, what: str) -> tuple[Progress, Any]:
-    p = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
-                 TimeElapsedColumn(), console=err, transient=True,
-                 disable=not err.is_terminal)
-    task = p.add_task(what, total=total)
-    return p, lambda n: p.advance(task, n)
-
-
 def _settings(**kw: Any) -> Settings:
     return load_settings(**kw)
 
@@ -126,9 +118,12 @@ class _Shown:
 
     @contextmanager
     def progress(self, what: str, total: int | None) -> Iterator[Any]:
-        prog, advance = _progress(total, what)
-        with prog:
-            yield advance
+        p = Progress(TextColumn(f"[bold]{what}"), BarColumn(), MofNCompleteColumn(),
+                     TimeElapsedColumn(), console=err, transient=True,
+                     disable=not err.is_terminal)
+        task = p.add_task(what, total=total)
+        with p:
+            yield lambda n: p.advance(task, n)
 
     def busy(self, what: str) -> Any:
         return err.status(what)

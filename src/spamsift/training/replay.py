@@ -32,9 +32,9 @@ from spamsift.models.spam_model import SpamModel
 from spamsift.parse import parse_message
 from spamsift.training.jobs import ScoredRow, load_dataset, train_job
 from spamsift.training.online import LearningFeedback
-from spamsift.training.runs import QUIET, Reporter, featurizer_for
+from spamsift.training.runs import QUIET, Reporter, warn_skipped
 from spamsift.training.splits import fill_forward
-from spamsift.training.trainer import TrainOptions
+from spamsift.training.trainer import TrainOptions, featurizer_for
 
 __all__ = ["ReplayResult", "replay", "replay_index", "date_order", "IndexMessages"]
 
@@ -195,14 +195,12 @@ def _index_rows(index: Path, root: Path | None, split_column: str | None, report
     train_rows: list[RawMessage] = []
 
     def replayed() -> Iterator[RawMessage]:
-        for r in read_index(index, root=root or index.parent, split_column=split_column,
-                            report=report):
+        for r in read_index(index, root=root, split_column=split_column, report=report):
             if split_column is None or r.split == "test":
                 yield r
             elif r.split == "train":
                 train_rows.append(r)
 
     test_rows = IndexMessages(replayed(), root or index.parent)
-    if report.skipped_count:
-        reporter.warn(report.summary())
+    warn_skipped(report, reporter)
     return train_rows, test_rows

@@ -24,17 +24,16 @@ import numpy as np
 from spamsift.config import Settings
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage, read_index
-from spamsift.models.classifier import model_members
 from spamsift.models.persistence import save_model
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.jobs import Dataset, evaluate_job, load_dataset, train_job
-from spamsift.training.trainer import BYTE_FEATURIZER, DEFAULT_PARAMS, TrainOptions
+from spamsift.training.trainer import TrainOptions, featurizer_for
 
 if TYPE_CHECKING:
     from spamsift.mailauth import Authenticator
 
 __all__ = ["Reporter", "QUIET", "TrainRun", "train_index", "evaluate_index", "read_rows",
-           "load_rows", "featurizer_for", "headline"]
+           "load_rows", "warn_skipped", "headline"]
 
 
 class Reporter(Protocol):
@@ -78,26 +77,15 @@ def headline(metrics: dict[str, Any]) -> dict[str, Any]:
     return {k: metrics.get(k) for k in _HEADLINE}
 
 
-def featurizer_for(settings: Settings, params: dict[str, Any] | None = None
-                   ) -> MessageFeaturizer:
-    """The featurizer a model with ``params`` (default: :data:`DEFAULT_PARAMS`) reads:
-    the byte n-gram block, which costs featurising time, only for a model with the
-    ``bytes`` member."""
-    members = model_members(str((params or DEFAULT_PARAMS).get("model", "nb+svm")))
-    extra = BYTE_FEATURIZER if "bytes" in members else {}
-    return MessageFeaturizer(**extra, site_evidence=settings.site_evidence,
-                             limits=settings.limits)
-
-
 def read_rows(index: Path, root: Path | None, split_column: str | None,
               only_split: str | None = None, reporter: Reporter = QUIET
               ) -> list[RawMessage]:
     """The rows of an index (those whose split is ``only_split``, when given), in
     memory; skipped rows are reported."""
     report = IngestReport()
-    rows = list(read_index(index, root=root or index.parent, split_column=split_column,
+    rows = list(read_index(index, root=root, split_column=split_column,
                            only_split=only_split, report=report))
-    _warn_skipped(report, reporter)
+    warn_skipped(report, reporter)
     return rows
 
 
@@ -198,14 +186,14 @@ def _on_cluster(run: TrainRun, address: str, settings: Settings, reporter: Repor
     from spamsift.training.cluster import connect, load_dataset_on_cluster, train_job_on_cluster
 
     report = IngestReport()
-    rows = read_index(run.index, root=run.root or run.index.parent,
+    rows = read_index(run.index, root=run.root,
                       split_column=run.split_column, report=report)
     with connect(address, settings.dask_timeout) as client:
         with reporter.progress("featurising on the cluster", None) as advance:
             ds, parts = load_dataset_on_cluster(
                 client, rows, featurizer_for(settings, run.options.params), report,
                 progress=advance, auth=run.auth)
-        _warn_skipped(report, reporter)
+        warn_skipped(report, reporter)
         with reporter.busy("training"):
             fitted, details, te = train_job_on_cluster(client, ds, parts, run.how, settings,
                                                        run.options)
@@ -219,15 +207,14 @@ def _streamed(run: TrainRun, settings: Settings, reporter: Reporter
     from spamsift.training.streaming import SEED_SIZE, SeenKeys, train_stream
 
     featurizer = featurizer_for(settings, run.options.params)
-    where = run.root or run.index.parent
     seen = SeenKeys()
     n_test = 0
-    for m in read_index(run.index, root=where, split_column=run.split_column,
+    for m in read_index(run.index, root=run.root, split_column=run.split_column,
                         only_split="test", report=IngestReport()):
         seen.add_message(featurizer, m.data)
         n_test += 1
     report = IngestReport()
-    rows = read_index(run.index, root=where, split_column=run.split_column,
+    rows = read_index(run.index, root=run.root, split_column=run.split_column,
                       only_split="train", report=report)
     info = {"training_data": {"split": "column", "n_test": n_test}}
     with reporter.progress("training on the stream", None) as advance:
@@ -235,7 +222,7 @@ def _streamed(run: TrainRun, settings: Settings, reporter: Reporter
                                        seed_size=run.seed_size or SEED_SIZE,
                                        n_jobs=run.n_jobs, seen=seen, report=report, info=info,
                                        progress=advance, auth=run.auth)
-    _warn_skipped(report, reporter)
+    warn_skipped(report, reporter)
     if run.report_dir is None:
         return fitted, details, np.arange(0), None
     # The report needs the test rows' matrix: the test split, in memory.
@@ -259,6 +246,7 @@ def evaluate_index(model: SpamModel, index: Path, report_dir: Path, *,
     return {"report": str(report_dir / "report.html"), **headline(metrics)}
 
 
-def _warn_skipped(report: IngestReport, reporter: Reporter) -> None:
+def warn_skipped(report: IngestReport, reporter: Reporter) -> None:
+    """Tell the user what was read and skipped, when anything was."""
     if report.skipped_count:
         reporter.warn(report.summary())

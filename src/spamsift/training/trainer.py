@@ -13,12 +13,12 @@ from scipy.special import expit
 from spamsift.config import Settings
 from spamsift.evaluation import cutoff_for_fpr
 from spamsift.features.featurizer import MessageFeaturizer
-from spamsift.models.classifier import SpamClassifier
+from spamsift.models.classifier import SpamClassifier, model_members
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.diagnostics import diagnose_fit, learning_curve_data
 from spamsift.training.search import search
 
-__all__ = ["TrainOptions", "fit_model", "DEFAULT_PARAMS", "BYTE_FEATURIZER"]
+__all__ = ["TrainOptions", "fit_model", "featurizer_for", "DEFAULT_PARAMS", "BYTE_FEATURIZER"]
 
 #: Chosen by cross-validation on the random split's training part (5-fold,
 #: SpamAssassin corpus, (1-ROCA)%): nb 0.186, lr 0.088 (93 s), svm 0.073,
@@ -37,6 +37,17 @@ DEFAULT_PARAMS: dict[str, Any] = {"model": "nb+svm", "tune": True}
 #: TREC's best filters read them (binary 4-grams of the first 3,000 bytes, 2^20
 #: columns; benchmarks/bytegrams_cv.py).
 BYTE_FEATURIZER: dict[str, Any] = {"byte_bits": 20, "byte_ngram": 4, "byte_window": 3000}
+
+
+def featurizer_for(settings: Settings, params: dict[str, Any] | None = None
+                   ) -> MessageFeaturizer:
+    """The featurizer a model with ``params`` (default: :data:`DEFAULT_PARAMS`) reads:
+    the byte n-gram block, which costs featurising time, only for a model with the
+    ``bytes`` member."""
+    members = model_members(str((params or DEFAULT_PARAMS).get("model", "nb+svm")))
+    extra = BYTE_FEATURIZER if "bytes" in members else {}
+    return MessageFeaturizer(**extra, site_evidence=settings.site_evidence,
+                             limits=settings.limits)
 
 
 @dataclass
