@@ -86,6 +86,10 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     # The weights the aux blocks are scored with: tuned by fit, or as set.
     arrays["block_weights"] = np.asarray(clf.block_weights(), dtype=np.float64)
     arrays["conflict_calibration"] = np.asarray(clf.conflict_calibration_, dtype=np.float64)
+    keys, counts, steps = clf.margin_log()
+    if len(keys):  # feedback's margin steps, so the loaded model can take them back
+        arrays["margin_log.keys"], arrays["margin_log.counts"] = keys, counts
+        arrays["margin_log.steps"] = steps
     manifest = {
         "kind": "SpamModel",
         "featurizer": {p: (list(v) if isinstance(v := getattr(model.featurizer, p), tuple) else v)
@@ -142,6 +146,9 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
             clf.aux_weight_, clf.rep_weight_ = (float(v) for v in arrays["block_weights"])
         a, b = (float(v) for v in arrays.get("conflict_calibration", np.array([1.0, 0.0])))
         clf.conflict_calibration_ = (a, b)
+        if "margin_log.keys" in arrays:
+            clf.set_margin_log(arrays["margin_log.keys"], arrays["margin_log.counts"],
+                               arrays["margin_log.steps"])
         clf.classes_ = np.array([0, 1])
         clf.n_features_in_ = clf.layout.n_features
         cut = manifest["cutoffs"]
