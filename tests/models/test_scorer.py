@@ -28,21 +28,29 @@ def test_a_scorer_given_the_state_scores_explains_and_learns_as_its_source(
     np.testing.assert_allclose(scorer.decision_function(X),
                                fitted_classifier.decision_function(X), rtol=1e-12)
     assert contributions(scorer, X[:5], 8) == contributions(fitted_classifier, X[:5], 8)
-    # Naive Bayes' counts came with it: both learn a label alike.
+    # Naive Bayes' counts came with it: both learn a label alike, and the margin steps
+    # learning took come along to the next copy, which unlearns them exactly.
     source = copy.deepcopy(fitted_classifier)
     for clf in (scorer, source):
         clf.partial_fit(X[:3], 1 - y[:3])
     np.testing.assert_allclose(scorer.decision_function(X), source.decision_function(X),
                                rtol=1e-12)
+    again = _scorer_of(scorer)
+    again.partial_fit(X[:3], 1 - y[:3], sample_weight=-1)
+    np.testing.assert_allclose(again.decision_function(X),
+                               fitted_classifier.decision_function(X), atol=1e-9)
 
 
 def test_get_state_holds_data_only(fitted_classifier: SpamClassifier) -> None:
+    def data(v: object) -> bool:
+        if isinstance(v, tuple):
+            return all(data(x) for x in v)
+        if isinstance(v, np.ndarray):
+            return v.dtype.kind in "fiu"
+        return isinstance(v, str | float)
+
     for name, value in fitted_classifier.get_state().items():
-        if isinstance(value, tuple):
-            assert all(isinstance(v, str | float) for v in value), name
-        else:
-            assert isinstance(value, np.ndarray | float), name
-            assert getattr(value, "dtype", np.dtype(float)).kind in "fiu", name
+        assert data(value), name
 
 
 @pytest.mark.parametrize("part, value, match", [
@@ -53,6 +61,8 @@ def test_get_state_holds_data_only(fitted_classifier: SpamClassifier) -> None:
     pytest.param("member_weights", np.ones(5), "member_weights", id="member-weights"),
     pytest.param("block_weights", (0.1, -1.0), "block_weights", id="negative-block-weight"),
     pytest.param("block_weights", (0.1, float("nan")), "block_weights", id="nan-block-weight"),
+    pytest.param("margin_log", (np.zeros((1, 16)), np.array([2]), np.array([0.5])),
+                 "margin log", id="margin-log-disagrees"),
 ])
 def test_a_bad_state_is_refused_naming_the_part_and_leaves_the_model_as_it_was(
         fitted_classifier: SpamClassifier, small_xy: Data, part: str, value: object,

@@ -372,3 +372,31 @@ def test_on_postgresql_a_promotion_is_in_the_shared_registry(
         assert not (tmp_path / "a" / "models" / "versions").exists()  # no folder registry
     finally:
         db.close()
+
+
+def test_retracted_feedback_leaves_no_trace_in_the_next_retrain(
+        tmp_path: Path, corpus: Path, weak_champion: SpamModel, settings: Settings,
+        mail_factory: Callable[..., Mail]) -> None:
+    """The margin members' feedback steps cannot be undone by the opposite step; the
+    retrain that follows a retraction refits them on the effective labels, so its
+    model is the one trained as if the feedback had never been given."""
+    now = datetime.now(UTC)
+    clean, taught = tmp_path / "clean", tmp_path / "taught"
+    for d in (clean, taught):
+        with_champion(d, weak_champion)
+    wrong = [(raw, "ham" if label == "spam" else "spam")
+             for raw, label in mail_factory(6, 6, seed=12)]
+    with FeedbackStore(resolve_url(settings.database_url, taught),
+                       clock=lambda: now - timedelta(hours=1)) as store:
+        events = [store.add_feedback(raw, label=label, user="ann") for raw, label in wrong]
+        for ev in events:
+            store.retract(ev.event_id)
+    reports = [retrain(d, settings, corpus_index=corpus, corpus_root=None,
+                       split_column="split", now=now) for d in (clean, taught)]
+    assert reports[1].data["feedback_rows"] == 0
+    models = [load_model(ModelRegistry(d / "models").path(r.version))
+              for d, r in zip((clean, taught), reports, strict=True)]
+    probe = [raw for raw, _ in wrong]
+    X = models[0].featurizer.transform(probe)
+    np.testing.assert_allclose(models[1].classifier.decision_function(X),
+                               models[0].classifier.decision_function(X), rtol=0, atol=1e-9)

@@ -88,6 +88,10 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     arrays["block_weights"] = np.asarray(state["block_weights"], dtype=np.float64)
     arrays["conflict_calibration"] = np.asarray(state["conflict_calibration"],
                                                 dtype=np.float64)
+    keys, counts, steps = state["margin_log"]
+    if len(keys):  # feedback's margin steps, so the loaded model can take them back
+        arrays["margin_log.keys"], arrays["margin_log.counts"] = keys, counts
+        arrays["margin_log.steps"] = steps
     manifest = {
         "kind": "SpamModel",
         "featurizer": {p: (list(v) if isinstance(v := getattr(model.featurizer, p), tuple) else v)
@@ -135,6 +139,9 @@ def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -
             "conflict_calibration": arrays.get("conflict_calibration", (1.0, 0.0)),
             # Files before tuning score with the parameters.
             "block_weights": arrays.get("block_weights"),
+            # Feedback's margin steps, where the model had taken any.
+            "margin_log": tuple(arrays.get(f"margin_log.{k}", np.zeros(0))
+                                for k in ("keys", "counts", "steps")),
         }
         cut = manifest["cutoffs"]
         spam_cut, unsure_cut = float(cut["spam"]), float(cut["unsure"])

@@ -16,6 +16,7 @@ scikit-learn estimator built on this class; a model loaded from its file is a
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from functools import partial
 from typing import Any, NamedTuple, Self
@@ -75,7 +76,8 @@ class SpamScorer(Estimator):
                  conflict_gamma: float | str = 0.0, byte_bits: int = 0,
                  C_bytes: float = 1.0, byte_learning_rate: float = 0.0,
                  time_folds: bool = False, tune: bool = False,
-                 tune_seconds: float = 120.0):
+                 tune_seconds: float = 120.0, feedback_margin: float = 4.0,
+                 feedback_ham_margin: float = 8.0, feedback_C: float = 10.0):
         self.model = model
         self.C_lr = C_lr
         self.C_svm = C_svm
@@ -99,6 +101,9 @@ class SpamScorer(Estimator):
         self.time_folds = time_folds
         self.tune = tune
         self.tune_seconds = tune_seconds
+        self.feedback_margin = feedback_margin
+        self.feedback_ham_margin = feedback_ham_margin
+        self.feedback_C = feedback_C
 
     # -- features -----------------------------------------------------------------
 
@@ -168,15 +173,15 @@ class SpamScorer(Estimator):
                 "member_weights": self.member_weights_,
                 "conflict_gamma": float(self.conflict_gamma_),
                 "conflict_calibration": tuple(self.conflict_calibration_),
-                "block_weights": self.block_weights()}
+                "block_weights": self.block_weights(), "margin_log": self.margin_log()}
 
     def set_state(self, state: Mapping[str, Any]) -> Self:
         """Install learned state (:meth:`get_state`'s keys) and re-derive what follows
         from it: the model then scores, explains and learns as the one it came from.
 
         ``block_weights`` may be None: the structure and reputation blocks are then
-        weighed by the parameters (files written before tuning). Arrays are taken as
-        they are, not copied.
+        weighed by the parameters (files written before tuning). ``margin_log`` may be
+        left out: no margin step to take back. Arrays are taken as they are, not copied.
 
         Raises
         ------
@@ -220,6 +225,7 @@ class SpamScorer(Estimator):
                 raise ValueError(f"block_weights: expected (aux_weight, rep_weight), both "
                                  f"> 0, got {block!r}")
         a, b = (float(v) for v in state["conflict_calibration"])
+        margin_log = _margin_log_of(*state.get("margin_log", (np.zeros(0),) * 3))
         # Every part checked: now the model changes, all at once.
         for k in parts:
             setattr(self, f"{k}_", arrays[k])
@@ -233,6 +239,7 @@ class SpamScorer(Estimator):
             self.__dict__.pop("rep_weight_", None)
         else:
             self.aux_weight_, self.rep_weight_ = block
+        self._margin_log = margin_log
         self.classes_ = np.array([0, 1])
         self.n_features_in_ = lay.n_features
         # Naive Bayes' weights are re-derived from its counts in full precision.
@@ -304,8 +311,10 @@ class SpamScorer(Estimator):
 
         Naive Bayes' counts move for token and structure columns, sender reputation's
         counts for the senders, the byte member's weights by a fixed step
-        (``byte_learning_rate``: exactly reversible, as counts are); the token SVM and
-        LR keep their weights until the next full retrain. Reputation columns are left
+        (``byte_learning_rate``: exactly reversible, as counts are), and the margin
+        members (token SVM or LR, byte n-grams) by a passive-aggressive step
+        (:meth:`_margin_steps`), which unlearning takes back while this process
+        remembers it and the next retrain otherwise. Reputation columns are left
         out of the Naive Bayes counts because a key's bin moves as its counts do, which
         would make unlearning inexact.
 
@@ -325,6 +334,12 @@ class SpamScorer(Estimator):
         if not np.isin(w, (1.0, -1.0)).all():
             raise ValueError(f"sample_weight must be 1 (learn) or -1 (unlearn), for all rows "
                              f"or per row, got {sample_weight!r}")
+        if self._margin_learning:
+            # A margin step depends on what came before it: one row at a time, in the
+            # order given, so a batch learns what the same rows given singly would.
+            for i in range(len(y)):
+                self._learn(X[i], y[i:i + 1], float(w[i]))
+            return self
         for sign in (1.0, -1.0):
             rows = np.flatnonzero(w == sign)
             if len(rows):
@@ -368,6 +383,80 @@ class SpamScorer(Estimator):
             grams = X[:, self.layout.bytes]
             step = self.byte_learning_rate * sample_weight * (2.0 * y - 1.0)
             self.coef_bytes_ += np.asarray(grams.T @ step).ravel()
+        if self._margin_learning:
+            self._margin_steps(X, y, sample_weight)
+
+    @property
+    def _margin_learning(self) -> bool:
+        return self.feedback_C > 0 and (self.feedback_margin > 0 or self.feedback_ham_margin > 0)
+
+    def margin_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The margin steps taken and not yet taken back, to be saved with the model:
+        keys (16 bytes a message row and label), steps per key, the steps in order."""
+        log: dict[bytes, list[float]] = getattr(self, "_margin_log", {})
+        keys = np.frombuffer(b"".join(log), dtype=np.uint8).reshape(-1, 16)
+        counts = np.array([len(v) for v in log.values()], dtype=np.int64)
+        steps = np.array([t for v in log.values() for t in v], dtype=np.float64)
+        return keys, counts, steps
+
+    def set_margin_log(self, keys: np.ndarray, counts: np.ndarray, steps: np.ndarray) -> None:
+        """Install a saved :meth:`margin_log`, so a loaded model still unlearns exactly
+        (:meth:`set_state` installs it with the rest)."""
+        self._margin_log = _margin_log_of(keys, counts, steps)
+
+    def _margin_steps(self, X: sp.csr_matrix, y: np.ndarray, sample_weight: float) -> None:
+        """Teach the margin members (token SVM/LR, byte n-grams) a labelled message.
+
+        A passive-aggressive step (PA-I, Crammer et al. 2006) on the model's own logit:
+        the weights of the message's tokens and byte n-grams move along its feature
+        vector just far enough that the label clears its margin (``feedback_margin``
+        log-odds for spam, ``-feedback_ham_margin`` for ham; a step at most
+        ``feedback_C``), after Naive Bayes' and the sender counts have moved. Mail the
+        model already gets right by the margin moves nothing, so a stream of one
+        campaign cannot push its columns without bound, as a fixed step does.
+
+        A step depends on the weights at that moment, so it does not commute: it is
+        not undone by the opposite step. Each step taken is remembered (per message
+        row and label, in memory) and forgetting the label subtracts exactly that
+        step; a label learned by a model loaded earlier (before this process) has no
+        step to subtract, and leaves the margin members at the next retrain, which
+        refits them on the effective labels.
+        """
+        lay = self.layout
+        if not hasattr(self, "_margin_log"):
+            self._margin_log: dict[bytes, list[float]] = {}
+        steps = self._margin_log
+        X = sp.csr_matrix(X)
+        for i in range(X.shape[0]):
+            row = X[i]
+            key = hashlib.blake2b(row.indices.tobytes() + row.data.tobytes()
+                                  + bytes([int(y[i])]), digest_size=16).digest()
+            tok = row.indices < lay.n_tokens
+            tcols = row.indices[tok]
+            gram = row.indices >= lay.bytes.start if lay.n_bytes else np.zeros_like(tok)
+            gcols, gvals = row.indices[gram] - lay.bytes.start, row.data[gram]
+            xt = 1.0 / np.sqrt(len(tcols)) if len(tcols) else 0.0
+            norm2 = (1.0 if len(tcols) else 0.0) + float(gvals @ gvals)
+            if norm2 == 0.0:
+                continue
+            s = 2.0 * y[i] - 1.0
+            if sample_weight > 0:
+                m = self.feedback_margin if s > 0 else self.feedback_ham_margin
+                loss = m - s * float(self.decision_function(row)[0])
+                tau = min(self.feedback_C, max(loss, 0.0) / norm2)
+                if tau <= 0.0:
+                    continue
+                steps.setdefault(key, []).append(tau)
+            else:
+                taken = steps.get(key)
+                if not taken:
+                    continue
+                tau = -taken.pop()
+                if not taken:
+                    del steps[key]
+            self.coef_normalized_[tcols] += tau * s * xt
+            if len(gcols):
+                self.coef_bytes_[gcols] += tau * s * gvals
 
     def _feedback_terms(self, X: sp.csr_matrix, entries: Entries | None = None) -> np.ndarray:
         """Per row and sender key (address, domain), the log-odds feedback adds."""
@@ -515,3 +604,15 @@ def _as_csr(X: sp.spmatrix | np.ndarray) -> sp.csr_matrix:
 def _agreement(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
     """|P - N| / (P + N): 1 when every clue points one way, 0 when they cancel."""
     return np.abs(pos - neg) / np.maximum(pos + neg, 1e-12)
+
+
+def _margin_log_of(keys: np.ndarray, counts: np.ndarray, steps: np.ndarray
+                   ) -> dict[bytes, list[float]]:
+    """The margin log as :meth:`SpamScorer.margin_log` lays it out, as a dict again."""
+    keys = np.asarray(keys, dtype=np.uint8).reshape(-1, 16)
+    counts = np.asarray(counts, dtype=np.int64)
+    steps = np.asarray(steps, dtype=np.float64)
+    if len(counts) != len(keys) or counts.sum() != len(steps) or (counts < 1).any():
+        raise ValueError("margin log: keys, counts and steps do not agree")
+    ends = np.cumsum(counts)
+    return {bytes(k): steps[e - c:e].tolist() for k, c, e in zip(keys, counts, ends, strict=True)}

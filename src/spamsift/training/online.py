@@ -10,7 +10,13 @@ each change of that label into the model update it implies:
     spam/ham -> None         unlearn(before)   (a retraction, or a conflict)
 
 so the live model always equals the model file plus the effective labels given
-since, and unlearning is exact (Naive Bayes and reputation counts move back).
+since. Unlearning is exact for counts (Naive Bayes, sender reputation, the feedback
+per sender). The margin members learn by a passive-aggressive step whose size
+depends on the weights at that moment, so the opposite label's step would not undo
+it: the model remembers each step it took and a retraction subtracts that step. A
+label learned before the process loaded its model (a restart, a reload) has no
+remembered step: its retraction moves the counts at once and leaves the margin
+members until the next retrain, which refits them on the effective labels only.
 
 Several processes on one store (``serve --workers N``, ``serve`` beside ``spamd``,
 replicas on one PostgreSQL) stay in step through the store's change log: a
