@@ -121,6 +121,21 @@ def test_feedback_steps_on_the_byte_weights_are_exactly_reversible(
     np.testing.assert_allclose(clf.coef_bytes_, before, atol=1e-12)
 
 
+def test_the_byte_member_learns_feedback_by_the_margin_step(
+        featurizer: MessageFeaturizer, xy: tuple[sp.csr_matrix, np.ndarray]) -> None:
+    X, y = xy
+    clf = _clf(featurizer).fit(X, y)  # byte_learning_rate 0: only the margin step
+    z = clf.decision_function(X)
+    ham = int(np.flatnonzero(y == 0)[np.argmin(z[y == 0])])
+    before = clf.coef_bytes_.copy()
+    clf.partial_fit(X[ham], [1])
+    grams = X[ham, featurizer.layout.bytes].indices
+    moved = np.flatnonzero(clf.coef_bytes_ != before)
+    assert len(moved) and set(moved) <= set(grams)
+    clf.partial_fit(X[ham], [1], sample_weight=-1)
+    np.testing.assert_allclose(clf.coef_bytes_, before, atol=1e-12)
+
+
 def test_a_model_with_bytes_saves_loads_and_names_its_byte_clues(
         featurizer: MessageFeaturizer, xy: tuple[sp.csr_matrix, np.ndarray], mail_set: Mail,
         tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import copy
 import time
 from collections.abc import Iterator
 
+import numpy as np
 import pytest
 
 from spamsift.feedback import FeedbackStore
@@ -82,10 +83,18 @@ def test_interleaved_writers_equal_one_model_taught_directly(
             who.feedback.add_feedback(raw, label="ham", user="bob", source="api")  # conflict
     a.follower.sync()
     b.follower.sync()
-    # The oracle: the bundled counts plus each message's final label, learned once.
+    # The oracle: one model taught the store's change log directly, each change once
+    # and in order (the margin members' steps depend on order, so the log's order is
+    # the one every process must follow).
     oracle = copy.deepcopy(small_model)
+    for c in store.label_changes(since=0, limit=1000):
+        apply_change(oracle, c.raw, c.previous_label, c.effective_label)
+    # Counts commute: those are the bundled counts plus each final label, learned once.
+    counted = copy.deepcopy(small_model)
     for lm in store.effective_labels():
-        apply_change(oracle, lm.raw, None, lm.label)
+        apply_change(counted, lm.raw, None, lm.label)
+    np.testing.assert_allclose(a.model.classifier.nb_count_, counted.classifier.nb_count_,
+                               rtol=0, atol=1e-9)
     for raw in raws:
         want = float(oracle.classify([raw], top=0)[0].logit)
         assert a.logit(raw) == pytest.approx(want, abs=1e-9)

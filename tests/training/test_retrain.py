@@ -133,10 +133,27 @@ def test_a_better_challenger_is_promoted_and_the_running_server_serves_it(
     assert manifest["retrain"]["previous_version"] == "champion"
 
 
+@pytest.fixture(scope="module")
+def counting_champion(mail_set: Mail, small_featurizer: MessageFeaturizer,
+                      settings: Settings) -> SpamModel:
+    """The strong champion, learning feedback through its counts only.
+
+    The champion is judged as served, with the feedback given since it was trained;
+    its margin members would learn the poison as fast as the challenger does, and
+    the comparison would then test the feedback, not the gate.
+    """
+    X = small_featurizer.transform([raw for raw, _ in mail_set])
+    y = np.array([int(label == "spam") for _, label in mail_set])
+    params = {**PARAMS, "feedback_margin": 0.0, "feedback_ham_margin": 0.0}
+    model, _ = fit_model(small_featurizer, X, y, settings,
+                         TrainOptions(learning_curve=False, params=params))
+    return model
+
+
 def test_a_challenger_taught_poisoned_feedback_is_kept_back(
-        tmp_path: Path, corpus: Path, strong_champion: SpamModel, settings: Settings,
+        tmp_path: Path, corpus: Path, counting_champion: SpamModel, settings: Settings,
         mail_factory: Callable[..., Mail]) -> None:
-    registry = with_champion(tmp_path, strong_champion)
+    registry = with_champion(tmp_path, counting_champion)
     give(tmp_path, settings, [(raw, "ham") for raw, _ in mail_factory(0, 20, seed=3)])
     before = open_stores_counts(tmp_path, settings)
     report = retrain(tmp_path, settings, corpus_index=corpus, corpus_root=None,
@@ -206,9 +223,9 @@ def test_without_a_corpus_feedback_is_held_back_then_learned(
 
 
 def test_force_activates_whatever_the_rule_says_and_activate_rolls_back(
-        tmp_path: Path, corpus: Path, strong_champion: SpamModel, settings: Settings,
+        tmp_path: Path, corpus: Path, counting_champion: SpamModel, settings: Settings,
         mail_factory: Callable[..., Mail]) -> None:
-    registry = with_champion(tmp_path, strong_champion)
+    registry = with_champion(tmp_path, counting_champion)
     give(tmp_path, settings, [(raw, "ham") for raw, _ in mail_factory(0, 20, seed=3)])
     runner = CliRunner()
     args = ["retrain", "--data-dir", str(tmp_path), "--index", str(corpus),
