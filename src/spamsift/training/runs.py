@@ -186,8 +186,7 @@ def _on_cluster(run: TrainRun, address: str, settings: Settings, reporter: Repor
     from spamsift.training.cluster import connect, load_dataset_on_cluster, train_job_on_cluster
 
     report = IngestReport()
-    rows = read_index(run.index, root=run.root,
-                      split_column=run.split_column, report=report)
+    rows = read_index(run.index, root=run.root, split_column=run.split_column, report=report)
     with connect(address, settings.dask_timeout) as client:
         with reporter.progress("featurising on the cluster", None) as advance:
             ds, parts = load_dataset_on_cluster(
