@@ -213,3 +213,15 @@ def test_a_saved_model_keeps_its_margin_steps(small_model: SpamModel, small_xy: 
 def test_a_malformed_margin_log_is_refused(clf: SpamClassifier, log: tuple) -> None:
     with pytest.raises(ValueError, match="margin log"):
         clf.set_margin_log(*log)
+
+
+@pytest.mark.parametrize("param", ["feedback_margin", "feedback_ham_margin", "feedback_C"])
+@pytest.mark.parametrize("value", [-1.0, float("nan"), "4"])
+def test_a_bad_margin_setting_is_refused_naming_it(clf: SpamClassifier, small_xy: Data,
+                                                   param: str, value: object) -> None:
+    X, y = small_xy
+    clf.set_params(**{param: value})
+    with pytest.raises(ValueError, match=param):
+        clf.partial_fit(X[:1], y[:1])
+    with pytest.raises(ValueError, match=param):
+        clone(clf).fit(X, y)

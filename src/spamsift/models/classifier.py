@@ -324,6 +324,7 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
                              f"got {self.rep_weight!r}")
         if not self.tune_seconds >= 0:
             raise ValueError(f"tune_seconds must be >= 0, got {self.tune_seconds!r}")
+        self._check_margins()
         if self.linear_solver not in LINEAR_SOLVERS:
             raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, "
                              f"got {self.linear_solver!r}")

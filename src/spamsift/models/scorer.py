@@ -386,8 +386,15 @@ class SpamScorer(Estimator):
         if self._margin_learning:
             self._margin_steps(X, y, sample_weight)
 
+    def _check_margins(self) -> None:
+        for p in ("feedback_margin", "feedback_ham_margin", "feedback_C"):
+            v = getattr(self, p)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not v >= 0:
+                raise ValueError(f"{p} must be a number >= 0, got {v!r}")
+
     @property
     def _margin_learning(self) -> bool:
+        self._check_margins()
         return self.feedback_C > 0 and (self.feedback_margin > 0 or self.feedback_ham_margin > 0)
 
     def margin_log(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
