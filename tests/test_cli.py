@@ -142,7 +142,16 @@ def test_a_model_for_any_site_is_trained_without_site_evidence(corpus: Path, tmp
     assert result.exit_code == 0, result.output
     manifest = json.loads((tmp_path / "m" / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["featurizer"]["site_evidence"] is False
-    assert load_model(tmp_path / "m").featurizer.site_evidence is False
+    model = load_model(tmp_path / "m")
+    assert model.featurizer.site_evidence is False
+    # Sender identity is left out: a sender never seen is no evidence at a new site,
+    # so changing only the From line leaves the score as it was.
+    assert model.classifier.block_weights()[1] == 0
+    raw = b"From: Ann <ann@one.example>\nSubject: lunch\n\nlunch at noon on friday?\n"
+    other = raw.replace(b"ann@one.example", b"zed@never-seen.example")
+    a, b = model.classify([raw, other], top=20)
+    assert a.logit == pytest.approx(b.logit, abs=1e-9)
+    assert not [c for c, _ in a.clues if c.startswith("rep:")]
 
 
 # -- classify ------------------------------------------------------------------------

@@ -164,14 +164,13 @@ def _fmt(v: Any) -> str:
     return f"{v:.6g}" if isinstance(v, float) else str(v)
 
 
-def _messages(paths: list[Path] | None, report: Any, max_bytes: int | None = None
-              ) -> Iterator[Any]:
+def _messages(paths: list[Path] | None, report: Any, max_bytes: int) -> Iterator[Any]:
     """The messages of ``paths`` (files, folders, mboxes, Maildirs), or of stdin for
     none or '-', as ``classify``, ``inspect`` and ``learn`` take them; each cut at
-    ``max_bytes`` (default: the ingest cap)."""
-    from spamsift.ingest import DEFAULT_MAX_BYTES, open_source, read_stdin
+    ``max_bytes`` (``settings.limits.max_message_bytes``: the one cap every door uses)."""
+    from spamsift.ingest import open_source, read_stdin
 
-    cap = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
+    cap = max_bytes
     if not paths or [str(p) for p in paths] == ["-"]:
         yield from read_stdin(max_bytes=cap, report=report)
         return

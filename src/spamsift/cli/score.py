@@ -101,7 +101,8 @@ def classify(
             service = SpamService(resolve_model(model, settings), top_clues=top, sandbox=sandbox,
                                   auth=Authenticator.from_settings(settings, door=True))
             report = IngestReport()
-            for raw, v in service.classify_stream(_messages(paths, report)):
+            for raw, v in service.classify_stream(
+                    _messages(paths, report, settings.limits.max_message_bytes)):
                 if as_json:
                     print(json.dumps({"source": raw.source, **v.to_dict()}), flush=True)
                 else:
@@ -136,7 +137,7 @@ def inspect(
         report = IngestReport()
         auth = Authenticator.from_settings(settings, door=True)
         with ParseSandbox.from_settings(settings) as sandbox:
-            for raw in _messages(paths, report):
+            for raw in _messages(paths, report, limits.max_message_bytes):
                 # Large messages parse in a worker under a deadline, as classify's do.
                 msg = (sandbox.parse(raw.data, limits) if sandbox.wanted(raw.data)
                        else parse_message(raw.data, limits))

@@ -145,7 +145,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
         Value given to the one-hot structure and reputation features, relative to a
         unit-length token vector.
     rep_weight : float or None
-        The same for the reputation block alone; None: ``aux_weight``.
+        The same for the reputation block alone; None: ``aux_weight``. 0 leaves sender
+        identity out of the fitted weights: a model meant for any site (``train`` with
+        ``SPAMSIFT_SITE_EVIDENCE=false``, the bundled model) must not read "a sender
+        never seen" as evidence, since at a new site every sender is unseen; what users
+        say about a sender still counts through the per-sender feedback term.
     n_bins : int
         Quantile bins per structural number.
     rep_smoothing : float
@@ -319,8 +323,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
         for p in ("C_lr", "C_svm", "C_bytes", "alpha_nb", "aux_weight", "rep_smoothing"):
             if not _positive(getattr(self, p)):
                 raise ValueError(f"{p} must be a number > 0, got {getattr(self, p)!r}")
-        if not (self.rep_weight is None or _positive(self.rep_weight)):
-            raise ValueError(f"rep_weight must be a number > 0, or None for aux_weight's, "
+        if not (self.rep_weight is None or self.rep_weight == 0 or _positive(self.rep_weight)):
+            raise ValueError(f"rep_weight must be a number >= 0, or None for aux_weight's, "
                              f"got {self.rep_weight!r}")
         if not self.tune_seconds >= 0:
             raise ValueError(f"tune_seconds must be >= 0, got {self.tune_seconds!r}")
@@ -441,8 +445,8 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
         each = time.perf_counter() - t0
         self.tuning_stopped_ = ""
         for key, factors in TUNE_STEPS:
-            if key == "C_svm" and "svm" not in names:
-                continue
+            if (key == "C_svm" and "svm" not in names) or cur[key] == 0:
+                continue  # no SVM, or a block left out on purpose (rep_weight 0)
             tried = []
             for f in factors:
                 if time.perf_counter() - t0 + each > self.tune_seconds:

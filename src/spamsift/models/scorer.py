@@ -221,9 +221,10 @@ class SpamScorer(Estimator):
         block = state.get("block_weights")
         if block is not None:
             block = tuple(float(v) for v in block)
-            if len(block) != 2 or not all(v > 0 for v in block):
-                raise ValueError(f"block_weights: expected (aux_weight, rep_weight), both "
-                                 f"> 0, got {block!r}")
+            # rep_weight 0: a model for any site, sender identity left out.
+            if len(block) != 2 or not (block[0] > 0 and block[1] >= 0):
+                raise ValueError(f"block_weights: expected (aux_weight, rep_weight), "
+                                 f"> 0 and >= 0, got {block!r}")
         a, b = (float(v) for v in state["conflict_calibration"])
         margin_log = _margin_log_of(*state.get("margin_log", (np.zeros(0),) * 3))
         # Every part checked: now the model changes, all at once.

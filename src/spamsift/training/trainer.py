@@ -75,6 +75,10 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
     if not featurizer.byte_bits and "bytes" in str(params.get("model", "")).split("+"):
         # A featurizer without the byte block (an older model's, at retrain): its members.
         params["model"] = "+".join(m for m in params["model"].split("+") if m != "bytes")
+    if not featurizer.site_evidence:
+        # A model for any site: sender identity is learned at the site, from its own
+        # feedback; "never seen" is no evidence where every sender is new (issue 9).
+        params.setdefault("rep_weight", 0.0)
     base = SpamClassifier(token_bits=featurizer.token_bits, n_structure=lay.n_structure,
                           reputation_bits=featurizer.reputation_bits,
                           byte_bits=featurizer.byte_bits,
