@@ -23,7 +23,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
-
 from sklearn.metrics import roc_auc_score  # noqa: E402
 
 from spamsift.parse import parse_message  # noqa: E402
