@@ -111,8 +111,8 @@ class AuthResults:
     def tokens(self) -> list[str]:
         """The evidence for the model: ``auth:spf=fail``, ``auth:dmarc_policy=reject``,
         ``auth:dmarc_fail_policy=reject``, ``auth:dkim_domain_aligned``,
-        ``auth:untrusted_ar`` ...; nothing when nothing
-        was established (a message of an archive without trusted headers)."""
+        ``auth:untrusted_ar`` ...; nothing when nothing was established (a message of
+        an archive without trusted headers)."""
         out = [f"auth:{m}={r.result}" for m in METHODS if (r := self.get(m)) is not None]
         if self.dmarc_policy:
             out.append(f"auth:dmarc_policy={self.dmarc_policy}")
