@@ -3,13 +3,11 @@ lacks, added to the token's weight and fading as the site's own rows arrive."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
+import phishing
 from spamsift.features.hashing import token_columns
 from spamsift.features.tokens import tokenize
 from spamsift.mailauth import Authenticator
@@ -17,9 +15,6 @@ from spamsift.models import bundled_model_path, load_model
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.priors import FADE_ROWS, POINT_LOGIT, PRIORS, prior_weights
 from spamsift.parse import parse_message
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import phishing  # noqa: E402
 
 SITE = "mx.site.example"
 
