@@ -54,20 +54,23 @@ def score_set(index: Path, model: Path | None, env: dict[str, str] | None = None
                       "--split-column", "split", "--out", str(out)]
     if model is not None:
         cmd += ["--model", str(model)]
-    subprocess.run(cmd, check=True, env=env, stderr=subprocess.DEVNULL)
+    subprocess.run(cmd, check=True, env=env)
     return {Path(r["path"]).stem: (float(r["score"]), r["verdict"])
             for r in csv.DictReader(open(out))}
 
 
 def per_kind(samples: list[phishing.Sample], scored: dict[str, tuple[float, str]]
-             ) -> dict[str, dict[str, int | str]]:
-    """Per kind: n, how many marked spam, how many unsure, and which were missed."""
+             ) -> dict[str, dict]:
+    """Per kind: its label, n, how many were marked spam, unsure and ham, and each
+    message's score (for comparing runs)."""
     out: dict[str, dict] = {}
     for s in samples:
         row = out.setdefault(s.kind, {"label": s.label, "n": 0, "spam": 0, "unsure": 0,
-                                      "ham": 0})
+                                      "ham": 0, "scores": {}})
+        score, verdict = scored[s.name]
         row["n"] += 1
-        row[scored[s.name][1]] += 1
+        row[verdict] += 1
+        row["scores"][s.name] = score
     return out
 
 
@@ -88,7 +91,7 @@ def table(results: dict[str, dict]) -> str:
             + " |\n|---|---|" + "---|---|" * len(names) + "\n")
     rows = []
     for label, title in (("spam", "phishing caught"), ("ham", "controls marked")):
-        rows.append(f"| **{title}** | | " + " | ".join(" | " for _ in names) + " |")
+        rows.append(f"| **{title}** |" + " |" * (1 + 2 * len(names)))
         total: Counter[str] = Counter()
         for kind in kinds:
             first = results[names[0]][kind]
