@@ -72,12 +72,16 @@ FADE_ROWS = 50
 
 
 @lru_cache(maxsize=8)
-def _columns(n_tokens: int) -> tuple[np.ndarray, np.ndarray]:
+def _columns(n_tokens: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each prior's column and full weight, and the distinct columns with where each
+    prior's lands among them (two tokens hashed into one column add up, as their own
+    weights would)."""
     cols = token_columns(list(PRIORS), n_tokens).astype(np.int64)
-    cols.flags.writeable = False
     weight = np.array([points * POINT_LOGIT for points, _ in PRIORS.values()])
-    weight.flags.writeable = False
-    return cols, weight
+    uniq, inverse = np.unique(cols, return_inverse=True)
+    for a in (cols, weight, uniq, inverse):
+        a.flags.writeable = False
+    return cols, weight, uniq, inverse
 
 
 def prior_weights(n_tokens: int, counts: np.ndarray | None = None
@@ -96,10 +100,8 @@ def prior_weights(n_tokens: int, counts: np.ndarray | None = None
     >>> float(w.max()), len(cols) == len(PRIORS)
     (2.5, True)
     """
-    cols, weight = _columns(n_tokens)
+    cols, weight, uniq, inverse = _columns(n_tokens)
     if counts is not None:
         rows = counts[0, cols] + counts[1, cols]
         weight = weight * np.clip(1.0 - rows / FADE_ROWS, 0.0, 1.0)
-    # Two tokens hashed into one column add up, as their own weights would.
-    uniq, inverse = np.unique(cols, return_inverse=True)
     return uniq, np.bincount(inverse, weights=weight, minlength=len(uniq))
