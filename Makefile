@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 CORPUS ?= ../shared/corpora/spamassassin
 OUT ?= out
 
-.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile bench-extract bench-bytegrams bench-cold-start bench-mailauth bench-images clean
+.PHONY: run demo test venv lint screenshots bundled-model bench bench-quality bench-speed bench-replay bench-load bench-spamd bench-milter bench-scale bench-stream-train bench-replicas bench-hostile bench-extract bench-bytegrams bench-cold-start bench-mailauth bench-images bench-phishing clean
 
 # Debian's python3 makes venvs only with python3-venv; as root the venv step installs
 # it when it is missing, so `make run` and `make test` work on a fresh machine.
@@ -97,6 +97,11 @@ bench-milter: venv $(VENV)/.milter
 # loopback (about a minute).
 bench-mailauth: venv
 	$(BIN)/python benchmarks/mailauth.py
+
+# Hand-written phishing of each kind and its controls through `score`, per kind, by the
+# bundled model (bench-quality also runs it on the models it trains; seconds).
+bench-phishing: venv
+	$(BIN)/python benchmarks/phishing_kinds.py
 
 # The bundled model's recipe on ham from senders it never saw (train on 2002, 2003 ham).
 bench-cold-start: venv

@@ -7,6 +7,11 @@ For each split: ``spamsift train --index ... --split-column COL --model-out MODE
 written, the same way the peer harness computes its own, calibration (Brier score,
 ECE) included. Results go to benchmarks/results/quality.{json,md} and the README's
 quality table.
+
+Then the hand-written phishing and its controls (benchmarks/phishing_kinds.py) are
+scored through the same ``score`` form by each split's model at the default cut-off
+target (0.1 %) and by the bundled model: per kind, how many were marked spam and how
+many spam or unsure (README's phishing table).
 """
 
 from __future__ import annotations
@@ -27,13 +32,19 @@ from spamsift.evaluation import compute_metrics
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
+from phishing_kinds import run as run_phishing  # noqa: E402
+from phishing_kinds import table as phishing_table  # noqa: E402
 
 SPAMSIFT = [sys.executable, "-m", "spamsift.cli"]
 
 
+def model_dir(work: Path, split: str, target_fpr: float) -> Path:
+    return work / f"model-{split}-{target_fpr}"
+
+
 def run_split(corpus: Path, split: str, work: Path, target_fpr: float) -> dict:
     index = corpus / "index.csv"
-    model = work / f"model-{split}-{target_fpr}"
+    model = model_dir(work, split, target_fpr)
     scores = work / f"scores-{split}-{target_fpr}.csv"
     # The cut-off's false-positive target is a setting (SPAMSIFT_TARGET_FPR), so the
     # commands below stay exactly the forms outside tools call.
@@ -89,14 +100,25 @@ def main() -> None:
                     help="cut-off targets: 0.1 %% is the default, 0.5 %% the issue's bound")
     args = ap.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
+    splits, targets = args.splits.split(","), [float(t) for t in args.target_fprs.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
-        results = [run_split(args.corpus.resolve(), s, Path(tmp), float(t))
-                   for s in args.splits.split(",") for t in args.target_fprs.split(",")]
-    (RESULTS / "quality.json").write_text(json.dumps(results, indent=2, default=float))
+        results = [run_split(args.corpus.resolve(), s, Path(tmp), t)
+                   for s in splits for t in targets]
+        # The default cut-off target's models (0.1 %, else the first given) and the
+        # bundled one, on the hand-written phishing and its controls.
+        target = 0.001 if 0.001 in targets else targets[0]
+        models: dict[str, Path | None] = {s.removesuffix("_split"): model_dir(Path(tmp), s, target)
+                                          for s in splits}
+        models["bundled"] = None
+        phishing = run_phishing(models)
+    (RESULTS / "quality.json").write_text(json.dumps(
+        {"corpus": results, "phishing": phishing}, indent=2, default=float))
     md = table(results)
-    (RESULTS / "quality.md").write_text(md)
+    pmd = phishing_table(phishing)
+    (RESULTS / "quality.md").write_text(md + "\n" + pmd)
     replace_block("quality", md)
-    print(md)
+    replace_block("phishing", pmd)
+    print(md + "\n" + pmd)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from spamsift.exceptions import TrainingError
 from spamsift.features.structure import structure_names
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.explain import contributions
+from spamsift.models.priors import prior_weights
 
 Data = tuple[sp.csr_matrix, np.ndarray]
 
@@ -145,8 +146,13 @@ def test_decision_is_the_two_weight_vectors_and_the_bias(fitted_classifier: Spam
     clf = fitted_classifier
     X, _ = small_xy
     E = clf._expand(X)
-    # Naive Bayes' normaliser is one offset per active binary feature.
-    expected = (E.binary @ clf.coef_binary_ + clf.binary_offset_ * E.binary.sum(axis=1).A1
+    # Naive Bayes' normaliser is one offset per active binary feature; the prior
+    # evidence (models.priors) adds to the token weights.
+    prior = np.zeros(len(clf.coef_binary_))
+    pcols, pw = prior_weights(clf.layout.n_tokens, clf.nb_count_)
+    prior[pcols] = pw
+    expected = (E.binary @ (clf.coef_binary_ + prior)
+                + clf.binary_offset_ * E.binary.sum(axis=1).A1
                 + E.normalized @ clf.coef_normalized_ + clf.intercept_)
     np.testing.assert_allclose(clf.decision_function(X), expected, rtol=1e-10, atol=1e-10)
     # The token block of the normalised matrix has unit length per row: what SVM/LR read.
@@ -172,8 +178,14 @@ def test_collapsed_weights_match_the_members_scikit_learn_fits(
               "svm": float(svm.intercept_[0])}
     v = dict(zip(clf.member_names_, clf.member_weights_, strict=True))
     stack_bias = clf.intercept_ - sum(v[m] * biases[m] for m in v)
-    expected = stack_bias + sum(v[m] * decisions[m] for m in v)
+    expected = stack_bias + sum(v[m] * decisions[m] for m in v) + prior_logits(clf, X)
     np.testing.assert_allclose(clf.decision_function(X), expected, rtol=1e-9, atol=1e-9)
+
+
+def prior_logits(clf: SpamClassifier, X: sp.csr_matrix) -> np.ndarray:
+    """What the prior evidence (models.priors) adds to each row's logit."""
+    pcols, pw = prior_weights(clf.layout.n_tokens, clf.nb_count_)
+    return np.asarray((X[:, pcols] > 0).astype(np.float64) @ pw).ravel()
 
 
 def test_oof_decisions_have_one_value_per_training_row(fitted_classifier: SpamClassifier,

@@ -12,6 +12,7 @@ from sklearn.base import clone
 
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.persistence import load_model, save_model
+from spamsift.models.priors import prior_weights
 from spamsift.models.spam_model import SpamModel
 
 Data = tuple[sp.csr_matrix, np.ndarray]
@@ -57,7 +58,10 @@ def test_an_empty_classifier_knows_nothing_then_learns(small_xy: Data,
                                                        small_layout: dict[str, int]) -> None:
     X, y = small_xy
     clf = SpamClassifier.empty(**small_layout)
-    np.testing.assert_array_equal(clf.decision_function(X), 0.0)
+    # Nothing but the prior evidence (models.priors), in full as no row has its tokens.
+    pcols, pw = prior_weights(clf.layout.n_tokens)
+    np.testing.assert_allclose(clf.decision_function(X),
+                               (X[:, pcols] > 0).astype(np.float64) @ pw, rtol=0, atol=1e-12)
     clf.partial_fit(X[:40], y[:40])
     z = clf.decision_function(X[40:])
     assert z[y[40:] == 1].min() > z[y[40:] == 0].max()

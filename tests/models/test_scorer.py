@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.explain import contributions
+from spamsift.models.priors import prior_weights
 from spamsift.models.scorer import SpamScorer
 
 Data = tuple[sp.csr_matrix, np.ndarray]
@@ -87,7 +88,11 @@ def test_the_empty_scorer_learns_its_first_label_at_once(small_xy: Data,
                                                          small_layout: dict[str, int]) -> None:
     X, y = small_xy
     clf = SpamScorer.empty(**small_layout)
-    np.testing.assert_array_equal(clf.decision_function(X[:4]), 0.0)
+    # Knowing nothing, it says only what the prior evidence says (models/priors.py).
+    pcols, pw = prior_weights(clf.layout.n_tokens, clf.nb_count_)
+    prior = dict(zip(pcols.tolist(), pw.tolist(), strict=True))
+    want = [sum(prior.get(j, 0.0) for j in X[i].indices) for i in range(4)]
+    np.testing.assert_allclose(clf.decision_function(X[:4]), want, rtol=0, atol=1e-12)
     spam = np.flatnonzero(y == 1)[:1]
     clf.partial_fit(X[spam], [1])
     assert clf.decision_function(X[spam])[0] > 0

@@ -110,11 +110,17 @@ class AuthResults:
 
     def tokens(self) -> list[str]:
         """The evidence for the model: ``auth:spf=fail``, ``auth:dmarc_policy=reject``,
-        ``auth:dkim_domain_aligned``, ``auth:untrusted_ar`` ...; nothing when nothing
-        was established (a message of an archive without trusted headers)."""
+        ``auth:dmarc_fail_policy=reject``, ``auth:dkim_domain_aligned``,
+        ``auth:untrusted_ar`` ...; nothing when nothing was established (a message of
+        an archive without trusted headers)."""
         out = [f"auth:{m}={r.result}" for m in METHODS if (r := self.get(m)) is not None]
         if self.dmarc_policy:
             out.append(f"auth:dmarc_policy={self.dmarc_policy}")
+            # The policy a failing From domain asked for: what tells a forgery of a
+            # domain that publishes p=reject from list mail of one with p=none
+            # (rspamd's DMARC_POLICY_REJECT / _QUARANTINE / _SOFTFAIL; models.priors).
+            if self.dmarc is not None and self.dmarc.result == "fail":
+                out.append(f"auth:dmarc_fail_policy={self.dmarc_policy}")
         if self.dkim_aligned is not None:
             out.append("auth:dkim_domain_aligned" if self.dkim_aligned
                        else "auth:dkim_domain_unaligned")

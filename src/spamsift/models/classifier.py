@@ -383,8 +383,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
         self.member_names_ = names
         self.member_weights_ = v
         if "nb" not in names:
-            self.nb_count_ = np.zeros((2, n))
-            self.nb_class_count_ = np.zeros(2)
+            # Counted all the same (with no weight): the rows each token has are what
+            # fades the prior evidence (models.priors), whichever members weigh it.
+            self.nb_count_ = np.vstack([np.asarray(E.binary[y == c].sum(axis=0)).ravel()
+                                        for c in (0, 1)])
+            self.nb_class_count_ = np.bincount(y, minlength=2).astype(np.float64)
         self.feedback_count_ = np.zeros((2, self._rep_block(X).shape[1]))
         self._refresh_nb(np.arange(n))
         linear_oof = oof @ v + b0

@@ -67,7 +67,7 @@ def contributions(clf: SpamScorer, X: sp.csr_matrix, top: int | None = None
         gw = X.data[X.indptr[i]:X.indptr[i + 1]][g] * clf.coef_bytes_[gcols]
         # Every block's columns are its own, so the clues are these arrays side by side.
         cols = np.concatenate([tk, ac, a1 + im, n_exp + fk, bytes_base + gcols[gw != 0]])
-        vals = np.concatenate([cb[tk] + off + cn[tk] / np.sqrt(max(len(tk), 1)),
+        vals = np.concatenate([clf.token_weights(tk) + off + cn[tk] / np.sqrt(max(len(tk), 1)),
                                0.0 + av * (cb[ac] + off + cn[ac]),
                                inter[i, im] * cn[a1 + im], fb[i, fk], gw[gw != 0]])
         if gamma:

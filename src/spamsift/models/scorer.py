@@ -31,6 +31,7 @@ from spamsift.features.entries import Entries, csr_entries
 from spamsift.features.featurizer import REPUTATION_KEYS, Layout
 from spamsift.features.reputation import SenderReputation
 from spamsift.features.structure import structure_names
+from spamsift.models.priors import prior_weights
 
 __all__ = ["SpamScorer", "Terms", "FEEDBACK_KEYS"]
 
@@ -561,7 +562,8 @@ class SpamScorer(Estimator):
         tok = X.indices < lay.n_tokens
         r, cols = rows[tok], X.indices[tok]
         count = np.bincount(r, minlength=n).astype(np.float64)
-        binary = np.bincount(r, weights=self.coef_binary_[cols], minlength=n)
+        tok_w = self.token_weights(cols)
+        binary = np.bincount(r, weights=tok_w, minlength=n)
         margin = (np.bincount(r, weights=self.coef_normalized_[cols], minlength=n)
                   / np.sqrt(np.maximum(count, 1.0)))
         a0 = lay.n_tokens
@@ -580,7 +582,7 @@ class SpamScorer(Estimator):
         z += np.bincount(rg, weights=gw, minlength=n)
         if getattr(self, "conflict_gamma_", 0.0):
             # Every clue's value, each once: tokens, aux columns, products, feedback.
-            tw = (self.coef_binary_[cols] + self.binary_offset_
+            tw = (tok_w + self.binary_offset_
                   + self.coef_normalized_[cols] / np.sqrt(np.maximum(count[r], 1.0)))
             aw = aux.copy()
             aw.data = aw.data * ((aux_w + self.binary_offset_)[aw.indices])
@@ -596,6 +598,18 @@ class SpamScorer(Estimator):
             neg += np.bincount(rg, weights=np.maximum(-gw, 0), minlength=n)
             z = self.conflict_scaled(z, pos, neg)
         return z
+
+    def token_weights(self, cols: np.ndarray) -> np.ndarray:
+        """``coef_binary_`` of token columns ``cols``, with the prior evidence of
+        :mod:`spamsift.models.priors` added: published default weights for signals the
+        training rows (and feedback) carry too rarely to have weighed themselves."""
+        w = self.coef_binary_[cols]
+        pcols, pw = prior_weights(self.layout.n_tokens, self.nb_count_)
+        pos = np.minimum(np.searchsorted(pcols, cols), len(pcols) - 1)
+        hit = pcols[pos] == cols
+        if hit.any():
+            w = w + np.where(hit, pw[pos], 0.0)
+        return w
 
     def predict_proba(self, X: sp.csr_matrix) -> np.ndarray:
         p = expit(self.decision_function(X))
