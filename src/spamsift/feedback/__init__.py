@@ -42,6 +42,7 @@ _WHERE = {
     "Counts": "records",
     "PruneResult": "records",
     "LabelChangeRecord": "records",
+    "NewClassification": "records",
     "LabelState": "labels",
     "LABELS": "labels",
     "resolve": "labels",

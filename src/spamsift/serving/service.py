@@ -1,12 +1,23 @@
-"""The one facade every front end uses: load a model, classify, explain.
+"""The one facade every door classifies through: the CLI, REST, spamd.
 
-CLI now, REST and mail protocols later: each only translates its protocol to and
-from these calls.
+Each door only translates its protocol to and from these calls. The path a message
+takes is the same through every door::
+
+    loaded = service.holder.current          # one model for the whole request
+    item = service.prepare(raw, loaded)      # parsed with that model's limits (a large
+                                             # message in the sandbox), authenticated
+    [(verdict, cid)] = service.classify_many(loaded, [raw], [item])
+                                             # one model call for many; each recorded
+
+``prepare`` may wait for DNS (the authentication checks) and for the sandbox, so the
+servers run it per message before a message joins a batch, and ``classify_many``
+(CPU-bound) in their scoring threads (:mod:`spamsift.serving.batching`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import asyncio
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,11 +31,16 @@ from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel, Verdict
 from spamsift.parse.message import ParsedMessage
 from spamsift.parse.sandbox import ParseSandbox
+from spamsift.serving.model_holder import LoadedModel, ModelHolder
 
 if TYPE_CHECKING:
     from spamsift.mailauth import Authenticator, Envelope
+    from spamsift.serving.recorder import ClassificationRecorder
 
-__all__ = ["SpamService", "resolve_model", "authenticated"]
+__all__ = ["SpamService", "Item", "Classified", "resolve_model", "authenticated"]
+
+Item = bytes | ParsedMessage  # a raw message, or its parse
+Classified = tuple[Verdict, str | None]  # the verdict and its classification id
 
 _BATCH = 64
 
@@ -72,31 +88,87 @@ def authenticated(model: SpamModel, item: bytes | ParsedMessage, raw: bytes,
 
 
 class SpamService:
-    """Classify messages with one loaded model; large ones are parsed in ``sandbox``
-    (:mod:`spamsift.parse.sandbox`), when given; ``auth`` fills their authentication
-    results (:class:`~spamsift.mailauth.Authenticator`), when given."""
+    """Classify messages with the model a holder serves: parse with that model's
+    limits, large messages in ``sandbox`` (:mod:`spamsift.parse.sandbox`), when given;
+    authentication results filled by ``auth`` (:class:`~spamsift.mailauth.Authenticator`),
+    when given; each classification recorded by ``recorder``
+    (:mod:`spamsift.serving.recorder`) and shown to ``observe`` (a door's metrics),
+    when given.
 
-    def __init__(self, model: SpamModel, top_clues: int = 8,
-                 sandbox: ParseSandbox | None = None, auth: Authenticator | None = None):
-        self.model = model
+    Parameters
+    ----------
+    model : SpamModel or ModelHolder
+        A fixed model, or the holder a server swaps versions in.
+    top_clues : int
+        Clues named per verdict.
+    """
+
+    def __init__(self, model: SpamModel | ModelHolder, top_clues: int = 8,
+                 sandbox: ParseSandbox | None = None, auth: Authenticator | None = None,
+                 recorder: ClassificationRecorder | None = None,
+                 observe: Callable[[Verdict], None] | None = None) -> None:
+        self.holder = (model if isinstance(model, ModelHolder)
+                       else ModelHolder.fixed(model, str(model.info.get("version", "fixed"))))
         self.top_clues = top_clues
         self.sandbox = sandbox
         self.auth = auth
+        self.recorder = recorder
+        self.observe = observe
 
-    def _items(self, datas: list[bytes]) -> list[bytes | ParsedMessage]:
-        limits = self.model.featurizer.limits
-        items = (list(datas) if self.sandbox is None
-                 else [self.sandbox.prepare_sync(d, limits) for d in datas])
-        return [authenticated(self.model, it, d, self.auth)
-                for it, d in zip(items, datas, strict=True)]
+    @property
+    def model(self) -> SpamModel:
+        """The model served now."""
+        return self.holder.current.model
+
+    def prepare(self, raw: bytes, loaded: LoadedModel, envelope: Envelope | None = None
+                ) -> Item:
+        """``raw``, or its parse, as ``loaded``'s model will score it: a large message
+        parsed in the sandbox with that model's limits, then its authentication
+        results filled (SPF too with the SMTP ``envelope``). Blocks for the sandbox
+        and for DNS up to ``auth``'s per-message budget."""
+        model = loaded.model
+        item = (raw if self.sandbox is None
+                else self.sandbox.prepare_sync(raw, model.featurizer.limits))
+        return authenticated(model, item, raw, self.auth, envelope)
+
+    async def prepare_async(self, raw: bytes, loaded: LoadedModel) -> Item:
+        """:meth:`prepare` for an event loop: the sandbox's wait and the DNS lookups
+        each in a thread, so the loop serves others meanwhile, and neither holds up
+        a batch of other messages."""
+        model = loaded.model
+        item = (raw if self.sandbox is None
+                else await self.sandbox.prepare(raw, model.featurizer.limits))
+        if self.auth is None:
+            return item
+        return await asyncio.get_running_loop().run_in_executor(
+            None, authenticated, model, item, raw, self.auth, None)
+
+    def classify_many(self, loaded: LoadedModel, raws: list[bytes], items: list[Item],
+                      top: int | None = None) -> list[Classified]:
+        """One model call for all of ``items`` (each ``raws[i]`` or what :meth:`prepare`
+        made of it), then each verdict observed and recorded: ``(verdict, id)``, the
+        id None without a recorder or when the history did not keep it."""
+        verdicts = loaded.model.classify(items, top=self.top_clues if top is None else top)
+        out: list[Classified] = []
+        for raw, v in zip(raws, verdicts, strict=True):
+            if self.observe is not None:
+                self.observe(v)
+            cid = (self.recorder.record(raw, v, loaded.version)
+                   if self.recorder is not None else None)
+            out.append((v, cid))
+        return out
 
     def classify(self, data: bytes) -> Verdict:
-        return self.model.classify(self._items([data]), top=self.top_clues)[0]
+        """The verdict of one message, with the model served now."""
+        loaded = self.holder.current
+        return self.classify_many(loaded, [data], [self.prepare(data, loaded)])[0][0]
 
     def classify_stream(self, messages: Iterable[RawMessage], top: int | None = None
                         ) -> Iterator[tuple[RawMessage, Verdict]]:
         """Verdicts for a stream, in batches so memory stays flat."""
-        top = self.top_clues if top is None else top
         for batch in chunks(messages, _BATCH):
-            yield from zip(batch, self.model.classify(self._items([b.data for b in batch]),
-                                                      top=top), strict=True)
+            loaded = self.holder.current
+            raws = [b.data for b in batch]
+            items = [self.prepare(d, loaded) for d in raws]
+            yield from zip(batch, (v for v, _ in self.classify_many(loaded, raws, items, top)),
+                           strict=True)

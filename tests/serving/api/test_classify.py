@@ -72,6 +72,7 @@ def test_with_a_store_each_classification_gets_an_id(make_client: MakeClient,
         {"id": "a", "message_b64": b64(mail_set[1][0])}]}).json()
     assert first["classification_id"] == "c1"
     assert batch["results"][0]["classification_id"] == "c2"
+    assert client.app.state.spamsift.recorder.flush(5.0)  # type: ignore[attr-defined]
     raw, score, verdict, version = store.classifications["c1"]
     assert (raw, score, verdict, version) == (mail_set[0][0], first["score"],
                                               first["verdict"], "v1")
