@@ -12,12 +12,19 @@ The feedback and key stores, when there are any, come from a ``stores`` factory
 called with ``(data_dir, settings)``; without one the server has no feedback store
 and no API keys (classify only, and only while ``classify_requires_key`` is off).
 
-With ``workers > 1`` uvicorn starts separate processes, each building its own app
-from the same data folder: the factory must then be a module-level function (it is
-passed by name). Each worker keeps its own rate-limit buckets and metrics; feedback given
-through one worker reaches the others' models through the store's change log
-(``feedback_poll_seconds``), and a version activated through one worker reaches
-the others when they next poll the registry (``model_poll_seconds``).
+By default there is one worker process per core (``serve_workers``): scoring holds the
+interpreter lock, so one process uses about one core. With ``workers > 1`` uvicorn
+starts separate processes, each building its own app from the same data folder: the
+factory must then be a module-level function (it is passed by name). Each worker keeps
+its own rate-limit buckets, metrics and history writer (:mod:`.recorder`, written out
+when uvicorn stops it on SIGTERM); what must stay one writer stays so across them:
+
+- feedback is written to the one store (SQLite serialises writers with its write lock,
+  PostgreSQL locks the message's row), and reaches the other workers' models through
+  the store's change log, each change once and in order (``feedback_poll_seconds``);
+- a version activated through one worker is written to the registry and reaches the
+  others when they next poll it (``model_poll_seconds``);
+- scheduled retraining runs in each worker, and the retrain lock lets one through.
 """
 
 from __future__ import annotations
@@ -41,7 +48,7 @@ from spamsift.serving.api.state import FeedbackStore
 from spamsift.serving.live import StoresFactory, open_live
 from spamsift.serving.model_holder import ModelHolder
 
-__all__ = ["build_app", "run"]
+__all__ = ["build_app", "run", "default_workers"]
 
 
 log = logging.getLogger(__name__)
@@ -93,7 +100,7 @@ def _retrain_schedule(data_dir: Path, settings: Settings, holder: ModelHolder,
 
 
 def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settings,
-        workers: int = 1, *, stores: StoresFactory | None = None,
+        workers: int | None = None, *, stores: StoresFactory | None = None,
         log_level: str = "info") -> None:
     """Serve the REST API until interrupted.
 
@@ -104,11 +111,15 @@ def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settin
     data_dir : path-like
         The data folder (see the module docstring); created if missing.
     settings : Settings
-    workers : int
-        Processes; above 1, ``stores`` must be a module-level function.
+    workers : int, optional
+        Processes; above 1, ``stores`` must be a module-level function. By default
+        ``settings.serve_workers``, and when that is 0 one per core
+        (:func:`default_workers`).
     stores : callable, optional
         ``stores(data_dir, settings) -> (keys, feedback)``.
     """
+    if workers is None:
+        workers = settings.serve_workers or default_workers()
     if workers < 1:
         raise ConfigError(f"workers: expected 1 or more, got {workers}")
     if workers == 1:
@@ -123,6 +134,15 @@ def run(host: str, port: int, data_dir: str | os.PathLike[str], settings: Settin
     })
     uvicorn.run(f"{__name__}:_worker_app", factory=True, host=host, port=port,
                 workers=workers, log_level=log_level)
+
+
+def default_workers() -> int:
+    """One worker per core this process may run on (its CPU affinity, which a
+    container's cpuset narrows; CPU quotas it does not see: set ``--workers`` there)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
 
 
 def _worker_app() -> FastAPI:
