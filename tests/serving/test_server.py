@@ -110,11 +110,8 @@ def test_serve_uses_every_core_unless_told(tmp_path: Path, monkeypatch: pytest.M
     import os
 
     started: list[int] = []
-
-    def fake_run(app: object, **kw: object) -> None:
-        started.append(int(kw.get("workers", 1)))  # type: ignore[call-overload]
-
-    monkeypatch.setattr(server.uvicorn, "run", fake_run)
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: started.append(1))
+    monkeypatch.setattr(server, "_run_workers", lambda config: started.append(config.workers))
     monkeypatch.setattr(server, "build_app", lambda *a, **k: None)
     monkeypatch.setenv(server._WORKER_ENV, "")  # run() sets it: restored after
     run("127.0.0.1", 0, tmp_path, Settings(serve_workers=setting), workers=workers)
