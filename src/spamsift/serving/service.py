@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,6 +44,11 @@ Item = bytes | ParsedMessage  # a raw message, or its parse
 Classified = tuple[Verdict, str | None]  # the verdict and its classification id
 
 _BATCH = 64
+# Threads that may wait on DNS at once (prepare_async): a wait costs a thread, no CPU.
+# Not the event loop's default pool (6 threads on 2 cores): a few messages waiting out
+# their lookups (up to the 5 s budget) would hold up every message behind them. Not
+# tuned; REST's earlier pool (Starlette's) had 40.
+_WAITING_THREADS = 32
 
 
 def resolve_model(model: str | Path | None, settings: Settings | None = None) -> SpamModel:
@@ -114,6 +120,7 @@ class SpamService:
         self.auth = auth
         self.recorder = recorder
         self.observe = observe
+        self._waits: ThreadPoolExecutor | None = None  # prepare_async's, made on first use
 
     @property
     def model(self) -> SpamModel:
@@ -140,8 +147,11 @@ class SpamService:
                 else await self.sandbox.prepare(raw, model.featurizer.limits))
         if self.auth is None:
             return item
+        if self._waits is None:
+            self._waits = ThreadPoolExecutor(_WAITING_THREADS,
+                                             thread_name_prefix="spamsift-prepare")
         return await asyncio.get_running_loop().run_in_executor(
-            None, authenticated, model, item, raw, self.auth, None)
+            self._waits, authenticated, model, item, raw, self.auth, None)
 
     def classify_many(self, loaded: LoadedModel, raws: list[bytes], items: list[Item],
                       top: int | None = None) -> list[Classified]:

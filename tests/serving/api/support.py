@@ -9,8 +9,8 @@ duplicate, live events with both labels a conflict, unknown ids ``NotFoundError`
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
