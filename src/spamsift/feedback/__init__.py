@@ -66,6 +66,7 @@ __all__ = [
     "Counts",
     "PruneResult",
     "LabelChangeRecord",
+    "NewClassification",
     "KeyInfo",
     "KeyRecord",
     "LabelState",

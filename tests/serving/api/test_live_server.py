@@ -260,13 +260,15 @@ def running(data: Path, *run_args: str) -> Iterator[tuple[subprocess.Popen[bytes
             "run('127.0.0.1', int(sys.argv[1]), sys.argv[2], Settings(), log_level='warning'"
             + "".join(", " + a for a in run_args) + ")")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPAMSIFT_")}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(data)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = data.parent / f"serve-{port}.log"  # a file: a helper process may outlive a pipe
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(data)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
         while True:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
+            assert proc.poll() is None, log.read_text(errors="replace")
             assert time.monotonic() < deadline, "run() did not come up in 120 s"
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
@@ -277,7 +279,7 @@ def running(data: Path, *run_args: str) -> Iterator[tuple[subprocess.Popen[bytes
     finally:
         if proc.poll() is None:
             proc.terminate()
-        proc.communicate(timeout=60)
+        proc.wait(timeout=60)
 
 
 def test_run_serves_a_fresh_data_folder(tmp_path: Path) -> None:
@@ -309,3 +311,19 @@ def test_sigterm_keeps_every_classification_answered(tmp_path: Path) -> None:
     with FeedbackStore(default_url(data)) as store:
         assert [i for i in ids if store.get_classification(i) is None] == []
         assert store.counts().classifications == 60
+
+
+def test_workers_end_with_a_supervisor_killed_outright(tmp_path: Path) -> None:
+    # Each worker listens on a socket of its own (SO_REUSEPORT): an orphan would go on
+    # serving the port beside a restarted server. It is told to stop instead.
+    with running(tmp_path / "data", "workers=2") as (proc, _):
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        workers = [int(c) for c in children
+                   if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+        assert len(workers) >= 2
+        proc.kill()
+        proc.wait(30)
+        deadline = time.monotonic() + 60
+        while any(Path(f"/proc/{w}").exists() for w in workers):
+            assert time.monotonic() < deadline, "a worker outlived its supervisor"
+            time.sleep(0.2)
