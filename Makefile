@@ -27,7 +27,8 @@ $(VENV)/.milter: $(BIN)/spamsift
 	$(BIN)/pip install -q -e '.[milter]'
 	touch $@
 
-# Main job on embedded defaults: the REST API on 127.0.0.1:8025, bundled model, SQLite in data/.
+# Main job on embedded defaults: the REST API on 127.0.0.1:8025 (one worker process per
+# core), bundled model, SQLite in data/.
 run: venv
 	$(BIN)/spamsift serve --host 127.0.0.1 --port 8025 --data-dir data
 

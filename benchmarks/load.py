@@ -1,9 +1,11 @@
 """Load benchmark: `spamsift serve` on loopback, closed-loop clients, throughput and latency.
 
     python benchmarks/load.py [--corpus DIR] [--split temporal_split] [--seconds 20]
-                              [--clients 1,10,100] [--workers 1,2]
+                              [--clients 1,10,100] [--workers default,1]
+                              [--baseline REV --rounds 3]
 
-For each server worker count a real ``spamsift serve`` is started on 127.0.0.1 (a free
+For each server worker count (``default``: no ``--workers``, what ``make run`` starts)
+a real ``spamsift serve`` is started on 127.0.0.1 (a free
 port, a fresh temporary data folder, so the bundled model and a new SQLite feedback
 store: every classification is recorded, as in production). Once ``/readyz`` answers,
 for each client count a load generator in a separate process (asyncio over raw
@@ -22,6 +24,11 @@ Where the time goes: the server's CPU time per request (its processes' user+syst
 time over the run, from /proc) set beside the same messages classified in-process
 (``SpamModel.classify``, one message a call, as the route does) and recorded in a
 SQLite feedback store; the rest is HTTP, the framework and the event loop.
+
+``--baseline REV`` serves the source tree of a git revision too (exported as
+``benchmarks/speed.py`` does), in ``--rounds`` rounds that alternate which tree goes
+first, so both see the same load on a shared machine; the table gives each row's
+median over the rounds (errors summed).
 
 Results go to benchmarks/results/load.{json,md} and the README's load block. Loopback
 only; every run is bounded in time and request count.
@@ -45,7 +52,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import DEFAULT_CORPUS, RESULTS, replace_block  # noqa: E402
+from _common import DEFAULT_CORPUS, RESULTS, ROOT, describe, export, replace_block  # noqa: E402,I001
 
 HOST = "127.0.0.1"
 SPAMSIFT = [sys.executable, "-m", "spamsift.cli"]
@@ -285,12 +292,19 @@ def in_process_costs(paths: list[str], n: int) -> dict:
             for d, v in zip(datas, verdicts, strict=True):  # messages already stored
                 store.record_classification(d, v.score, v.verdict, "bench")
             record_seen_ms = (time.perf_counter() - t0) / len(datas) * 1e3
+            t0 = time.perf_counter()
+            for i in range(0, len(datas), 64):  # as the server's history writer does
+                store.record_classifications([
+                    store.new_classification(d, v.score, v.verdict, "bench", clues=v.clues,
+                                             flags=v.flags)
+                    for d, v in zip(datas[i:i + 64], verdicts[i:i + 64], strict=True)])
+            record_batch_ms = (time.perf_counter() - t0) / len(datas) * 1e3
         finally:
             store.db.close()
     return {"messages": len(datas), "classify_ms": classify_ms,
             "classify_no_clues_ms": no_clues_ms, "classify_batch10_ms": batch10_ms,
             "record_new_ms": record_new_ms,
-            "record_seen_ms": record_seen_ms}
+            "record_seen_ms": record_seen_ms, "record_batch64_seen_ms": record_batch_ms}
 
 
 def run_clients(port: int | list[int], paths_file: Path, clients: int,
@@ -339,14 +353,18 @@ def run_clients(port: int | list[int], paths_file: Path, clients: int,
     return out
 
 
-def serve(workers: int, data_dir: Path, port: int, log_level: str, log: Path
+def serve(workers: str, src: Path, data_dir: Path, port: int, log_level: str, log: Path
           ) -> subprocess.Popen:
+    """``spamsift serve`` from the source tree ``src``; ``workers`` a count or
+    ``default`` (no ``--workers``: the tree's own default, as ``make run``)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPAMSIFT_")}
     env["SPAMSIFT_RATE_LIMIT_PER_MINUTE"] = "0"
+    env["PYTHONPATH"] = str(src)
+    count = [] if workers == "default" else ["--workers", workers]
     with open(log, "wb") as err:  # a file, not a pipe: a chatty server never blocks on it
         return subprocess.Popen(
             SPAMSIFT + ["serve", "--host", HOST, "--port", str(port), "--data-dir",
-                        str(data_dir), "--workers", str(workers), "--log-level", log_level],
+                        str(data_dir), "--log-level", log_level, *count],
             env=env, stdout=subprocess.DEVNULL, stderr=err)
 
 
@@ -374,18 +392,19 @@ def markdown(res: dict) -> str:
         "feedback store (every classification recorded). Server CPU: all its processes "
         "(per worker in brackets); other CPU: whatever else ran on the machine meanwhile.",
         "",
-        "| server workers | clients | msgs/s | p50 ms | p90 ms | p99 ms | max ms | errors "
-        "| server CPU ms/msg | server CPU % | client CPU % | other CPU % |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| tree | server workers | clients | msgs/s | p50 ms | p90 ms | p99 ms | max ms "
+        "| errors | server CPU ms/msg | server CPU % | client CPU % | other CPU % |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     nan = float("nan")
-    for r in res["runs"]:
+    for r in res["rows"]:
         cpu = fmt(r.get("server_cpu_pct", nan), 0)
-        per = r.get("server_process_cpu_pct") or []
-        if r["workers"] > 1 and per:
-            cpu += " (" + " / ".join(f"{p:.0f}" for p in per[:r["workers"]]) + ")"
+        per = [p for p in r.get("server_process_cpu_pct") or [] if p >= 5]
+        if len(per) > 1:
+            cpu += " (" + " / ".join(f"{p:.0f}" for p in per) + ")"
         lines.append(
-            f"| {r['workers']} | {r['clients']} | {r['msgs_per_s']:.0f} | {fmt(r['p50_ms'])} | "
+            f"| {r['tree']} | {r['workers']} | {r['clients']} | {r['msgs_per_s']:.0f} | "
+            f"{fmt(r['p50_ms'])} | "
             f"{fmt(r['p90_ms'])} | {fmt(r['p99_ms'])} | {fmt(r['max_ms'])} | {r['errors']} | "
             f"{fmt(r.get('server_cpu_ms_per_msg', nan), 2)} | {cpu} | "
             f"{r['client_cpu_pct']:.0f} | {fmt(r.get('other_cpu_pct', nan), 0)} |")
@@ -397,13 +416,20 @@ def markdown(res: dict) -> str:
         f"{c['classify_ms']:.2f} ms a message called one at a time "
         f"({c['classify_no_clues_ms']:.2f} ms without clues) and "
         f"{c['classify_batch10_ms']:.2f} ms in calls of 10 (the server scores the messages "
-        "of concurrent requests together); recording it in SQLite "
+        "of concurrent requests together); recording it in SQLite, one a transaction, "
         f"{c['record_new_ms']:.2f} ms for a new message, {c['record_seen_ms']:.2f} ms for "
-        "one already stored. The rest of the server CPU per message is HTTP, "
-        "FastAPI/pydantic and the event loop.",
+        "one already stored, and in transactions of 64 (as the server's history writer "
+        f"does, off the request path) {c.get('record_batch64_seen_ms', float('nan')):.2f} "
+        "ms. The rest of the server CPU per message is HTTP, the framework and the event "
+        "loop.",
     ]
+    if res["rounds"] > 1:
+        lines += ["", f"Each row: the median of {res['rounds']} rounds (errors: the sum), "
+                  "the trees alternating which went first; load average at the start "
+                  f"{res['loadavg_at_start']}, on a machine other jobs were using too."]
     g = res["goal"]
-    rows = [r for r in res["runs"] if r["clients"] == g["clients"]]
+    rows = [r for r in res["rows"] if r["clients"] == g["clients"]
+            and r["tree"] == res["trees"][0]]
     if rows:
         b = max(rows, key=lambda r: r["msgs_per_s"])
         met = (b["msgs_per_s"] >= g["msgs_per_s"] and b["p99_ms"] <= g["p99_ms"]
@@ -411,9 +437,63 @@ def markdown(res: dict) -> str:
         lines += ["", f"Goal at {g['clients']} clients: ≥ {g['msgs_per_s']:.0f} msgs/s and "
                   f"p99 ≤ {g['p99_ms']:.0f} ms with no errors: "
                   f"{'met' if met else '**not met**'} (best: {b['msgs_per_s']:.0f} msgs/s, "
-                  f"p99 {b['p99_ms']:.0f} ms, {b['errors']} errors, {b['workers']} "
-                  f"worker{'s' if b['workers'] > 1 else ''})."]
+                  f"p99 {b['p99_ms']:.0f} ms, {b['errors']} errors, workers: "
+                  f"{b['workers']}, {res['trees'][0]})."]
     return "\n".join(lines) + "\n"
+
+
+def run_server(res: dict, tree: str, src: Path, w: str, clients: list[int],
+               paths_file: Path, tmp: Path, args: argparse.Namespace) -> None:
+    """One server (tree ``src``, ``w`` workers) under each client count in turn."""
+    port = free_port()
+    data = Path(tempfile.mkdtemp(prefix="data-", dir=tmp))
+    log = data.with_suffix(".log")
+    proc = serve(w, src, data, port, args.log_level, log)
+    try:
+        try:
+            ready_s = wait_ready(proc, port)
+        except SystemExit:
+            print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
+            raise
+        # /readyz answers once one worker is up: wait for all to finish loading
+        wait_idle(proc.pid)
+        print(f"{tree}, workers={w}: ready in {ready_s:.1f} s on port {port}", flush=True)
+        for c in clients:
+            r = {"tree": tree, "workers": w, **run_clients(port, paths_file, c, args, proc.pid)}
+            res["runs"].append(r)
+            if proc.poll() is not None:
+                raise SystemExit(f"spamsift serve exited with {proc.returncode}")
+            print(f"  clients={c}: {r['msgs_per_s']:.0f} msgs/s, p50 "
+                  f"{r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
+                  f"errors {r['errors']}, server CPU "
+                  f"{r.get('server_cpu_ms_per_msg', float('nan')):.2f} ms/msg, "
+                  f"(per process {r.get('server_process_cpu_pct')} %), "
+                  f"client CPU {r['client_cpu_pct']:.0f} %, other CPU "
+                  f"{r.get('other_cpu_pct', float('nan')):.0f} %", flush=True)
+    finally:
+        stop(proc)
+    err = log.read_text(errors="replace")
+    if "Traceback" in err or "ERROR" in err:
+        print(f"server stderr ({tree}, workers={w}):\n{err[-4000:]}", file=sys.stderr)
+
+
+def medians(runs: list[dict]) -> list[dict]:
+    """One row per (tree, workers, clients): each number the median over the rounds,
+    errors summed; per-process CPU from the round with the median throughput."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["tree"], r["workers"], r["clients"]), []).append(r)
+    out = []
+    for rs in groups.values():
+        mid = sorted(rs, key=lambda r: r["msgs_per_s"])[len(rs) // 2]
+        row = dict(mid)
+        for k, v in mid.items():
+            if isinstance(v, float):
+                row[k] = statistics.median(r.get(k, float("nan")) for r in rs)
+        row["errors"] = sum(r["errors"] for r in rs)
+        row["rounds"] = len(rs)
+        out.append(row)
+    return out
 
 
 def main() -> None:
@@ -426,7 +506,10 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0, help="measured, per row")
     ap.add_argument("--warmup", type=float, default=3.0, help="discarded, per row")
     ap.add_argument("--clients", default="1,10,100")
-    ap.add_argument("--workers", default="1,2")
+    ap.add_argument("--workers", default="default,1",
+                    help="comma-separated counts; 'default': no --workers, as `make run`")
+    ap.add_argument("--baseline", help="git revision whose tree is served too, interleaved")
+    ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--max-requests", type=int, default=200_000, help="per row, a bound")
     ap.add_argument("--cost-messages", type=int, default=500,
                     help="messages for the in-process cost split")
@@ -434,7 +517,7 @@ def main() -> None:
     ap.add_argument("--no-readme", action="store_true", help="leave README.md alone")
     args = ap.parse_args()
     clients = [int(c) for c in args.clients.split(",")]
-    workers = [int(w) for w in args.workers.split(",")]
+    workers = args.workers.split(",")
     corpus = args.corpus.resolve()
     rows = [r for r in csv.DictReader(open(corpus / "index.csv")) if r[args.split] == "test"]
     paths = [str(corpus / r["path"]) for r in rows]
@@ -443,45 +526,26 @@ def main() -> None:
     from spamsift.config import Settings
     res: dict = {"split": args.split, "messages": len(paths),
                  "median_bytes": sizes[len(sizes) // 2], "cpus": os.cpu_count(),
-                 "seconds": args.seconds, "warmup": args.warmup,
+                 "seconds": args.seconds, "warmup": args.warmup, "rounds": args.rounds,
                  "loadavg_at_start": " ".join(f"{x:.2f}" for x in os.getloadavg()),
                  "top_clues": Settings().top_clues, "goal": GOAL, "runs": []}
     print(f"in-process cost split on {args.cost_messages} messages ...", flush=True)
     res["in_process"] = in_process_costs(paths, args.cost_messages)
     print(json.dumps(res["in_process"]), flush=True)
     with tempfile.TemporaryDirectory(prefix="spamsift-load-") as tmp:
+        trees = {f"this tree ({describe('HEAD')})": ROOT / "src"}
+        if args.baseline:
+            trees[f"{args.baseline} ({describe(args.baseline)})"] = export(
+                args.baseline, Path(tmp) / "baseline")
+        res["trees"] = list(trees)
         paths_file = Path(tmp) / "paths.txt"
         paths_file.write_text("\n".join(paths) + "\n")
-        for w in workers:
-            port = free_port()
-            log = Path(tmp) / f"serve-w{w}.log"
-            proc = serve(w, Path(tmp) / f"data-w{w}", port, args.log_level, log)
-            try:
-                try:
-                    ready_s = wait_ready(proc, port)
-                except SystemExit:
-                    print(log.read_text(errors="replace")[-4000:], file=sys.stderr)
-                    raise
-                # /readyz answers once one worker is up: wait for all to finish loading
-                wait_idle(proc.pid)
-                print(f"workers={w}: ready in {ready_s:.1f} s on port {port}", flush=True)
-                for c in clients:
-                    r = {"workers": w, **run_clients(port, paths_file, c, args, proc.pid)}
-                    res["runs"].append(r)
-                    if proc.poll() is not None:
-                        raise SystemExit(f"spamsift serve exited with {proc.returncode}")
-                    print(f"  clients={c}: {r['msgs_per_s']:.0f} msgs/s, p50 "
-                          f"{r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, "
-                          f"errors {r['errors']}, server CPU "
-                          f"{r.get('server_cpu_ms_per_msg', float('nan')):.2f} ms/msg, "
-                          f"(per process {r.get('server_process_cpu_pct')} %), "
-                          f"client CPU {r['client_cpu_pct']:.0f} %, other CPU "
-                          f"{r.get('other_cpu_pct', float('nan')):.0f} %", flush=True)
-            finally:
-                stop(proc)
-            err = log.read_text(errors="replace")
-            if "Traceback" in err or "ERROR" in err:
-                print(f"server stderr (workers={w}):\n{err[-4000:]}", file=sys.stderr)
+        for rnd in range(args.rounds):
+            order = list(trees.items())
+            for tree, src in (order if rnd % 2 == 0 else order[::-1]):
+                for w in workers:
+                    run_server(res, tree, src, w, clients, paths_file, Path(tmp), args)
+    res["rows"] = medians(res["runs"])
     md = markdown(res)
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "load.json").write_text(json.dumps(res, indent=2) + "\n")

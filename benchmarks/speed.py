@@ -38,6 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import DEFAULT_CORPUS, RESULTS, ROOT, replace_block  # noqa: E402
+from _common import describe as _describe  # noqa: E402
+from _common import export as _export  # noqa: E402
 
 SPAMSIFT = [sys.executable, "-m", "spamsift.cli"]
 #: The message `classify` reads at start-up: small, so the time is start-up's.
@@ -99,28 +101,6 @@ def _run_timed(cmd: list[str], env: dict[str, str], **kw) -> tuple[float, float]
     wall = time.perf_counter() - t0
     r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime
-
-
-def _describe(rev: str) -> str:
-    """The short commit ``rev`` names (what a README table can be traced to)."""
-    done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", rev],
-                          capture_output=True, text=True)
-    return done.stdout.strip() or "no git"
-
-
-def _export(rev: str, into: Path) -> Path:
-    """The ``src`` folder of git revision ``rev``, exported under ``into``."""
-    into.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src"], check=True,
-                             capture_output=True).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    setup = ROOT / "setup.py"
-    if (into / "src" / "spamsift" / "_speedups.c").exists() and setup.exists():
-        # Its C extension, where it has one, built beside its sources as `pip install -e .`
-        # builds it (without a compiler it runs on its pure-Python paths).
-        subprocess.run([sys.executable, str(setup), "-q", "build_ext", "--build-lib",
-                        str(into / "src")], cwd=into, check=False, capture_output=True)
-    return into / "src"
 
 
 def main() -> None:

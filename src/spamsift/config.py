@@ -177,6 +177,10 @@ class Settings(BaseSettings):
     # then purged by the server (at start and hourly). 0 keeps them for ever.
     history_days: float = Field(30.0, ge=0)
     classify_requires_key: bool = False
+    # `spamsift serve` processes (`--workers`); 0: one per core this process may run on.
+    # Scoring holds the interpreter lock nearly throughout, so a process keeps about
+    # one core busy (README, "Load on the REST API").
+    serve_workers: int = Field(0, ge=0)
     # Largest request body, refused while it is read: a message at
     # limits.max_message_bytes (10 MiB) base64-encoded in JSON is 13.4 MiB.
     max_request_bytes: int = Field(16 * 1024 * 1024, gt=0)

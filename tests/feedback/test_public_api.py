@@ -14,7 +14,8 @@ def test_public_names() -> None:
     assert sorted(spamsift.feedback.__all__) == sorted([
         "FeedbackStore", "KeyStore", "Database",
         "FeedbackResult", "RetractResult", "LabelledMessage", "FeedbackEvent", "Conflict",
-        "Classification", "Counts", "PruneResult", "LabelChangeRecord", "KeyInfo", "KeyRecord",
+        "Classification", "Counts", "PruneResult", "LabelChangeRecord", "NewClassification",
+        "KeyInfo", "KeyRecord",
         "LabelState",
         "StoreError", "NotFoundError", "IdempotencyError",
         "SCOPES", "LABELS", "VERDICTS", "DB_FILENAME",

@@ -46,7 +46,8 @@ def serve(tmp_path: Path, env: dict[str, str]) -> Iterator[object]:
     def start() -> tuple[str, subprocess.Popen[bytes]]:
         port = _free_port()
         proc = subprocess.Popen([*CLI, "serve", "--host", "127.0.0.1", "--port", str(port),
-                                 "--data-dir", str(tmp_path / "data")], env=env,
+                                 "--data-dir", str(tmp_path / "data"), "--workers", "1"],
+                                env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         procs.append(proc)
         url = f"http://127.0.0.1:{port}"

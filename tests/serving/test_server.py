@@ -97,3 +97,24 @@ def test_processes_seeding_one_fresh_folder_at_once_add_one_version(tmp_path: Pa
     assert [p.returncode for p in procs] == [0] * 4, [e.decode()[-500:] for _, e in outs]
     assert len({o for o, _ in outs}) == 1
     assert len(prepare_data_dir(tmp_path / "data").versions()) == 1
+
+
+@pytest.mark.parametrize(("workers", "setting", "expected"), [
+    pytest.param(None, 0, "cores", id="default-one-per-core"),
+    pytest.param(None, 3, 3, id="setting"),
+    pytest.param(1, 3, 1, id="argument-wins"),
+])
+def test_serve_uses_every_core_unless_told(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           workers: int | None, setting: int,
+                                           expected: int | str) -> None:
+    import os
+
+    started: list[int] = []
+    monkeypatch.setattr(server.uvicorn, "run", lambda app, **kw: started.append(1))
+    monkeypatch.setattr(server, "_run_workers", lambda config: started.append(config.workers))
+    monkeypatch.setattr(server, "build_app", lambda *a, **k: None)
+    monkeypatch.setenv(server._WORKER_ENV, "")  # run() sets it: restored after
+    run("127.0.0.1", 0, tmp_path, Settings(serve_workers=setting), workers=workers)
+    cores = len(os.sched_getaffinity(0))
+    assert started == [cores if expected == "cores" else expected]
+    assert server.default_workers() == cores

@@ -22,7 +22,7 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8025,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Models, feedback and keys live here (default: SPAMSIFT_DATA_DIR or ./data). A fresh folder starts with the bundled model.")] = None,
-    workers: Annotated[int, typer.Option(help="Server processes.")] = 1,
+    workers: Annotated[int | None, typer.Option(help="Server processes (default: SPAMSIFT_SERVE_WORKERS, else one per core).")] = None,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
 ) -> None:
     """Run the REST API (classify, feedback, models, health, metrics)."""

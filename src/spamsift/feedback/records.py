@@ -15,6 +15,7 @@ __all__ = [
     "Counts",
     "PruneResult",
     "LabelChangeRecord",
+    "NewClassification",
 ]
 
 
@@ -153,3 +154,22 @@ class LabelChangeRecord:
     effective_label: str | None
     raw: bytes
     created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewClassification:
+    """A classification checked and named, not yet written: what
+    :meth:`FeedbackStore.new_classification` makes and
+    :meth:`FeedbackStore.record_classifications` writes, so a server can answer with
+    the id at once and write later (:mod:`spamsift.serving.recorder`).
+    """
+
+    id: str
+    message_id: str
+    body: bytes  # the message as stored (an mbox "From " line taken off)
+    score: float
+    verdict: str
+    model_version: str
+    created_at: datetime
+    clues: tuple[tuple[str, float], ...] | None = None  # None: not kept
+    flags: tuple[str, ...] | None = None

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi.testclient import TestClient
 
 from spamsift.config import Settings
 from spamsift.exceptions import InputError, NotFoundError
-from spamsift.feedback import FeedbackResult, RetractResult, message_id
+from spamsift.feedback import FeedbackResult, NewClassification, RetractResult, message_id
 from spamsift.feedback.labels import LABELS, LabelState, resolve, voter_of
 from spamsift.serving.api import InMemoryKeys
 
@@ -40,6 +41,7 @@ class FakeFeedbackStore:
 
     def __init__(self) -> None:
         self.classifications: dict[str, tuple[bytes, float, str, str]] = {}
+        self.named = 0
         self.events: dict[str, FeedbackResult] = {}
         self.voters: dict[str, str] = {}
         self.added: list[dict[str, Any]] = []
@@ -49,9 +51,22 @@ class FakeFeedbackStore:
     def record_classification(self, raw: bytes, score: float, verdict: str,
                               model_version: str, *, clues: Any = None,
                               flags: Any = None) -> str:
-        cid = f"c{len(self.classifications) + 1}"
-        self.classifications[cid] = (raw, score, verdict, model_version)
-        return cid
+        new = self.new_classification(raw, score, verdict, model_version)
+        self.record_classifications([new])
+        return new.id
+
+    def new_classification(self, raw: bytes, score: float, verdict: str,
+                           model_version: str, *, clues: Any = None,
+                           flags: Any = None) -> NewClassification:
+        if not raw:
+            raise InputError("message: expected the bytes of a message, got nothing")
+        self.named += 1  # ids in the order they are handed out, as the real store's uuids
+        return NewClassification(f"c{self.named}", message_id(raw), raw, score, verdict,
+                                 model_version, datetime.now(UTC))
+
+    def record_classifications(self, new: list[NewClassification]) -> None:
+        for c in new:
+            self.classifications[c.id] = (c.body, c.score, c.verdict, c.model_version)
 
     def add_feedback(self, raw: bytes | None = None, *, label: str,
                      classification_id: str | None = None, user: str | None = None,

@@ -7,7 +7,6 @@ import asyncio
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from functools import partial
 from typing import Any
 
 import pytest
@@ -137,6 +136,7 @@ def test_concurrent_http_calls_answer_as_the_model_alone(
     raws = [raw for raw, _ in mail_set[:24]]
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda r: client.post("/v1/classify", content=r), raws))
+    assert client.app.state.spamsift.recorder.flush(5.0)  # type: ignore[attr-defined]
     for raw, r in zip(raws, answers, strict=True):
         assert r.status_code == 200, r.text
         expected = small_model.classify([raw], top=4)[0]
@@ -172,7 +172,6 @@ def test_a_batch_the_model_fails_on_is_scored_message_by_message(
         make_client: MakeClient, holder: ModelHolder, mail_set: Mail,
         monkeypatch: pytest.MonkeyPatch) -> None:
     from spamsift.serving.api.batching import ScoreBatcher
-    from spamsift.serving.api.classify import score_each
 
     model = holder.current.model
     real = model.classify
@@ -188,7 +187,7 @@ def test_a_batch_the_model_fails_on_is_scored_message_by_message(
     store = FakeFeedbackStore()
     state = make_client(feedback=store).app.state.spamsift
     raws = [mail_set[0][0], mail_set[1][0] + b"\nPOISON\n", mail_set[2][0]]
-    batcher = ScoreBatcher(partial(score_each, state))
+    batcher = ScoreBatcher(state.service.classify_many)
 
     async def all_at_once() -> list[Any]:
         return await asyncio.gather(*(batcher.score(holder.current, r) for r in raws),
@@ -201,6 +200,7 @@ def test_a_batch_the_model_fails_on_is_scored_message_by_message(
     assert isinstance(bad, RuntimeError)
     assert good0[0].score == pytest.approx(real([raws[0]], top=4)[0].score)
     assert good2[0].score == pytest.approx(real([raws[2]], top=4)[0].score)
+    assert state.recorder.flush(5.0)
     assert len(store.classifications) == 2  # the failed message is not recorded
 
 

@@ -72,6 +72,7 @@ def test_with_a_store_each_classification_gets_an_id(make_client: MakeClient,
         {"id": "a", "message_b64": b64(mail_set[1][0])}]}).json()
     assert first["classification_id"] == "c1"
     assert batch["results"][0]["classification_id"] == "c2"
+    assert client.app.state.spamsift.recorder.flush(5.0)  # type: ignore[attr-defined]
     raw, score, verdict, version = store.classifications["c1"]
     assert (raw, score, verdict, version) == (mail_set[0][0], first["score"],
                                               first["verdict"], "v1")
@@ -215,3 +216,45 @@ def test_hostile_json_bodies_never_500(fuzz_client: TestClient, body: bytes) -> 
         r = fuzz_client.post(path, content=body, headers={
             "Content-Type": "application/json", **bearer("admin")})
         assert r.status_code in (400, 422), (path, r.status_code, r.text)
+
+
+def test_classifications_queued_at_shutdown_are_written(holder: ModelHolder,
+                                                        mail_set: Mail) -> None:
+    import threading
+
+    class SlowStore(FakeFeedbackStore):
+        """Writes only once the test lets it: every answer is given before any write."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.go = threading.Event()
+
+        def record_classifications(self, new: list) -> None:  # type: ignore[type-arg]
+            assert self.go.wait(10)
+            super().record_classifications(new)
+
+    store = SlowStore()
+    app = create_app(holder, keys=make_keys(), settings=api_settings(), feedback=store)
+    with TestClient(app) as client:
+        ids = [client.post("/v1/classify", content=raw).json()["classification_id"]
+               for raw, _ in mail_set[:5]]
+        assert store.classifications == {}  # answered, not yet written
+        threading.Timer(0.2, store.go.set).start()
+    # The lifespan's end (uvicorn's, on SIGTERM) waited for the queue to be written.
+    assert sorted(store.classifications) == sorted(ids)
+
+
+def test_the_direct_route_answers_as_documented(client: TestClient, mail_set: Mail) -> None:
+    from spamsift.serving.api.schemas import ClassifyResponse
+
+    r = client.post("/v1/classify", content=mail_set[1][0])
+    assert r.headers["content-type"] == "application/json"
+    # The JSON rendered without pydantic is the documented model's, field for field.
+    assert ClassifyResponse.model_validate_json(r.content).model_dump(mode="json") == r.json()
+    op = client.get("/openapi.json").json()["paths"]["/v1/classify"]["post"]
+    assert op["responses"]["200"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ClassifyResponse"}
+    assert set(op["requestBody"]["content"]) == {"message/rfc822", "application/octet-stream",
+                                                 "text/plain", "application/json"}
+    assert op["security"] == [{"HTTPBearer": []}]
+    assert {"400", "401", "403", "413", "422", "429"} <= set(op["responses"])

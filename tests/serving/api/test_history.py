@@ -44,6 +44,8 @@ class Dash:
         r = self.client.post("/v1/classify", content=raw)
         assert r.status_code == 200, r.text
         cid: str = r.json()["classification_id"]
+        # Written off the request path: these tests also read the store directly.
+        assert self.client.app.state.spamsift.recorder.flush(5.0)  # type: ignore[attr-defined]
         return cid
 
 

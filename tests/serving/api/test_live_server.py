@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -247,34 +248,102 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_run_serves_a_fresh_data_folder(tmp_path: Path) -> None:
-    data = tmp_path / "data"
+@contextlib.contextmanager
+def running(data: Path, *run_args: str) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    """``serving.server.run`` on ``data`` in a subprocess (``run_args``: more of its
+    keyword arguments, as source), until it answers ``/readyz``; yields it and its URL
+    and terminates it at the end if it still runs."""
     port = _free_port()
     code = ("import sys; from spamsift.config import Settings; "
+            "from spamsift.datadir import open_stores; "
             "from spamsift.serving.server import run; "
-            "run('127.0.0.1', int(sys.argv[1]), sys.argv[2], Settings(), log_level='warning')")
+            "run('127.0.0.1', int(sys.argv[1]), sys.argv[2], Settings(), log_level='warning'"
+            + "".join(", " + a for a in run_args) + ")")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPAMSIFT_")}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(data)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    log = data.parent / f"serve-{port}.log"  # a file: a helper process may outlive a pipe
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", code, str(port), str(data)], env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120
         while True:
-            assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
-            assert time.monotonic() < deadline, "run() did not come up in 60 s"
+            assert proc.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "run() did not come up in 120 s"
             try:
                 if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        with httpx.Client(base_url=url, timeout=30) as http:
-            ready = http.get("/readyz").json()
-            assert (data / "models" / "ACTIVE").read_text().strip() == ready["model_version"]
-            r = http.post("/v1/classify", content=MESSAGE)
-            assert r.status_code == 200 and r.json()["classification_id"] is None
-            # No store: no keys, so feedback and admin calls cannot be made at all.
-            assert http.get("/v1/models").status_code == 401
-            assert http.post("/v1/feedback", json={"label": "spam"}).status_code == 401
+        yield proc, url
     finally:
-        proc.terminate()
-        proc.communicate(timeout=20)
+        if proc.poll() is None:
+            proc.terminate()
+        proc.wait(timeout=60)
+
+
+def test_run_serves_a_fresh_data_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with running(data) as (_, url), httpx.Client(base_url=url, timeout=30) as http:
+        ready = http.get("/readyz").json()
+        assert (data / "models" / "ACTIVE").read_text().strip() == ready["model_version"]
+        r = http.post("/v1/classify", content=MESSAGE)
+        assert r.status_code == 200 and r.json()["classification_id"] is None
+        # No store: no keys, so feedback and admin calls cannot be made at all.
+        assert http.get("/v1/models").status_code == 401
+        assert http.post("/v1/feedback", json={"label": "spam"}).status_code == 401
+
+
+def test_sigterm_keeps_every_classification_answered(tmp_path: Path) -> None:
+    # Two workers, as `make run` starts on two cores: uvicorn passes SIGTERM on to
+    # each, and each writes out its queue of classifications before it exits.
+    from spamsift.db.database import default_url
+    from spamsift.feedback import FeedbackStore
+
+    data = tmp_path / "data"
+    with running(data, "workers=2", "stores=open_stores") as (proc, url):
+        with httpx.Client(base_url=url, timeout=30) as http:
+            ids = [http.post("/v1/classify", content=MESSAGE + f"note {i}\n".encode()
+                             ).json()["classification_id"] for i in range(60)]
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+    assert None not in ids
+    with FeedbackStore(default_url(data)) as store:
+        assert [i for i in ids if store.get_classification(i) is None] == []
+        assert store.counts().classifications == 60
+
+
+def test_workers_end_with_a_supervisor_killed_outright(tmp_path: Path) -> None:
+    # Each worker listens on a socket of its own (SO_REUSEPORT): an orphan would go on
+    # serving the port beside a restarted server. It is told to stop instead.
+    with running(tmp_path / "data", "workers=2") as (proc, _):
+        deadline = time.monotonic() + 60  # the second worker may still be starting
+        while len(workers := _workers(proc.pid)) < 2:
+            assert time.monotonic() < deadline, f"workers: {workers}"
+            time.sleep(0.2)
+        proc.kill()
+        proc.wait(30)
+        deadline = time.monotonic() + 60
+        while any(_alive(w) for w in workers):
+            assert time.monotonic() < deadline, "a worker outlived its supervisor"
+            time.sleep(0.2)
+
+
+def _workers(pid: int) -> list[int]:
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    out = []
+    for c in children:
+        try:
+            if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes():
+                out.append(int(c))
+        except OSError:  # gone meanwhile
+            pass
+    return out
+
+
+def _alive(pid: int) -> bool:
+    # An exited orphan waits as a zombie until init reaps it: it serves nothing.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False

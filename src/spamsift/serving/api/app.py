@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from functools import partial
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
@@ -28,7 +27,7 @@ from spamsift.serving.api import classify, health, history, models, stats, votes
 from spamsift.serving.api import feedback as feedback_api
 from spamsift.serving.api import metrics as metrics_api
 from spamsift.serving.api.auth import KeyVerifier
-from spamsift.serving.api.batching import ScoreBatcher, sandboxed
+from spamsift.serving.api.batching import ScoreBatcher
 from spamsift.serving.api.body import BodyLimitMiddleware
 from spamsift.serving.api.errors import install_error_handlers
 from spamsift.serving.api.headers import SecurityHeadersMiddleware
@@ -36,7 +35,9 @@ from spamsift.serving.api.metrics import ApiMetrics, MetricsMiddleware
 from spamsift.serving.api.ratelimit import RateLimiter
 from spamsift.serving.api.state import ApiState, FeedbackStore
 from spamsift.serving.model_holder import ModelHolder, follow_registry
+from spamsift.serving.recorder import ClassificationRecorder
 from spamsift.serving.retention import purge_history
+from spamsift.serving.service import SpamService
 
 __all__ = ["create_app"]
 
@@ -92,8 +93,13 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
                      limiter=RateLimiter(settings.rate_limit_per_minute,
                                          settings.rate_limit_burst),
                      metrics=metrics, sandbox=sandbox)
-    state.prepare = sandboxed(sandbox, auth)
-    state.batcher = ScoreBatcher(partial(classify.score_each, state), prepare=state.prepare)
+    if feedback is not None:
+        state.recorder = ClassificationRecorder(feedback)
+    state.service = SpamService(holder, top_clues=settings.top_clues, sandbox=sandbox,
+                                auth=auth, recorder=state.recorder,
+                                observe=metrics.observe_verdict)
+    state.batcher = ScoreBatcher(state.service.classify_many,
+                                 prepare=state.service.prepare_async)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -116,6 +122,8 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await run_in_threadpool(sandbox.close)
+            if state.recorder is not None:  # the history queued so far, written
+                await run_in_threadpool(state.recorder.close)
 
     app = FastAPI(title="spamsift", version=__version__, description=_DESCRIPTION,
                   lifespan=lifespan)

@@ -38,7 +38,8 @@ from spamsift.networks import is_trusted
 from spamsift.serving.api.errors import Forbidden, NotAuthenticated, RateLimited
 from spamsift.serving.api.state import ApiState, get_state
 
-__all__ = ["SCOPES", "KeyInfo", "KeyVerifier", "InMemoryKeys", "Caller", "require"]
+__all__ = ["SCOPES", "KeyInfo", "KeyVerifier", "InMemoryKeys", "Caller", "require",
+           "authorize"]
 
 class KeyVerifier(Protocol):
     """Anything that turns a presented secret into a :class:`KeyInfo`, or ``None`` if
@@ -90,7 +91,7 @@ class Caller:
         return self.key.id if self.key else None
 
 
-# For OpenAPI ("Authorize" in /docs) only: the header is judged in `_authorize`.
+# For OpenAPI ("Authorize" in /docs) only: the header is judged in `authorize`.
 _bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer KEY`")
 
 
@@ -101,12 +102,20 @@ def require(scope: str) -> Callable[..., Awaitable[Caller]]:
 
     async def dependency(request: Request, _: Annotated[HTTPAuthorizationCredentials | None,
                                                         Security(_bearer)]) -> Caller:
-        return await _authorize(request, scope)
+        return await authorize(request, scope)
 
     return dependency
 
 
-async def _authorize(request: Request, scope: str) -> Caller:
+async def authorize(request: Request, scope: str) -> Caller:
+    """The caller of ``request`` if allowed ``scope`` (the checks above, in that order);
+    what :func:`require`'s dependency runs, and what a route that runs no dependencies
+    (:mod:`spamsift.serving.api.direct`) calls itself.
+
+    Raises
+    ------
+    RateLimited, NotAuthenticated, Forbidden
+    """
     state = get_state(request)
     key: KeyInfo | None = None
     problem = None

@@ -38,6 +38,8 @@ async def add_feedback(body: FeedbackRequest, request: Request, response: Respon
     state = get_state(request)
     store = _store(state.feedback)
     raw = None if body.message_b64 is None else decode_b64(body.message_b64, "message_b64")
+    if body.classification_id is not None:
+        await state.history_written()  # an id answered a moment ago is found
     add = partial(store.add_feedback, raw, label=body.label,
                   classification_id=body.classification_id, user=body.user, source="api",
                   key_id=caller.key_id, client_event_id=body.client_event_id)

@@ -71,7 +71,9 @@ async def list_classifications(
         "Part of the sender's address, any case."))] = None,
 ) -> HistoryPage:
     """The history the service keeps (``history_days``), a page at a time."""
-    store = _store(get_state(request))
+    state = get_state(request)
+    store = _store(state)
+    await state.history_written()
     rows = await run_in_threadpool(lambda: store.classifications(
         limit, before, verdict=verdict, sender=sender or None, text=q or None))
     items = [_item(r) for r in rows]
@@ -86,6 +88,7 @@ async def get_classification(classification_id: str, request: Request,
     """The verdict with its clues and flags, the message's parts, and its votes."""
     state = get_state(request)
     store = _store(state)
+    await state.history_written()
     found = await run_in_threadpool(store.get_classification, classification_id)
     if found is None:
         raise NotFound(f"no classification with id {classification_id!r} (purged after "

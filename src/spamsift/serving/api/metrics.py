@@ -28,6 +28,7 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from spamsift.models.spam_model import Verdict
 from spamsift.serving.api.state import get_state
 from spamsift.serving.api.stats import CLASSIFY_ROUTES, MinuteStats
 from spamsift.serving.model_holder import ModelHolder
@@ -67,10 +68,11 @@ class ApiMetrics:
         r.register(_ModelCollector(holder))
         self.minutes = MinuteStats()
 
-    def observe_verdict(self, verdict: str, score: float) -> None:
-        self.verdicts.labels(verdict).inc()
-        self.scores.observe(score)
-        self.minutes.verdict(verdict)
+    def observe_verdict(self, v: Verdict) -> None:
+        """Count a classification (the service's ``observe``)."""
+        self.verdicts.labels(v.verdict).inc()
+        self.scores.observe(v.score)
+        self.minutes.verdict(v.verdict)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

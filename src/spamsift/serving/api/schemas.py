@@ -65,8 +65,10 @@ class Classification(BaseModel):
 
     @classmethod
     def fields_of(cls, v: Verdict, classification_id: str | None) -> dict[str, Any]:
+        """The fields of a verdict, plain values (also what ``POST /v1/classify``
+        renders without building the model: :mod:`spamsift.serving.api.direct`)."""
         return {"verdict": v.verdict, "score": v.score, "logit": v.logit,
-                "clues": [Clue(clue=c, weight=round(w, 4)) for c, w in v.clues],
+                "clues": [{"clue": c, "weight": round(w, 4)} for c, w in v.clues],
                 "flags": v.flags, "classification_id": classification_id}
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from fastapi import Request
+from starlette.concurrency import run_in_threadpool
 
 from spamsift.config import Settings
 from spamsift.parse.sandbox import ParseSandbox
@@ -17,11 +18,17 @@ from spamsift.serving.api.ratelimit import RateLimiter
 from spamsift.serving.model_holder import ModelHolder
 
 if TYPE_CHECKING:
+    from spamsift.feedback.records import NewClassification
     from spamsift.serving.api.auth import KeyVerifier
-    from spamsift.serving.api.batching import Prepare, ScoreBatcher
+    from spamsift.serving.api.batching import ScoreBatcher
     from spamsift.serving.api.metrics import ApiMetrics
+    from spamsift.serving.recorder import ClassificationRecorder
+    from spamsift.serving.service import SpamService
 
 __all__ = ["ApiState", "FeedbackStore", "FeedbackEvent", "get_state"]
+
+# Seconds a read waits for the history's writer; past it, it reads what is there.
+_FLUSH_WAIT = 5.0
 
 
 class FeedbackEvent(Protocol):
@@ -71,9 +78,13 @@ class FeedbackStore(Protocol):
     def retract(self, event_id: str, by: str | None = None) -> object:
         """An object with ``retracted``, or with ``already_retracted`` (its negation)."""
 
-    def record_classification(self, raw: bytes, score: float, verdict: str,
-                              model_version: str, *, clues: list[tuple[str, float]],
-                              flags: list[str]) -> str: ...
+    def new_classification(self, raw: bytes, score: float, verdict: str,
+                           model_version: str, *, clues: list[tuple[str, float]],
+                           flags: list[str]) -> NewClassification:
+        """A classification checked and named, written later by
+        ``record_classifications`` (:mod:`spamsift.serving.recorder`)."""
+
+    def record_classifications(self, new: list[NewClassification]) -> None: ...
 
 
 @dataclass
@@ -87,10 +98,17 @@ class ApiState:
     limiter: RateLimiter
     metrics: ApiMetrics
     sandbox: ParseSandbox
-    batcher: ScoreBatcher = field(init=False)  # set by create_app: it needs the state
-    # What each message goes through before it is scored: the sandbox for a large
-    # one, then its authentication results (batching.sandboxed); set by create_app.
-    prepare: Prepare = field(init=False)
+    # The classify path every door shares (serving.service), and REST's batcher and
+    # history writer around it; set by create_app.
+    service: SpamService = field(init=False)
+    batcher: ScoreBatcher = field(init=False)
+    recorder: ClassificationRecorder | None = None
+
+    async def history_written(self) -> None:
+        """Wait until the classifications answered so far are in the store (read your
+        writes: feedback citing an id just given, the history's pages)."""
+        if self.recorder is not None:
+            await run_in_threadpool(self.recorder.flush, _FLUSH_WAIT)
 
 
 def get_state(request: Request) -> ApiState:

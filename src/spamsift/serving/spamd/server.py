@@ -37,7 +37,6 @@ from typing import Any
 from spamsift.config import MAX_MESSAGE_BYTES, Settings
 from spamsift.exceptions import ConfigError, InputError, StoreError
 from spamsift.networks import IPNetwork, is_trusted, parse_networks
-from spamsift.parse.message import ParsedMessage
 from spamsift.serving.batching import Batcher
 from spamsift.serving.live import (
     Live,
@@ -51,10 +50,10 @@ from spamsift.serving.markup import (
     header_lines,
     headers_only,
     mark,
-    scan_many,
+    scan_of,
 )
-from spamsift.serving.model_holder import follow_registry
-from spamsift.serving.service import prepare
+from spamsift.serving.model_holder import LoadedModel, follow_registry
+from spamsift.serving.service import Item, SpamService
 from spamsift.serving.spamd import protocol as p
 
 __all__ = ["SpamdOptions", "SpamdServer", "run", "DEFAULT_PORT"]
@@ -144,9 +143,14 @@ class SpamdServer:
         self.live = live
         self.settings = settings
         self.options = options or SpamdOptions(max_size=settings.limits.max_message_bytes)
+        # The classify path every door shares (spamsift.serving.service); spamd's
+        # answers cite no classification id, so it records none.
+        self.service = SpamService(live.holder, top_clues=settings.top_clues,
+                                   sandbox=live.sandbox, auth=live.auth)
         self.pool = ThreadPoolExecutor(self.options.threads, thread_name_prefix="spamd")
-        self.batcher = Batcher(self.scan_many, pool=self.pool, slots=self.options.threads,
-                               max_batch=self.options.max_batch)
+        self.batcher: Batcher[Scan] = Batcher(
+            self.scan_many, pool=self.pool, slots=self.options.threads,
+            max_batch=self.options.max_batch, key=lambda job: id(job[0]))
         self.requests = 0
         self.errors = 0
         self._slots: asyncio.Semaphore | None = None
@@ -298,12 +302,11 @@ class SpamdServer:
         if req.method == "TELL":
             did_set, did_remove = await loop.run_in_executor(self.pool, self._tell, req, raw)
             return p.tell_response(did_set, did_remove)
-        # Parsed (a large message in the sandbox) and authenticated (DNS: up to the
-        # per-message budget) in the loop's default executor, off the scoring pool:
-        # its time and memory are its own.
-        item = await prepare(self.live.holder.current.model, raw, self.live.sandbox,
-                             self.live.auth)
-        scan = await self.batcher.submit(item)
+        # Parsed with the served model's limits (a large message in the sandbox) and
+        # authenticated (DNS) off the scoring pool: that time is the message's own.
+        loaded = self.service.holder.current
+        item = await self.service.prepare_async(raw, loaded)
+        scan = await self.batcher.submit((loaded, raw, item))
         if req.method in ("PROCESS", "HEADERS"):
             marked, head_len = mark(raw, header_lines(scan))
             out = headers_only(marked, head_len) if req.method == "HEADERS" else marked
@@ -312,10 +315,13 @@ class SpamdServer:
 
     # -- the service calls (in the pool) ---------------------------------------------
 
-    def scan_many(self, items: list[bytes | ParsedMessage]) -> list[Scan]:
-        """Classify ``items`` (raw messages or their parses) with the model served now
-        (:func:`markup.scan_many`)."""
-        return scan_many(self.live.holder, items, self.settings.top_clues)
+    def scan_many(self, jobs: list[tuple[LoadedModel, bytes, Item]]) -> list[Scan]:
+        """Classify a batch of ``(model taken, raw message, what prepare made of it)``,
+        all taken with one model, in one call."""
+        loaded = jobs[0][0]
+        scored = self.service.classify_many(loaded, [raw for _, raw, _ in jobs],
+                                            [item for _, _, item in jobs])
+        return [scan_of(v, loaded.model.spam_cutoff, loaded.version) for v, _ in scored]
 
     def _tell(self, req: p.Request, raw: bytes) -> tuple[list[str], list[str]]:
         feedback = self.live.feedback
