@@ -134,12 +134,16 @@ def main() -> None:
         if args.baseline:
             trees[f"{args.baseline} ({_describe(args.baseline)})"] = _export(args.baseline,
                                                                           work / "baseline")
-        model = work / "model"
         (work / "paths.json").write_text(json.dumps(test_paths))
         (work / "one.eml").write_bytes(ONE_MESSAGE)
-        t_train, _ = _run_timed(SPAMSIFT + ["train", "--index", str(index), "--root", str(corpus),
-                                            "--split-column", args.split, "--model-out",
-                                            str(model)], _env(ROOT / "src", work))
+        # Each tree scores a model it trained: an older tree may not read a newer file.
+        models = {tree: work / f"model-{i}" for i, tree in enumerate(trees)}
+        for tree, src in trees.items():
+            t, _ = _run_timed(SPAMSIFT + ["train", "--index", str(index), "--root", str(corpus),
+                                          "--split-column", args.split, "--model-out",
+                                          str(models[tree])], _env(src, work))
+            if src == ROOT / "src":
+                t_train = t
         results: dict[str, dict[str, dict[str, list[float]]]] = {t: {} for t in trees}
 
         def add(tree: str, what: str, values: dict[str, float]) -> None:
@@ -147,11 +151,12 @@ def main() -> None:
             for k, v in values.items():
                 row.setdefault(k, []).append(v)
 
-        child = [sys.executable, str(Path(__file__).resolve()), "--model", str(model),
-                 "--paths", str(work / "paths.json"), "--repeats", "1"]
         for _ in range(args.repeats):  # rounds: every tree measured once per round
             for tree, src in trees.items():
                 env = _env(src, work)
+                model = models[tree]
+                child = [sys.executable, str(Path(__file__).resolve()), "--model", str(model),
+                         "--paths", str(work / "paths.json"), "--repeats", "1"]
                 for _ in range(max(1, args.startup_runs // args.repeats)):
                     wall, cpu = _run_timed(SPAMSIFT + ["classify", str(work / "one.eml")], env)
                     add(tree, "spamsift classify, one message (CLI, bundled model)",
