@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -18,11 +19,25 @@ def raw(mail: Mail) -> list[RawMessage]:
     return [RawMessage(f"m{i:03d}", data, label) for i, (data, label) in enumerate(mail)]
 
 
+@pytest.fixture(params=["main-thread-only", "with-another-thread"])
+def threads(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A process alone with its main thread forks its workers; one with other threads
+    (a server retraining) spawns them: both must give the same rows."""
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    if request.param == "with-another-thread":
+        other.start()
+    yield request.param
+    stop.set()
+
+
 @pytest.mark.parametrize("n_jobs", [pytest.param(1, id="one-process"),
                                     pytest.param(2, id="two-processes")])
 def test_chunks_equal_the_whole_matrix_in_order(mail_set: Mail,
                                                 small_featurizer: MessageFeaturizer,
-                                                n_jobs: int) -> None:
+                                                n_jobs: int, threads: str) -> None:
+    if threads == "main-thread-only" and threading.active_count() > 1:
+        pytest.skip(f"this test process runs {threading.active_count()} threads")
     msgs = raw(mail_set)
     X, meta = featurize(small_featurizer, [m.data for m in msgs], n_jobs=1)
     start = 0

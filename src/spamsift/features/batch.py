@@ -6,8 +6,11 @@ features (duplicate keys, date, subject), so nothing is parsed twice.
 
 from __future__ import annotations
 
+import multiprocessing
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -92,11 +95,9 @@ def featurize(featurizer: MessageFeaturizer, datas: Sequence[bytes], n_jobs: int
         if progress:
             progress(len(datas))
         return out
-    from joblib import Parallel, delayed  # several processes only: this process needs none
-
     parts = []
-    for part in Parallel(n_jobs=n_jobs, return_as="generator")(
-            delayed(_work)(featurizer, c, with_meta, sandbox, auth) for c in chunks(datas)):
+    for part in _in_processes(((featurizer, c, with_meta, sandbox, auth) for c in chunks(datas)),
+                              n_jobs):
         parts.append(part)
         if progress:
             progress(part[0].shape[0])
@@ -122,17 +123,44 @@ def featurize_stream(featurizer: MessageFeaturizer, messages: Iterable[M], chunk
             X, meta = _work(featurizer, [m.data for m in b], with_meta, sandbox, auth)
             yield b, X, meta
         return
-    from joblib import Parallel, delayed  # as in featurize
-
-    # The chunks sent out, oldest first: joblib's generator keeps input order, so each
-    # result belongs to the chunk at the head.
+    # The chunks sent out, oldest first: results come back in input order, so each
+    # belongs to the chunk at the head.
     sent: deque[list[M]] = deque()
 
-    def tasks() -> Iterator[Any]:
+    def tasks() -> Iterator[tuple[Any, ...]]:
         for b in batches:
             sent.append(b)
-            yield delayed(_work)(featurizer, [m.data for m in b], with_meta, sandbox, auth)
+            yield featurizer, [m.data for m in b], with_meta, sandbox, auth
 
-    for X, meta in Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
-            tasks()):
+    for X, meta in _in_processes(tasks(), n_jobs):
         yield sent.popleft(), X, meta
+
+
+def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
+                  ) -> Iterator[tuple[sp.csr_matrix, list[MessageMeta]]]:
+    """:func:`_work` of each task's arguments in ``n_jobs`` processes (joblib's
+    meaning: -1 every core), results in input order, at most ``2 * n_jobs`` tasks ahead.
+
+    A process with no thread but its main one forks its workers: they start with
+    everything this process imported and loaded, where spawned ones (loky's) import
+    numpy, SciPy and spamsift again and read the language model, about 0.9 s of CPU
+    each (`spamsift score` of the 2,796 temporal-test messages on 2 cores: 4.3-4.7 s
+    -> see docs/experiments.md). A process with threads (a server retraining) spawns:
+    a fork copies only the forking thread, and a lock another thread held (logging's,
+    a database pool's) would never be released in the child.
+    """
+    from joblib import Parallel, delayed, effective_n_jobs
+
+    if threading.active_count() > 1:
+        yield from Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
+            delayed(_work)(*t) for t in tasks)
+        return
+    workers = effective_n_jobs(n_jobs)
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        ahead: deque[Future[tuple[sp.csr_matrix, list[MessageMeta]]]] = deque()
+        for t in tasks:
+            ahead.append(pool.submit(_work, *t))
+            if len(ahead) > 2 * workers:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
