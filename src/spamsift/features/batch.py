@@ -151,16 +151,38 @@ def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
-    if threading.active_count() > 1:
+    pool = _fork_pool(effective_n_jobs(n_jobs))
+    if pool is None:
         yield from Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
             delayed(_work)(*t) for t in tasks)
         return
-    workers = effective_n_jobs(n_jobs)
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        ahead: deque[Future[tuple[sp.csr_matrix, list[MessageMeta]]]] = deque()
+    ahead: deque[Future[tuple[sp.csr_matrix, list[MessageMeta]]]] = deque()
+    try:
         for t in tasks:
             ahead.append(pool.submit(_work, *t))
-            if len(ahead) > 2 * workers:
+            if len(ahead) > 2 * pool._max_workers:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
+    finally:
+        for f in ahead:  # a consumer that stopped early: what is queued is not run
+            f.cancel()
+
+
+_POOLS: dict[int, ProcessPoolExecutor] = {}
+
+
+def _fork_pool(workers: int) -> ProcessPoolExecutor | None:
+    """This process's forked workers, kept for its later calls as loky keeps its own
+    (what they load on first use, the OCR engine or pypdf, is then loaded once); None
+    where forking is unsafe. A pool with the fork method forks all its workers at its
+    first task, before its own manager thread starts, so a later call may reuse it
+    whatever threads have started since."""
+    pool = _POOLS.get(workers)
+    if pool is not None and not getattr(pool, "_broken", False):
+        return pool
+    if threading.active_count() > 1:
+        return None
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    _POOLS[workers] = pool
+    return pool
