@@ -145,9 +145,9 @@ def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
     everything this process imported and loaded, where spawned ones (loky's) import
     numpy, SciPy and spamsift again and read the language model, about 0.9 s of CPU
     each (`spamsift score` of the 2,796 temporal-test messages on 2 cores: 655 -> 803
-    msgs/s, start-up included; docs/experiments.md). A process with threads (a server retraining) spawns:
-    a fork copies only the forking thread, and a lock another thread held (logging's,
-    a database pool's) would never be released in the child.
+    msgs/s, start-up included; docs/experiments.md). A process with threads (a server
+    retraining) spawns: a fork copies only the forking thread, and a lock another
+    thread held (logging's, a database pool's) would never be released in the child.
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
