@@ -147,3 +147,19 @@ def test_auth_shows_the_sites_trusted_results_and_ignores_others(
                                 "source": "trusted-header"}
     assert r["auth"]["dkim"]["result"] == "fail" and r["auth"]["dmarc"]["result"] == "fail"
     assert r["auth"]["untrusted_authentication_results"] == 1
+
+
+def test_input_is_cut_at_the_sites_size_cap(tmp_path: Path) -> None:
+    """The one message-size cap (``limits.max_message_bytes``) holds where messages
+    are read, as in every door, not the ingest default's 10 MiB. (``classify`` reads
+    through the same function; there the parse caps at the same size as well.)"""
+    body = b"lunch on friday at noon " * 40
+    (tmp_path / "m.eml").write_bytes(b"From: a@example.org\nSubject: hi\n\n" + body)
+
+    def size(cap: int) -> int:
+        result = runner.invoke(app, ["inspect", "--json", str(tmp_path / "m.eml")],
+                               env={"SPAMSIFT_LIMITS": json.dumps({"max_message_bytes": cap})})
+        assert result.exit_code == 0, result.output
+        return int(json.loads(result.stdout.splitlines()[0])["size"])
+
+    assert (size(200), size(1 << 20)) == (200, 33 + len(body))
