@@ -61,8 +61,11 @@ def start() -> Iterator[Callable[..., list[str | int]]]:
         launched = []
         for command, data_dir, *options in specs:
             port = _free_port()
+            # A replica here is one process, so that what one answers is what it holds;
+            # a server's own workers following each other: test_live_server.py.
+            one = ["--workers", "1"] if command == "serve" else []
             proc = subprocess.Popen([*CLI, command, "--host", "127.0.0.1", "--port", str(port),
-                                     "--data-dir", str(data_dir), *options], env=env,
+                                     "--data-dir", str(data_dir), *one, *options], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
             procs.append(proc)
             launched.append((command, port, proc))

@@ -210,7 +210,12 @@ def test_log_in_learn_and_activate(server: Server, browser: WebDriver) -> None:
     browser.find_element("id", "confirm-activate").click()
     _wait(browser, lambda d: f"Now serving {other}" in _text(d, "status"), "the activation")
     assert server.api("GET", "/v1/models", key)["active"] == other
-    assert httpx.get(f"{server.url}/readyz", timeout=30).json()["model_version"] == other
+    # The worker that activated it serves it at once; the server's other workers (one
+    # per core) pick it up at their next registry poll.
+    deadline = time.monotonic() + 30
+    while httpx.get(f"{server.url}/readyz", timeout=30).json()["model_version"] != other:
+        assert time.monotonic() < deadline, "a worker still serves the old version"
+        time.sleep(0.1)
 
     for name in ("conflicts", "stats", "history"):
         browser.find_element("css selector", f"#nav a[data-page='{name}']").click()
