@@ -426,7 +426,8 @@ def markdown(res: dict) -> str:
     if res["rounds"] > 1:
         lines += ["", f"Each row: the median of {res['rounds']} rounds (errors: the sum), "
                   "the trees alternating which went first; load average at the start "
-                  f"{res['loadavg_at_start']}, on a machine other jobs were using too."]
+                  f"{res['loadavg_at_start']} (the \"other CPU\" column: what else ran "
+                  "meanwhile)."]
     g = res["goal"]
     rows = [r for r in res["rows"] if r["clients"] == g["clients"]
             and r["tree"] == res["trees"][0]]
