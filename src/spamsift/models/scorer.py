@@ -426,10 +426,10 @@ class SpamScorer(Estimator):
 
         A step depends on the weights at that moment, so it does not commute: it is
         not undone by the opposite step. Each step taken is remembered (per message
-        row and label, in memory) and forgetting the label subtracts exactly that
-        step; a label learned by a model loaded earlier (before this process) has no
-        step to subtract, and leaves the margin members at the next retrain, which
-        refits them on the effective labels.
+        row and label; :meth:`margin_log`, saved with the model file) and forgetting
+        the label subtracts exactly that step. A label the model learned as a training
+        row of a retrain has no step to subtract: it leaves the margin members at the
+        next retrain, which refits them on the effective labels.
         """
         lay = self.layout
         if not hasattr(self, "_margin_log"):
