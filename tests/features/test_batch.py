@@ -5,9 +5,11 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
+from spamsift.features import batch as batch_module
 from spamsift.features.batch import featurize, featurize_stream
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import RawMessage
@@ -20,24 +22,30 @@ def raw(mail: Mail) -> list[RawMessage]:
 
 
 @pytest.fixture(params=["main-thread-only", "with-another-thread"])
-def threads(request: pytest.FixtureRequest) -> Iterator[str]:
-    """A process alone with its main thread forks its workers; one with other threads
-    (a server retraining) spawns them: both must give the same rows."""
+def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+            ) -> Iterator[dict[int, ProcessPoolExecutor]]:
+    """A process alone with its main thread forks its workers (and keeps them); one
+    with other threads (a server retraining) spawns them through loky. Yields this
+    test's own table of kept pools, so the path taken is the one the case names."""
+    pools: dict[int, ProcessPoolExecutor] = {}
+    monkeypatch.setattr(batch_module, "_POOLS", pools)
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, daemon=True)
     if request.param == "with-another-thread":
         other.start()
-    yield request.param
+    elif threading.active_count() > 1:
+        pytest.skip(f"this test process runs {threading.active_count()} threads")
+    yield pools
     stop.set()
+    for pool in pools.values():
+        pool.shutdown()
 
 
 @pytest.mark.parametrize("n_jobs", [pytest.param(1, id="one-process"),
                                     pytest.param(2, id="two-processes")])
-def test_chunks_equal_the_whole_matrix_in_order(mail_set: Mail,
-                                                small_featurizer: MessageFeaturizer,
-                                                n_jobs: int, threads: str) -> None:
-    if threads == "main-thread-only" and threading.active_count() > 1:
-        pytest.skip(f"this test process runs {threading.active_count()} threads")
+def test_chunks_equal_the_whole_matrix_in_order(
+        mail_set: Mail, small_featurizer: MessageFeaturizer, n_jobs: int,
+        threads: dict[int, ProcessPoolExecutor], request: pytest.FixtureRequest) -> None:
     msgs = raw(mail_set)
     X, meta = featurize(small_featurizer, [m.data for m in msgs], n_jobs=1)
     start = 0
@@ -47,6 +55,8 @@ def test_chunks_equal_the_whole_matrix_in_order(mail_set: Mail,
         assert mc == meta[start:start + len(batch)]
         start += len(batch)
     assert start == len(msgs)
+    forked = n_jobs > 1 and "main-thread-only" in request.node.callspec.id
+    assert list(threads) == ([2] if forked else [])
 
 
 def test_an_endless_input_is_read_a_chunk_at_a_time(mail_set: Mail,

@@ -151,7 +151,8 @@ def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
     """
     from joblib import Parallel, delayed, effective_n_jobs
 
-    pool = _fork_pool(effective_n_jobs(n_jobs))
+    workers = effective_n_jobs(n_jobs)
+    pool = _fork_pool(workers)
     if pool is None:
         yield from Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
             delayed(_work)(*t) for t in tasks)
@@ -160,7 +161,7 @@ def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
     try:
         for t in tasks:
             ahead.append(pool.submit(_work, *t))
-            if len(ahead) > 2 * pool._max_workers:
+            if len(ahead) > 2 * workers:
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
