@@ -222,3 +222,16 @@ def test_a_bad_margin_setting_is_refused_naming_it(clf: SpamClassifier, small_xy
         clf.partial_fit(X[:1], y[:1])
     with pytest.raises(ValueError, match=param):
         clone(clf).fit(X, y)
+
+
+def test_a_row_with_nothing_to_step_on_takes_no_margin_step(clf: SpamClassifier,
+                                                           small_xy: Data) -> None:
+    """An empty message (no tokens, no byte n-grams) has no direction to move the margin
+    members along: learning and forgetting it leave them, and the log, as they were."""
+    X, _ = small_xy
+    empty = sp.csr_matrix((1, X.shape[1]))
+    w0 = _token_weights(clf)
+    clf.partial_fit(empty, [1])
+    clf.partial_fit(empty, [1], sample_weight=-1.0)
+    np.testing.assert_array_equal(_token_weights(clf), w0)
+    assert len(clf.margin_log()[0]) == 0
