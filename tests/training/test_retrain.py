@@ -417,3 +417,50 @@ def test_retracted_feedback_leaves_no_trace_in_the_next_retrain(
     X = models[0].featurizer.transform(probe)
     np.testing.assert_allclose(models[1].classifier.decision_function(X),
                                models[0].classifier.decision_function(X), rtol=0, atol=1e-9)
+
+
+@pytest.fixture(scope="module")
+def any_site_champion(mail_factory: Callable[..., Mail], settings: Settings) -> SpamModel:
+    """A model for any site, as the bundled one: no site evidence, identity weight 0."""
+    featurizer = MessageFeaturizer(token_bits=12, reputation_bits=8, site_evidence=False)
+    mail = mail_factory(4, 4, seed=5)
+    X = featurizer.transform([raw for raw, _ in mail])
+    y = np.array([int(label == "spam") for _, label in mail])
+    params = {k: v for k, v in PARAMS.items() if k != "rep_weight"}
+    model, _ = fit_model(featurizer, X, y, settings,
+                         TrainOptions(learning_curve=False, params=params))
+    assert model.classifier.rep_weight == 0
+    return model
+
+
+def test_identity_turns_on_only_with_enough_of_the_sites_own_rows(
+        settings: Settings) -> None:
+    off = MessageFeaturizer(site_evidence=False)
+    enough = np.r_[np.zeros(450), np.ones(50)]
+    assert retrain_module.identity_turns_on(off, enough, settings)
+    assert not retrain_module.identity_turns_on(off, enough[1:], settings)  # 499 rows
+    assert not retrain_module.identity_turns_on(off, np.r_[np.zeros(460), np.ones(49)],
+                                                settings)  # 49 spam
+    assert not retrain_module.identity_turns_on(MessageFeaturizer(), enough, settings)
+    site_off = settings.model_copy(update={"site_evidence": False})
+    assert not retrain_module.identity_turns_on(off, enough, site_off)
+
+
+@pytest.mark.parametrize("rows", [40, 1000])
+def test_a_retrain_from_a_model_for_any_site_learns_identity_from_the_sites_rows(
+        rows: int, tmp_path: Path, corpus: Path, any_site_champion: SpamModel,
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past the threshold the challenger reads sender identity (fitted weights on the
+    reputation block); short of it, it stays a model for any site."""
+    monkeypatch.setattr(retrain_module, "IDENTITY_ROWS", rows)
+    monkeypatch.setattr(retrain_module, "IDENTITY_PER_CLASS", 5)
+    registry = with_champion(tmp_path, any_site_champion)
+    report = retrain(tmp_path, settings, corpus_index=corpus, corpus_root=None,
+                     split_column="split", force=True)
+    model = load_model(registry.path(report.version))
+    turned = rows <= report.data["n_train"]
+    assert model.featurizer.site_evidence is turned
+    assert ("site_evidence" in report.data) is turned
+    # The reputation block's weight in the fitted model: none in a model for any site.
+    assert model.classifier.rep_weight == (0.1 if turned else 0.0)
+    assert (model.classifier.block_weights()[1] > 0) is turned
