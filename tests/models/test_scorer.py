@@ -96,3 +96,48 @@ def test_the_empty_scorer_learns_its_first_label_at_once(small_xy: Data,
     spam = np.flatnonzero(y == 1)[:1]
     clf.partial_fit(X[spam], [1])
     assert clf.decision_function(X[spam])[0] > 0
+
+
+def _identity_sum(clf: SpamClassifier, X: sp.csr_matrix) -> np.ndarray:
+    """What the reputation block's columns add to each row's logit."""
+    a0 = clf.layout.n_tokens
+    lo = a0 + clf.bin_edges_.shape[0] * clf.n_bins
+    hi = lo + clf.reputation_.n_output
+    return np.array([sum(v for c, v in row if lo <= c < hi)
+                     for row in contributions(clf, X)])
+
+
+def test_sender_identity_alone_adds_at_most_rep_cap(small_featurizer, small_layout) -> None:
+    """Mail whose words say nothing, whose sender says everything: identity's say is
+    bounded by ``rep_cap``, the clues still sum to the logit, and without the bound
+    the same model would say more."""
+    def mail(sender: str, i: int) -> bytes:
+        return (f"From: {sender}\nTo: me@site.example\nSubject: notes {i}\n\n"
+                f"Here are the notes from today, number {i}.\n").encode()
+    raws = [mail("deals@bulk.example", i) for i in range(30)] + \
+           [mail("anna@home.example", i) for i in range(30)]
+    X = small_featurizer.transform(raws)
+    y = np.r_[np.ones(30, int), np.zeros(30, int)]
+    clf = SpamClassifier(model="nb+svm", aux_weight=0.5, rep_weight=5.0, C_svm=10.0,
+                         **small_layout).fit(X, y)
+    probe = small_featurizer.transform([mail("deals@bulk.example", 99),
+                                        mail("anna@home.example", 99)])
+    bounded = _identity_sum(clf, probe)
+    assert np.all(np.abs(bounded) <= clf.rep_cap + 1e-9)
+    assert bounded[0] > 0 > bounded[1]
+    z = clf.decision_function(probe)
+    sums = np.array([sum(v for _, v in row) for row in contributions(clf, probe)])
+    np.testing.assert_allclose(z, sums + clf.intercept_, atol=1e-9)
+    free = copy.deepcopy(clf).set_params(rep_cap=0.0)
+    unbounded = _identity_sum(free, probe)
+    assert np.all(np.abs(unbounded) > clf.rep_cap)
+    np.testing.assert_allclose(free.decision_function(probe) - z, unbounded - bounded,
+                               atol=1e-9)
+
+
+@pytest.mark.parametrize("bad", [-1.0, float("nan"), "2", True])
+def test_a_bad_rep_cap_is_refused_by_name(fitted_classifier: SpamClassifier, bad: object,
+                                          small_xy: Data) -> None:
+    clf = copy.deepcopy(fitted_classifier).set_params(rep_cap=bad)
+    with pytest.raises(ValueError, match="rep_cap"):
+        clf.decision_function(small_xy[0][:2])
