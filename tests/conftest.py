@@ -13,8 +13,13 @@ the PostgreSQL fixtures run only where the machine has what they need:
 from __future__ import annotations
 
 import csv
+import multiprocessing
+import os
 import random
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from itertools import zip_longest
@@ -27,6 +32,7 @@ import scipy.sparse as sp
 
 from needs import require
 from spamsift.config import Settings, load_settings
+from spamsift.features import batch as batch_module
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.spam_model import SpamModel
@@ -135,6 +141,58 @@ def write_index(root: Path, mail: list[tuple[bytes, str]], test_every: int = 4,
             (root / rel).write_bytes(data)
             w.writerow([rel, label, "test" if k % test_every == 0 else "train"])
     return index
+
+
+@pytest.fixture(params=["main-thread-only", "with-another-thread"])
+def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+            ) -> Iterator[dict[int, ProcessPoolExecutor]]:
+    """A process alone with its main thread forks its featurising workers (and keeps
+    them); one with other threads (a server retraining) spawns them through loky
+    (spamsift.features.batch). Yields this test's own table of kept pools, so the path
+    taken is the one the case names."""
+    pools: dict[int, ProcessPoolExecutor] = {}
+    monkeypatch.setattr(batch_module, "_POOLS", pools)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    if request.param == "with-another-thread":
+        other.start()
+    elif threading.active_count() > 1:
+        pytest.skip(f"this test process runs {threading.active_count()} threads")
+    yield pools
+    stop.set()
+    for pool in pools.values():
+        pool.shutdown()
+    if request.param == "with-another-thread":
+        other.join()
+        # loky keeps its executor (and its manager threads) for the next call: shut it,
+        # so a later main-thread-only case finds this process alone again and forks.
+        from joblib.externals.loky import reusable_executor
+
+        executor = getattr(reusable_executor, "_executor", None)
+        if executor is not None:
+            executor.shutdown(wait=True)
+
+
+_WORK = batch_module._work
+
+
+def _killed_in_a_worker(*args: Any) -> Any:
+    """``batch._work`` as the out-of-memory killer leaves it: each worker process is
+    SIGKILLed at its first chunk; the parent process works as usual. Top-level, so
+    that forked and spawned workers alike find it by name."""
+    if multiprocessing.parent_process() is not None:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _WORK(*args)
+
+
+@pytest.fixture
+def workers_killed(monkeypatch: pytest.MonkeyPatch) -> Callable[[bool], None]:
+    """A switch: on, every featurising worker process dies mid-chunk (SIGKILL, as from
+    the out-of-memory killer) through the real pool paths of spamsift.features.batch;
+    off, they work again."""
+    def switch(on: bool) -> None:
+        monkeypatch.setattr(batch_module, "_work", _killed_in_a_worker if on else _WORK)
+    return switch
 
 
 @pytest.fixture(scope="session")

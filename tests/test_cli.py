@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -277,13 +278,13 @@ def test_bad_setting_is_exit_6(corpus: Path, tmp_path: Path) -> None:
 
 
 # README's exit codes: 0 success; 2 usage; 3 bad input; 4 model; 5 training; 6
-# configuration; 7 corpus; 8 feedback store; 1 unexpected.
+# configuration; 7 corpus; 8 feedback store; 9 a worker process died; 1 unexpected.
 _README_CODES = [
     (exc.InputError, 3), (exc.IngestError, 3), (exc.MessageError, 3),
     (NotFoundError, 3),  # an unknown key or event id: the caller's input
     (exc.ModelError, 4), (exc.ModelFormatError, 4), (exc.ModelIntegrityError, 4),
     (exc.TrainingError, 5), (exc.ConfigError, 6), (exc.CorpusError, 7),
-    (StoreError, 8), (IdempotencyError, 8), (exc.SpamsiftError, 1),
+    (StoreError, 8), (IdempotencyError, 8), (exc.WorkerError, 9), (exc.SpamsiftError, 1),
 ]
 
 
@@ -306,6 +307,39 @@ def test_the_keys_group_exits_through_the_same_table(tmp_path: Path) -> None:
                                  str(tmp_path)])
     assert result.exit_code == exit_code(NotFoundError("x")) == 3, result.output
     assert "no API key" in result.stderr
+
+
+def test_a_killed_featurising_worker_is_exit_9_and_the_next_score_works(
+        corpus: Path, small_model: SpamModel, tmp_path: Path,
+        threads: dict[int, ProcessPoolExecutor], workers_killed: Callable[[bool], None]
+) -> None:
+    model = save_model(small_model, tmp_path / "model")
+    args = ["score", "--model", str(model), "--input", str(corpus / "spam"), "--n-jobs", "2"]
+    workers_killed(True)
+    result = runner.invoke(app, args)
+    assert result.exit_code == exit_code(exc.WorkerError("x")) == 9, result.output
+    said = one_line(result.stderr)
+    assert said.startswith("error: a featurising worker process died")
+    assert "out of memory" in said and "--n-jobs" in said and "SPAMSIFT_N_JOBS" in said
+    assert "Traceback" not in result.output + result.stderr
+    workers_killed(False)
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert len(list(csv.reader(again.stdout.splitlines()))) == 1 + 40
+
+
+def test_a_killed_featurising_worker_in_train_is_exit_9(
+        tmp_path: Path, mail_factory: Callable[..., Mail], index_writer: Callable[..., Path],
+        threads: dict[int, ProcessPoolExecutor], workers_killed: Callable[[bool], None]
+) -> None:
+    # More messages than one chunk (256): only then does train featurise in processes.
+    index = index_writer(tmp_path / "corpus", mail_factory(150, 150))
+    workers_killed(True)
+    result = runner.invoke(app, ["train", "--index", str(index), "--split-column", "split",
+                                 "--model-out", str(tmp_path / "m"), "--n-jobs", "2"])
+    assert result.exit_code == 9, result.output
+    assert "featurising worker process died" in one_line(result.stderr)
+    assert not (tmp_path / "m").exists()
 
 
 # -- models and evaluate -------------------------------------------------------------

@@ -13,6 +13,7 @@ front end (CLI, REST, mail protocols) can map the whole family in one place::
      │    └── ModelIntegrityError checksum mismatch: the file was altered
      ├── TrainingError        training cannot proceed (one class only, too few rows, ...)
      ├── CorpusError          a corpus cannot be found, fetched or verified
+     ├── WorkerError          a worker process died mid-task (killed: usually out of memory)
      └── StoreError           the database (feedback, keys, shared models) cannot do what was asked
           ├── NotFoundError       no event, classification, key or version with that id
           └── IdempotencyError    a client_event_id reused for a different event
@@ -33,6 +34,7 @@ __all__ = [
     "ModelIntegrityError",
     "TrainingError",
     "CorpusError",
+    "WorkerError",
     "StoreError",
     "NotFoundError",
     "IdempotencyError",
@@ -77,6 +79,11 @@ class TrainingError(SpamsiftError):
 
 class CorpusError(SpamsiftError):
     """A corpus cannot be found, fetched or verified."""
+
+
+class WorkerError(SpamsiftError):
+    """A worker process (featurising, parsing) died before it answered: killed by a
+    signal, most often the kernel's out-of-memory killer."""
 
 
 class StoreError(SpamsiftError):

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import itertools
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from spamsift.features import batch as batch_module
+from spamsift.exceptions import WorkerError
 from spamsift.features.batch import featurize, featurize_stream
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import RawMessage
@@ -19,26 +18,6 @@ Mail = list[tuple[bytes, str]]
 
 def raw(mail: Mail) -> list[RawMessage]:
     return [RawMessage(f"m{i:03d}", data, label) for i, (data, label) in enumerate(mail)]
-
-
-@pytest.fixture(params=["main-thread-only", "with-another-thread"])
-def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-            ) -> Iterator[dict[int, ProcessPoolExecutor]]:
-    """A process alone with its main thread forks its workers (and keeps them); one
-    with other threads (a server retraining) spawns them through loky. Yields this
-    test's own table of kept pools, so the path taken is the one the case names."""
-    pools: dict[int, ProcessPoolExecutor] = {}
-    monkeypatch.setattr(batch_module, "_POOLS", pools)
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait, daemon=True)
-    if request.param == "with-another-thread":
-        other.start()
-    elif threading.active_count() > 1:
-        pytest.skip(f"this test process runs {threading.active_count()} threads")
-    yield pools
-    stop.set()
-    for pool in pools.values():
-        pool.shutdown()
 
 
 @pytest.mark.parametrize("n_jobs", [pytest.param(1, id="one-process"),
@@ -73,3 +52,24 @@ def test_an_endless_input_is_read_a_chunk_at_a_time(mail_set: Mail,
     first = [next(parts) for _ in range(3)]
     assert [len(b) for b, _, _ in first] == [5, 5, 5]
     assert pulled == 15
+
+
+def test_a_killed_worker_is_a_worker_error_and_the_next_call_works(
+        mail_set: Mail, small_featurizer: MessageFeaturizer,
+        threads: dict[int, ProcessPoolExecutor], workers_killed: Callable[[bool], None],
+        request: pytest.FixtureRequest) -> None:
+    msgs = raw(mail_set)
+    workers_killed(True)
+    with pytest.raises(WorkerError, match="worker process died.*out of memory.*--n-jobs"):
+        list(featurize_stream(small_featurizer, iter(msgs), 11, n_jobs=2))
+    assert threads == {}  # the broken pool is not kept for the next call
+    workers_killed(False)
+    X, _ = featurize(small_featurizer, [m.data for m in msgs], n_jobs=1)
+    got = list(featurize_stream(small_featurizer, iter(msgs), 11, n_jobs=2))
+    assert sum(len(b) for b, _, _ in got) == len(msgs)
+    assert all((Xc != X[i * 11:i * 11 + len(b)]).nnz == 0 for i, (b, Xc, _) in enumerate(got))
+    # A process alone with its main thread forks again: the dead pool's manager
+    # thread was joined, not left running to push the next call onto loky.
+    forked = "main-thread-only" in request.node.callspec.id
+    assert list(threads) == ([2] if forked else [])
+

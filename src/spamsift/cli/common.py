@@ -5,7 +5,8 @@ Exit codes (one mapping, :data:`EXIT_CODES`, which ``spamsift keys`` uses too): 
 success; 2 usage error; 3 bad input (a file, index or message that cannot be read, an
 id that names nothing); 4 model error (missing, unknown format, tampered); 5 training
 error; 6 configuration error; 7 corpus error; 8 feedback store (database unreachable
-or failing after retries); 1 anything else spamsift raised.
+or failing after retries); 9 a worker process died (killed, most often for memory); 1
+anything else spamsift raised.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ EXIT_CODES: list[tuple[type[BaseException], int]] = [
     (exc.ModelError, 4),
     (exc.TrainingError, 5),
     (StoreError, 8),
+    (exc.WorkerError, 9),
     (exc.SpamsiftError, 1),
 ]
 

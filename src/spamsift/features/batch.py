@@ -11,11 +11,13 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import scipy.sparse as sp
 
+from spamsift.exceptions import WorkerError
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.parse.sandbox import ParseSandbox
 
@@ -154,9 +156,12 @@ def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
     workers = effective_n_jobs(n_jobs)
     pool = _fork_pool(workers)
     if pool is None:
-        yield from Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
-            delayed(_work)(*t) for t in tasks)
-        return
+        try:
+            yield from Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")(
+                delayed(_work)(*t) for t in tasks)
+        except BrokenProcessPool as e:  # loky's TerminatedWorkerError derives from it
+            raise _died() from e
+        return  # loky replaces a broken executor at its next call
     ahead: deque[Future[tuple[sp.csr_matrix, list[MessageMeta]]]] = deque()
     try:
         for t in tasks:
@@ -165,9 +170,26 @@ def _in_processes(tasks: Iterable[tuple[Any, ...]], n_jobs: int
                 yield ahead.popleft().result()
         while ahead:
             yield ahead.popleft().result()
+    except BrokenProcessPool as e:
+        # The pool's other workers are gone with it: drop it (its manager thread joined,
+        # so the next call may fork again) and say what happened.
+        if _POOLS.get(workers) is pool:
+            del _POOLS[workers]
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise _died() from e
     finally:
         for f in ahead:  # a consumer that stopped early: what is queued is not run
             f.cancel()
+
+
+def _died() -> WorkerError:
+    """What a user can act on, in place of the executor's traceback: a worker was
+    killed mid-chunk, and the kernel's out-of-memory killer is the usual cause (each
+    holds a chunk of up to 256 messages, each up to ``limits.max_message_bytes``)."""
+    return WorkerError(
+        "a featurising worker process died (killed, most likely out of memory): run "
+        "fewer processes (--n-jobs 1; SPAMSIFT_N_JOBS for retrain) or lower the parse "
+        "limits (limits.max_message_bytes, images.max_total_pixels, SPAMSIFT_OCR=false)")
 
 
 _POOLS: dict[int, ProcessPoolExecutor] = {}
