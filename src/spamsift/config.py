@@ -161,6 +161,11 @@ class Settings(BaseSettings):
     # Train with tokens that name the receiving site (recipient domains, relays); off
     # for a model meant for any site, as the bundled one (features.tokens.header_tokens).
     site_evidence: bool = True
+    # Prior evidence (spamsift.models.priors): rspamd's published weights for the
+    # authentication and link signals a site's training mail may lack, each fading out
+    # once 50 of the site's rows carry it. Off (SPAMSIFT_PRIORS=false) scores with the
+    # model's own weights alone. Applied when a model is loaded; not saved with it.
+    priors: bool = True
     limits: ParseLimits = ParseLimits()
     # Reading images: OCR (the costly part: benchmarks/images.py) and barcodes, each
     # off for sites that do not want its cost (SPAMSIFT_OCR=false); caps in ``images``.

@@ -155,3 +155,15 @@ def test_tuned_block_weights_are_saved_with_the_model(small_model: SpamModel, tm
     loaded = load_model(save_model(tuned, tmp_path / "tuned"))
     assert loaded.classifier.block_weights() == (0.09, 0.3)
     np.testing.assert_allclose(loaded.score(datas), tuned.score(datas), atol=1e-5)
+
+
+def test_the_prior_switch_is_the_sites_and_not_saved(small_model: SpamModel, tmp_path: Path
+                                                     ) -> None:
+    off = copy.deepcopy(small_model)
+    off.classifier.set_params(priors=False)
+    path = save_model(off, tmp_path / "off")
+    manifest = json.loads((path / MANIFEST_NAME).read_text(encoding="utf-8"))
+    # Not in the file: one written here loads in a release that predates the switch.
+    assert "priors" not in manifest["classifier"]
+    assert load_model(path).classifier.priors is True
+    assert load_model(path, priors=False).classifier.priors is False

@@ -8,13 +8,16 @@ import pytest
 import scipy.sparse as sp
 
 import phishing
+from spamsift.config import load_settings
 from spamsift.features.hashing import token_columns
 from spamsift.features.tokens import tokenize
 from spamsift.mailauth import Authenticator
 from spamsift.models import bundled_model_path, load_model
+from spamsift.models import scorer as scorer_module
 from spamsift.models.classifier import SpamClassifier
 from spamsift.models.priors import FADE_ROWS, POINT_LOGIT, PRIORS, prior_weights
 from spamsift.parse import parse_message
+from spamsift.serving.service import resolve_model
 
 SITE = "mx.site.example"
 
@@ -141,3 +144,51 @@ def test_forged_authentication_is_evidence_for_the_bundled_model(bundled) -> Non
     clues = dict(bundled.classify([Authenticator(trusted_ids=[phishing.SITE_AUTHSERV]).apply(
         parse_message(forged), forged)], top=30)[0].clues)
     assert clues["auth:dmarc_fail_policy=reject"] > 0.5
+
+
+def _zero_priors(n_tokens: int, counts: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """prior_weights with every weight 0: the scorer as it was before priors."""
+    cols, w = prior_weights(n_tokens, counts)
+    return cols, np.zeros_like(w)
+
+
+@pytest.mark.parametrize("source", ["env", "override"])
+def test_the_priors_setting_off_scores_as_without_priors(
+        source: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``SPAMSIFT_PRIORS=false``: a message with failing DMARC (and a trusted
+    Authentication-Results) scores exactly as with no prior evidence at all; on (the
+    default), as it always did."""
+    raw = _message("dmarc=fail (p=REJECT) header.from=paypal.com")
+    msg = Authenticator(trusted_ids=[SITE]).apply(parse_message(raw), raw)
+    carried = set(tokenize(msg)) & set(PRIORS)
+    assert "auth:dmarc_fail_policy=reject" in carried
+    path = bundled_model_path()
+
+    def logit(**settings: object) -> float:
+        return float(resolve_model(path, load_settings(**settings)).logits([msg])[0])
+
+    as_before = float(load_model(path).logits([msg])[0])
+    on = logit()
+    if source == "env":
+        monkeypatch.setenv("SPAMSIFT_PRIORS", "false")
+        off = logit()
+    else:
+        off = logit(priors=False)
+    monkeypatch.setattr(scorer_module, "prior_weights", _zero_priors)
+    without = float(load_model(path).logits([msg])[0])
+    assert off == without
+    assert on == as_before
+    # The bundled model's corpus has no Authentication-Results: each prior in full.
+    assert on - off == pytest.approx(sum(PRIORS[t][0] * POINT_LOGIT for t in carried))
+
+
+def test_with_priors_off_the_clue_is_the_models_own_weight() -> None:
+    raw = _message("dmarc=fail (p=REJECT) header.from=paypal.com")
+    msg = Authenticator(trusted_ids=[SITE]).apply(parse_message(raw), raw)
+    token = "auth:dmarc_fail_policy=reject"
+    weights = {}
+    for priors in (True, False):
+        model = load_model(bundled_model_path(), priors=priors)
+        weights[priors] = dict(model.classify([msg], top=100)[0].clues).get(token, 0.0)
+    assert weights[True] - weights[False] == pytest.approx(PRIORS[token][0] * POINT_LOGIT)

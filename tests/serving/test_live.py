@@ -32,6 +32,16 @@ def test_without_stores_there_is_a_model_and_nothing_else(data_dir: Path) -> Non
     assert live.feedback is None and live.keys is None
 
 
+@pytest.mark.parametrize("stores", [pytest.param(None, id="no-stores"),
+                                    pytest.param(open_stores, id="stores")])
+def test_the_served_model_takes_the_sites_settings(data_dir: Path, stores: object) -> None:
+    settings = Settings(priors=False, limits={"max_parts": 7})
+    live = open_live(data_dir, settings, stores=stores)  # type: ignore[arg-type]
+    model = live.holder.current.model
+    assert model.classifier.priors is False
+    assert model.featurizer.limits.max_parts == 7
+
+
 def test_with_stores_feedback_moves_the_served_model(data_dir: Path) -> None:
     holder, feedback, keys, *_ = open_live(data_dir, Settings(), stores=open_stores)
     assert isinstance(feedback, LearningFeedback) and isinstance(keys, KeyStore)

@@ -98,7 +98,7 @@ def evaluate(
 
     with _errors():
         settings = _settings()
-        summary = evaluate_index(resolve_model(model), index, report, root=root,
+        summary = evaluate_index(resolve_model(model, settings), index, report, root=root,
                                  split_column=split_column, n_jobs=n_jobs,
                                  auth=_batch_auth(settings, verify_auth), reporter=shown)
         _print_summary(summary, as_json)
@@ -209,7 +209,7 @@ def demo(
                          reporter=shown)
         sample = rows[:2] + rows[-2:]
 
-        service = SpamService(resolve_model(model_dir), top_clues=5)
+        service = SpamService(resolve_model(model_dir, settings), top_clues=5)
         out.rule("a few test messages")
         for raw, v in service.classify_stream(sample):
             out.print(f"[bold]{v.verdict:6s}[/] {v.score:.4f} (true: {raw.label})  {raw.source}",

@@ -20,8 +20,10 @@ def bundled_model_path() -> Path:
     return Path(str(resources.files("spamsift") / "data" / "default-model"))
 
 
-def load_bundled_model(limits: ParseLimits | None = None) -> SpamModel:
-    """The bundled model, parsing with the site's ``limits`` (default: the defaults).
+def load_bundled_model(limits: ParseLimits | None = None, *, priors: bool = True
+                       ) -> SpamModel:
+    """The bundled model, parsing with the site's ``limits`` (default: the defaults) and
+    scoring with prior evidence unless ``priors`` is off (``settings.priors``).
 
     Raises
     ------
@@ -34,4 +36,4 @@ def load_bundled_model(limits: ParseLimits | None = None) -> SpamModel:
     if not (path / "manifest.json").is_file():
         raise ModelError("no model given and no bundled model installed "
                          f"(expected {path}); run `make bundled-model` or pass --model")
-    return load_model(path, limits)
+    return load_model(path, limits, priors=priors)

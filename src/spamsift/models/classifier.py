@@ -242,6 +242,11 @@ class SpamClassifier(ClassifierMixin, BaseEstimator, SpamScorer):
         loss and gradient summed over row blocks, on a Dask cluster's workers inside
         :func:`spamsift.models.parallel_linear.dask_client`
         (:class:`~spamsift.models.parallel_linear.BlockLinearClassifier`).
+    priors : bool
+        Add the prior evidence of :mod:`spamsift.models.priors` to the token weights
+        in the logit: scores, clues and feedback's margin step read it, ``fit`` (the
+        cut-offs' out-of-fold scores) does not. The site's choice, not the model's: a
+        model file does not hold it; loading takes it from ``SPAMSIFT_PRIORS``.
     """
     def _expand(self, X: sp.csr_matrix, y: np.ndarray | None = None) -> _Expanded:
         return self._blocks(X, y).weighted(*self.block_weights())

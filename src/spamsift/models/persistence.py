@@ -23,6 +23,9 @@ __all__ = ["save_model", "load_model", "model_to_arrays", "model_from_arrays"]
 
 _FEATURIZER_PARAMS = ("token_bits", "reputation_bits", "keywords", "site_evidence", "byte_bits",
                       "byte_ngram", "byte_window")
+# Classifier parameters that are the site's, set by load_model (as the featurizer's
+# limits are), not the model's: not saved, so the file is the same whatever the site chose.
+_SITE_PARAMS = ("priors",)
 
 
 def _pack(name: str, v: np.ndarray, out: dict[str, np.ndarray]) -> None:
@@ -96,7 +99,7 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
         "kind": "SpamModel",
         "featurizer": {p: (list(v) if isinstance(v := getattr(model.featurizer, p), tuple) else v)
                        for p in _FEATURIZER_PARAMS},
-        "classifier": clf.get_params(),
+        "classifier": {k: v for k, v in clf.get_params().items() if k not in _SITE_PARAMS},
         "members": list(state["member_names"]),
         "cutoffs": {"spam": model.spam_cutoff, "unsure": model.unsure_cutoff},
         **model.info,
@@ -165,15 +168,18 @@ def save_model(model: SpamModel, path: str | Path, overwrite: bool = False) -> P
     return save_artifact(path, manifest=manifest, arrays=arrays, overwrite=overwrite)
 
 
-def load_model(path: str | Path, limits: ParseLimits | None = None) -> SpamModel:
+def load_model(path: str | Path, limits: ParseLimits | None = None, *,
+               priors: bool = True) -> SpamModel:
     """Load a model directory; never executes code from it.
 
     ``limits``: the parse caps of the site serving it (``settings.limits``: message
-    size, attachments, images and OCR). They are the site's, not the model's, so the
-    file does not hold them; without them the defaults apply.
+    size, attachments, images and OCR); ``priors``: whether it scores with prior
+    evidence (``settings.priors``; :mod:`spamsift.models.priors`). They are the site's,
+    not the model's, so the file does not hold them; without them the defaults apply.
     """
     manifest, arrays = load_artifact(path)
     model = model_from_arrays(manifest, arrays)
     if limits is not None:
         model.featurizer.set_params(limits=limits)
+    model.classifier.set_params(priors=priors)
     return model

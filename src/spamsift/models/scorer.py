@@ -79,7 +79,7 @@ class SpamScorer(Estimator):
                  time_folds: bool = False, tune: bool = False,
                  tune_seconds: float = 120.0, feedback_margin: float = 4.0,
                  feedback_ham_margin: float = 8.0, feedback_C: float = 10.0,
-                 rep_cap: float = 2.0):
+                 rep_cap: float = 2.0, priors: bool = True):
         self.model = model
         self.C_lr = C_lr
         self.C_svm = C_svm
@@ -107,6 +107,7 @@ class SpamScorer(Estimator):
         self.feedback_ham_margin = feedback_ham_margin
         self.feedback_C = feedback_C
         self.rep_cap = rep_cap
+        self.priors = priors
 
     # -- features -----------------------------------------------------------------
 
@@ -638,9 +639,12 @@ class SpamScorer(Estimator):
 
     def token_weights(self, cols: np.ndarray) -> np.ndarray:
         """``coef_binary_`` of token columns ``cols``, with the prior evidence of
-        :mod:`spamsift.models.priors` added: published default weights for signals the
-        training rows (and feedback) carry too rarely to have weighed themselves."""
+        :mod:`spamsift.models.priors` added (unless ``priors`` is off): published default
+        weights for signals the training rows (and feedback) carry too rarely to have
+        weighed themselves."""
         w = self.coef_binary_[cols]
+        if not self.priors:
+            return w
         pcols, pw = prior_weights(self.layout.n_tokens, self.nb_count_)
         pos = np.minimum(np.searchsorted(pcols, cols), len(pcols) - 1)
         hit = pcols[pos] == cols

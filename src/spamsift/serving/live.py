@@ -131,7 +131,7 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     sandbox = ParseSandbox.from_settings(settings)
     auth = Authenticator.from_settings(settings, door=True)
     if store is None:
-        holder = ModelHolder(registry)
+        holder = ModelHolder(registry, loader=lambda path: _for_site(path, settings))
         holder.reload()
         return Live(holder, None, keys, sandbox, auth)
     # Every model the holder loads first learns the feedback given since it was
@@ -146,9 +146,14 @@ def open_live(data_dir: str | os.PathLike[str], settings: Settings, *,
     return Live(holder, feedback, keys, sandbox, auth)
 
 
+def _for_site(path: Path, settings: Settings) -> SpamModel:
+    """The model at ``path`` as the site runs it: its parse caps, its prior evidence."""
+    return load_model(path, settings.limits, priors=settings.priors)
+
+
 def _caught_up(path: Path, store: Any, follower: FeedbackFollower, settings: Settings
                ) -> SpamModel:
-    model = load_model(path, settings.limits)  # parsed with the site's caps
+    model = _for_site(path, settings)
     follower.track(model, catch_up_seq(model, store))
     return model
 

@@ -53,25 +53,27 @@ _WAITING_THREADS = 32
 
 
 def resolve_model(model: str | Path | None, settings: Settings | None = None) -> SpamModel:
-    """A model from a directory, a registry (its active version), or the bundled default."""
-    limits = settings.limits if settings else None  # the site's parse caps
+    """A model from a directory, a registry (its active version), or the bundled default,
+    with the site's parse caps and prior-evidence switch from ``settings``."""
+    limits = settings.limits if settings else None
+    priors = settings.priors if settings else True
     if model is None:
         reg = settings.data_dir / "models" if settings else None
         if reg is not None and (reg / "ACTIVE").is_file():
-            return _from_registry(reg, limits)
-        return load_bundled_model(limits)
+            return _from_registry(reg, limits, priors)
+        return load_bundled_model(limits, priors=priors)
     p = Path(model)
     if (p / "ACTIVE").is_file():
-        return _from_registry(p, limits)
-    return load_model(p, limits)
+        return _from_registry(p, limits, priors)
+    return load_model(p, limits, priors=priors)
 
 
-def _from_registry(root: Path, limits: ParseLimits | None) -> SpamModel:
+def _from_registry(root: Path, limits: ParseLimits | None, priors: bool) -> SpamModel:
     reg = ModelRegistry(root)
     version = reg.active()
     if version is None:
         raise ModelError(f"registry {root} has no active version")
-    model = load_model(reg.path(version), limits)
+    model = load_model(reg.path(version), limits, priors=priors)
     model.info["version"] = version
     return model
 
