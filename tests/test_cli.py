@@ -234,6 +234,21 @@ def test_tampered_model_is_exit_4(model_dir: Path, tmp_path: Path, corpus: Path)
     assert "sha256" in one_line(result.stderr)
 
 
+def test_a_model_from_a_later_release_is_exit_4_naming_the_parameter(
+        small_model: SpamModel, tmp_path: Path, corpus: Path) -> None:
+    model = save_model(small_model, tmp_path / "m")
+    manifest_path = model / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    manifest["classifier"]["feedback_gamma"] = 1.0  # a parameter of a later release
+    manifest_path.write_text(json.dumps(manifest), encoding="utf-8")
+    result = runner.invoke(app, ["classify", "--model", str(model),
+                                 str(next((corpus / "ham").iterdir()))])
+    assert result.exit_code == 4, result.output
+    said = one_line(result.stderr)
+    assert "parameters this spamsift does not know: feedback_gamma" in said
+    assert "spamsift models activate" in said
+
+
 @pytest.mark.parametrize("command", ["score", "train"])
 def test_missing_index_is_exit_3(tmp_path: Path, model_dir: Path, command: str,
                                  monkeypatch: pytest.MonkeyPatch) -> None:

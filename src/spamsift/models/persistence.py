@@ -7,12 +7,14 @@ touched, and Naive Bayes gives those all the same weight.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from spamsift.config import ParseLimits
+from spamsift.estimator import Estimator
 from spamsift.exceptions import ModelFormatError
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.models.artifact import load_artifact, save_artifact
@@ -107,17 +109,32 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
     return manifest, arrays
 
 
+def _known(cls: type[Estimator], part: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` of the manifest's ``part``, refused naming any ``cls`` does not take:
+    a file written by a later spamsift, whose estimators have parameters this one lacks
+    (feedback_margin, feedback_ham_margin and feedback_C were such, once)."""
+    if not isinstance(params, Mapping):
+        raise TypeError(f"{part}: expected a mapping of parameters, got {type(params).__name__}")
+    unknown = sorted(set(params) - set(cls._get_param_names()))
+    if unknown:
+        raise ModelFormatError(
+            f"the model's {part} has parameters this spamsift does not know: "
+            f"{', '.join(unknown)} (written by a later release?); upgrade spamsift, or "
+            f"activate a model version this release wrote (`spamsift models activate`)")
+    return dict(params)
+
+
 def model_from_arrays(manifest: dict[str, Any], arrays: dict[str, np.ndarray]) -> SpamModel:
     try:
         if manifest.get("kind") != "SpamModel":
             raise ModelFormatError(
                 f"expected a SpamModel artifact, got kind={manifest.get('kind')!r}")
-        fparams = dict(manifest["featurizer"])
+        fparams = _known(MessageFeaturizer, "featurizer", manifest["featurizer"])
         fparams["keywords"] = tuple(fparams["keywords"])
         featurizer = MessageFeaturizer(**fparams)
         # A loaded model scores, explains and learns feedback; it is not refitted, so it is
         # the scorer, which needs no scikit-learn (models/scorer.py).
-        clf = SpamScorer(**manifest["classifier"])
+        clf = SpamScorer(**_known(SpamScorer, "classifier", manifest["classifier"]))
         state = {
             "coef_binary": _unpack("coef_binary", arrays),
             "coef_normalized": _unpack("coef_normalized", arrays),
@@ -178,7 +195,10 @@ def load_model(path: str | Path, limits: ParseLimits | None = None, *,
     not the model's, so the file does not hold them; without them the defaults apply.
     """
     manifest, arrays = load_artifact(path)
-    model = model_from_arrays(manifest, arrays)
+    try:
+        model = model_from_arrays(manifest, arrays)
+    except ModelFormatError as exc:  # which file: a registry holds many
+        raise ModelFormatError(f"{path}: {exc}") from exc
     if limits is not None:
         model.featurizer.set_params(limits=limits)
     model.classifier.set_params(priors=priors)
