@@ -143,6 +143,20 @@ def write_index(root: Path, mail: list[tuple[bytes, str]], test_every: int = 4,
     return index
 
 
+def _stop_kept_workers() -> None:
+    """Shut the featurising workers earlier tests left running (the fork pools kept for
+    later calls, loky's executor): their manager threads would keep this process from
+    forking. Later calls start new ones."""
+    from joblib.externals.loky import reusable_executor
+
+    for pool in batch_module._POOLS.values():
+        pool.shutdown()
+    batch_module._POOLS.clear()
+    executor = getattr(reusable_executor, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=True)
+
+
 @pytest.fixture(params=["main-thread-only", "with-another-thread"])
 def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
             ) -> Iterator[dict[int, ProcessPoolExecutor]]:
@@ -150,6 +164,8 @@ def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     them); one with other threads (a server retraining) spawns them through loky
     (spamsift.features.batch). Yields this test's own table of kept pools, so the path
     taken is the one the case names."""
+    if request.param == "main-thread-only":
+        _stop_kept_workers()
     pools: dict[int, ProcessPoolExecutor] = {}
     monkeypatch.setattr(batch_module, "_POOLS", pools)
     stop = threading.Event()
@@ -157,20 +173,14 @@ def threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
     if request.param == "with-another-thread":
         other.start()
     elif threading.active_count() > 1:
-        pytest.skip(f"this test process runs {threading.active_count()} threads")
+        pytest.skip(f"this test process runs threads: "
+                    f"{[t.name for t in threading.enumerate()]}")
     yield pools
     stop.set()
     for pool in pools.values():
         pool.shutdown()
-    if request.param == "with-another-thread":
+    if other.is_alive():
         other.join()
-        # loky keeps its executor (and its manager threads) for the next call: shut it,
-        # so a later main-thread-only case finds this process alone again and forks.
-        from joblib.externals.loky import reusable_executor
-
-        executor = getattr(reusable_executor, "_executor", None)
-        if executor is not None:
-            executor.shutdown(wait=True)
 
 
 _WORK = batch_module._work
