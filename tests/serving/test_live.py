@@ -13,7 +13,7 @@ from spamsift.feedback.messages import message_id
 from spamsift.models.persistence import save_model
 from spamsift.models.registry import ModelRegistry
 from spamsift.models.spam_model import SpamModel
-from spamsift.serving.live import forget, learn, open_live
+from spamsift.serving.live import StoresFactory, forget, learn, open_live
 from spamsift.training.online import LearningFeedback
 
 MESSAGE = b"From: ann@example.org\nSubject: lunch\n\nNoon at the usual place?\n"
@@ -34,9 +34,10 @@ def test_without_stores_there_is_a_model_and_nothing_else(data_dir: Path) -> Non
 
 @pytest.mark.parametrize("stores", [pytest.param(None, id="no-stores"),
                                     pytest.param(open_stores, id="stores")])
-def test_the_served_model_takes_the_sites_settings(data_dir: Path, stores: object) -> None:
+def test_the_served_model_takes_the_sites_settings(data_dir: Path,
+                                                   stores: StoresFactory | None) -> None:
     settings = Settings(priors=False, limits={"max_parts": 7})
-    live = open_live(data_dir, settings, stores=stores)  # type: ignore[arg-type]
+    live = open_live(data_dir, settings, stores=stores)
     model = live.holder.current.model
     assert model.classifier.priors is False
     assert model.featurizer.limits.max_parts == 7
