@@ -112,7 +112,7 @@ def model_to_arrays(model: SpamModel) -> tuple[dict[str, Any], dict[str, np.ndar
 def _known(cls: type[Estimator], part: str, params: Mapping[str, Any]) -> dict[str, Any]:
     """``params`` of the manifest's ``part``, refused naming any ``cls`` does not take:
     a file written by a later spamsift, whose estimators have parameters this one lacks
-    (feedback_margin, feedback_ham_margin and feedback_C were such, once)."""
+    (feedback_margin and rep_cap were such, to the releases before them)."""
     if not isinstance(params, Mapping):
         raise TypeError(f"{part}: expected a mapping of parameters, got {type(params).__name__}")
     unknown = sorted(set(params) - set(cls._get_param_names()))
