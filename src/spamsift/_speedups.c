@@ -12,6 +12,11 @@
  * langid_counts(nextmove, rowbase, output, text) -> dict
  *     py3langid's walk of its byte automaton over text: feature -> times seen, in order
  *     of first sight (its visit_counts). spamsift.features.language.
+ *
+ * latin1_words(text) -> list of str, or None
+ *     The words the tokeniser's word pattern finds (re.findall of spamsift.features.
+ *     tokens._WORD) in a str whose characters are all below U+0100; None for any other
+ *     str (the pattern's combining marks lie beyond). spamsift.features.tokens.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -176,11 +181,68 @@ done:
     return counts;
 }
 
+
+/* tokens._WORD, "[^\W_][\w'$@!|.{MARKS}-]*(?<![_'$@!|.-])", for code points below 256,
+ * where MARKS has none: a word starts with a letter or digit (re's \w is
+ * Py_UNICODE_ISALNUM or '_'), runs over word characters and ' $ @ ! | . -, and gives
+ * back its trailing _ ' $ @ ! | . - (the regex backtracks to the last character the
+ * look-behind allows; none of those can start a word, so the scan goes on after). */
+static inline int trails(Py_UCS4 c)
+{
+    return c == '_' || c == '\'' || c == '$' || c == '@' || c == '!' || c == '|' || c == '.'
+           || c == '-';
+}
+
+static PyObject *latin1_words(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "latin1_words: expected str, got %.100s",
+                     Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+#endif
+    if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND)
+        Py_RETURN_NONE;
+    const Py_UCS1 *t = PyUnicode_1BYTE_DATA(text);
+    const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_UCS4 c = t[i];
+        if (c == '_' || !Py_UNICODE_ISALNUM(c)) {
+            i++;
+            continue;
+        }
+        Py_ssize_t j = i + 1;
+        while (j < n && (Py_UNICODE_ISALNUM(t[j]) || trails(t[j])))
+            j++;
+        Py_ssize_t e = j;
+        while (trails(t[e - 1]))  /* t[i] is alphanumeric: stops there at the latest */
+            e--;
+        PyObject *w = PyUnicode_FromKindAndData(PyUnicode_1BYTE_KIND, t + i, e - i);
+        if (w == NULL || PyList_Append(out, w) < 0) {
+            Py_XDECREF(w);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(w);
+        i = j;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"token_columns", token_columns, METH_VARARGS,
      "token_columns(tokens, n_features) -> bytearray of int32 columns (MurmurHash3, |h| mod n)."},
     {"langid_counts", langid_counts, METH_VARARGS,
      "langid_counts(nextmove, rowbase, output, text) -> {feature: count}, py3langid's walk."},
+    {"latin1_words", latin1_words, METH_O,
+     "latin1_words(text) -> the tokeniser's words of a str below U+0100, else None."},
     {NULL, NULL, 0, NULL},
 };
 

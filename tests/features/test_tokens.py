@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from spamsift.features import tokens
 from spamsift.features.tokens import header_tokens, host_suffixes, text_tokens, tokenize
 from spamsift.parse import ParsedMessage, parse_message
 
@@ -425,3 +428,40 @@ def test_latin_word_run_into_chinese_is_cut_apart():
 def test_character_pairs_are_capped_like_words():
     toks = _body_tokens("免费" * 5000)
     assert len([t for t in toks if t in ("免费", "费免")]) == 3000
+
+
+# Word characters, the ones a word may hold inside or drop at its end, and others.
+_WORDISH = st.text(st.sampled_from(list("aZ9_'$@!|.- ,;\t\n\xe9\xdf\xaa\xb5\xb2\xbd\xa0\xd7"))
+                   | st.characters(max_codepoint=0xFF), max_size=80)
+
+
+@pytest.mark.needs("speedups")
+@given(_WORDISH)
+def test_the_c_words_are_the_regex_s(text: str):
+    from spamsift._speedups import latin1_words
+
+    assert latin1_words(text) == tokens._WORD.findall(text)
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_words_leave_wider_text_to_the_regex():
+    from spamsift._speedups import latin1_words
+
+    # Combining marks, unspaced scripts: only the regex knows them.
+    assert latin1_words("he\u0301llo") is None and latin1_words("iPhone降价") is None
+    assert not any(tokens.UNSPACED_CHAR.match(chr(c)) for c in range(256))
+    with pytest.raises(TypeError, match="expected str"):
+        latin1_words(b"bytes")
+
+
+@given(st.text(max_size=60) | _WORDISH)
+def test_words_are_the_same_with_and_without_c(text: str):
+    with_c: list[str] = []
+    tokens._words(text, "p:", with_c, bigrams=True)
+    without: list[str] = []
+    saved, tokens._c_words = tokens._c_words, None
+    try:
+        tokens._words(text, "p:", without, bigrams=True)
+    finally:
+        tokens._c_words = saved
+    assert with_c == without
