@@ -174,16 +174,19 @@ def name_clues(model: SpamModel, msg: ParsedMessage, contrib: list[tuple[int, fl
     featurizer, clf = model.featurizer, model.classifier
     if tokens is None:
         tokens = tokenize(msg, site=featurizer.site_evidence)
-    n_tokens = featurizer.layout.n_tokens
+    n_tokens = clf.layout.n_tokens
     wanted = [j for j, _ in contrib if j < n_tokens]
     names: dict[int, list[str]] = {}
     if wanted and tokens:
         cols = token_columns(tokens, n_tokens)
-        for i in np.flatnonzero(np.isin(cols, wanted)).tolist():
+        hit = cols == wanted[0]
+        for j in wanted[1:]:
+            hit |= cols == j
+        for i in np.flatnonzero(hit).tolist():
             seen = names.setdefault(int(cols[i]), [])
             if tokens[i] not in seen:
                 seen.append(tokens[i])
-    labels = [column_label(clf, j) for j, _ in contrib]
+    labels = [("token", f"#{j}") if j < n_tokens else column_label(clf, j) for j, _ in contrib]
     byte_cols = {j: int(label[1:]) for (j, _), (kind, label) in zip(contrib, labels, strict=True)
                  if kind == "bytes"}
     grams = featurizer.byte_ngrams
