@@ -13,6 +13,10 @@
  *     py3langid's walk of its byte automaton over text: feature -> times seen, in order
  *     of first sight (its visit_counts). spamsift.features.language.
  *
+ * typed_spans(text) -> list of (start, end, kind)
+ *     Where the tokeniser's typed pattern (spamsift.features.tokens._TYPED: a URL, an
+ *     amount of money, a phone number; kind 0, 1, 2) matches, as re.sub finds them.
+ *
  * latin1_words(text) -> list of str, or None
  *     The words the tokeniser's word pattern finds (re.findall of spamsift.features.
  *     tokens._WORD) in a str whose characters are all below U+0100; None for any other
@@ -22,6 +26,7 @@
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
 
@@ -236,11 +241,243 @@ static PyObject *latin1_words(PyObject *self, PyObject *text)
     return out;
 }
 
+/* tokens._TYPED, matched by hand: at each position, the URL, then the two money
+ * patterns, then the phone pattern, each trying its choices in the order the regex
+ * engine backtracks through them; the first to match wins and the scan goes on after
+ * it (re.sub's leftmost, non-overlapping matches). re.IGNORECASE: a pattern letter
+ * matches a character whose lower case it is, and "s" also LATIN SMALL LETTER LONG S
+ * (sre's case equivalences; no other character folds to the letters used here). \d is
+ * Py_UNICODE_ISDECIMAL, \s Py_UNICODE_ISSPACE, \w Py_UNICODE_ISALNUM or '_', as in sre. */
+typedef struct {
+    int kind;
+    const void *data;
+    Py_ssize_t n;
+} Text;
+
+#define AT(t, i) PyUnicode_READ((t)->kind, (t)->data, (i))
+
+static inline int is_digit(const Text *t, Py_ssize_t i)
+{
+    return i < t->n && Py_UNICODE_ISDECIMAL(AT(t, i));
+}
+
+static inline int is_space(const Text *t, Py_ssize_t i)
+{
+    return i < t->n && Py_UNICODE_ISSPACE(AT(t, i));
+}
+
+static inline int is_word(Py_UCS4 c) { return c == '_' || Py_UNICODE_ISALNUM(c); }
+
+/* The ASCII letters of `word` (lower case), case-insensitively, at i. */
+static int iword(const Text *t, Py_ssize_t i, const char *word)
+{
+    for (; *word; word++, i++) {
+        if (i >= t->n)
+            return 0;
+        Py_UCS4 c = AT(t, i);
+        if (Py_UNICODE_TOLOWER(c) != (Py_UCS4)*word && !(*word == 's' && c == 0x17F))
+            return 0;
+    }
+    return 1;
+}
+
+static inline int is_sep(const Text *t, Py_ssize_t i) /* [\s.-] */
+{
+    if (i >= t->n)
+        return 0;
+    Py_UCS4 c = AT(t, i);
+    return c == '.' || c == '-' || Py_UNICODE_ISSPACE(c);
+}
+
+static inline int boundary_after_word(const Text *t, Py_ssize_t i) /* \b after a \w */
+{
+    return i >= t->n || !is_word(AT(t, i));
+}
+
+/* (?:https?://|ftp://|www\.)[^\s<>"']{1,2048} */
+static Py_ssize_t match_url(const Text *t, Py_ssize_t i)
+{
+    Py_ssize_t j;
+    if (iword(t, i, "https://"))
+        j = i + 8;
+    else if (iword(t, i, "http://"))
+        j = i + 7;
+    else if (iword(t, i, "ftp://"))
+        j = i + 6;
+    else if (iword(t, i, "www") && i + 3 < t->n && AT(t, i + 3) == '.')
+        j = i + 4;
+    else
+        return -1;
+    Py_ssize_t k = j;
+    while (k < t->n && k - j < 2048) {
+        Py_UCS4 c = AT(t, k);
+        if (c == '<' || c == '>' || c == '"' || c == '\'' || Py_UNICODE_ISSPACE(c))
+            break;
+        k++;
+    }
+    return k > j ? k : -1;
+}
+
+/* [\d,]{0,15} after a digit at i - 1, greedy: where it stops. */
+static Py_ssize_t digits_commas(const Text *t, Py_ssize_t i)
+{
+    Py_ssize_t k = i;
+    while (k - i < 15 && k < t->n && (AT(t, k) == ',' || Py_UNICODE_ISDECIMAL(AT(t, k))))
+        k++;
+    return k;
+}
+
+/* [$€£¥]\s?\d[\d,]{0,15}(?:\.\d{1,2})?
+ * | \d[\d,]{0,15}(?:\.\d{1,2})?\s?(?:usd|dollars|euro)\b */
+static Py_ssize_t match_money(const Text *t, Py_ssize_t i)
+{
+    Py_UCS4 c = AT(t, i);
+    if (c == '$' || c == 0x20AC || c == 0xA3 || c == 0xA5) {
+        Py_ssize_t j = i + 1;
+        if (is_space(t, j) && is_digit(t, j + 1))
+            j++;
+        if (!is_digit(t, j))
+            return -1;
+        j = digits_commas(t, j + 1);
+        /* Nothing follows the optional cents that could fail: the greedy choice holds. */
+        if (j < t->n && AT(t, j) == '.' && is_digit(t, j + 1))
+            j += is_digit(t, j + 2) ? 3 : 2;
+        return j;
+    }
+    if (!Py_UNICODE_ISDECIMAL(c))
+        return -1;
+    /* A shorter run of digits and commas leaves one of them next, which neither the
+     * cents, a space nor a currency word can take: only the longest run can match. */
+    Py_ssize_t run = digits_commas(t, i + 1);
+    Py_ssize_t cents[3];
+    int n_cents = 0;
+    if (run < t->n && AT(t, run) == '.' && is_digit(t, run + 1)) {
+        if (is_digit(t, run + 2))
+            cents[n_cents++] = run + 3;
+        cents[n_cents++] = run + 2;
+    }
+    cents[n_cents++] = run;
+    static const char *words[] = {"usd", "dollars", "euro"};
+    for (int a = 0; a < n_cents; a++) {
+        for (int sp = 1; sp >= 0; sp--) {
+            Py_ssize_t j = cents[a];
+            if (sp) {
+                if (!is_space(t, j))
+                    continue;
+                j++;
+            }
+            for (int w = 0; w < 3; w++) {
+                Py_ssize_t len = (Py_ssize_t)strlen(words[w]);
+                if (iword(t, j, words[w]) && boundary_after_word(t, j + len))
+                    return j + len;
+            }
+        }
+    }
+    return -1;
+}
+
+/* (?:\+?1[\s.-]?)?\(?\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b */
+static Py_ssize_t match_phone_rest(const Text *t, Py_ssize_t i)
+{
+    for (int open = 1; open >= 0; open--) {
+        Py_ssize_t j = i;
+        if (open) {
+            if (j >= t->n || AT(t, j) != '(')
+                continue;
+            j++;
+        }
+        if (!(is_digit(t, j) && is_digit(t, j + 1) && is_digit(t, j + 2)))
+            continue;
+        j += 3;
+        for (int close = 1; close >= 0; close--) {
+            Py_ssize_t k = j;
+            if (close) {
+                if (k >= t->n || AT(t, k) != ')')
+                    continue;
+                k++;
+            }
+            if (is_sep(t, k) && is_digit(t, k + 1) && is_digit(t, k + 2) && is_digit(t, k + 3)
+                && is_sep(t, k + 4) && is_digit(t, k + 5) && is_digit(t, k + 6)
+                && is_digit(t, k + 7) && is_digit(t, k + 8) && boundary_after_word(t, k + 9))
+                return k + 9;
+        }
+    }
+    return -1;
+}
+
+static Py_ssize_t match_phone(const Text *t, Py_ssize_t i)
+{
+    /* The optional country code, taken if it can be: "+1" or "1", then a separator if
+     * one follows (taken first); else left out. */
+    Py_ssize_t j = i;
+    if (j < t->n && AT(t, j) == '+')
+        j++;
+    if (j < t->n && AT(t, j) == '1') {
+        Py_ssize_t r;
+        if (is_sep(t, j + 1) && (r = match_phone_rest(t, j + 2)) >= 0)
+            return r;
+        if ((r = match_phone_rest(t, j + 1)) >= 0)
+            return r;
+    }
+    return match_phone_rest(t, i);
+}
+
+static PyObject *typed_spans(PyObject *self, PyObject *text)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "typed_spans: expected str, got %.100s",
+                     Py_TYPE(text)->tp_name);
+        return NULL;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return NULL;
+#endif
+    Text t = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
+    PyObject *out = PyList_New(0);
+    if (out == NULL)
+        return NULL;
+    Py_ssize_t i = 0;
+    while (i < t.n) {
+        Py_UCS4 c = AT(&t, i);
+        Py_ssize_t end = -1;
+        int kind = 0;
+        /* The pattern's look-ahead: only these can start a match. */
+        Py_UCS4 lc = Py_UNICODE_TOLOWER(c);
+        if (lc == 'h' || lc == 'f' || lc == 'w')
+            end = match_url(&t, i);
+        if (end < 0 && (c == '$' || c == 0x20AC || c == 0xA3 || c == 0xA5
+                        || Py_UNICODE_ISDECIMAL(c))) {
+            end = match_money(&t, i);
+            kind = 1;
+        }
+        if (end < 0 && (c == '(' || c == '+' || Py_UNICODE_ISDECIMAL(c))) {
+            end = match_phone(&t, i);
+            kind = 2;
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *span = Py_BuildValue("(nni)", i, end, kind);
+        if (span == NULL || PyList_Append(out, span) < 0) {
+            Py_XDECREF(span);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(span);
+        i = end;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"token_columns", token_columns, METH_VARARGS,
      "token_columns(tokens, n_features) -> bytearray of int32 columns (MurmurHash3, |h| mod n)."},
     {"langid_counts", langid_counts, METH_VARARGS,
      "langid_counts(nextmove, rowbase, output, text) -> {feature: count}, py3langid's walk."},
+    {"typed_spans", typed_spans, METH_O,
+     "typed_spans(text) -> [(start, end, kind)] where the tokeniser's typed pattern matches."},
     {"latin1_words", latin1_words, METH_O,
      "latin1_words(text) -> the tokeniser's words of a str below U+0100, else None."},
     {NULL, NULL, 0, NULL},

@@ -465,3 +465,49 @@ def test_words_are_the_same_with_and_without_c(text: str):
     finally:
         tokens._c_words = saved
     assert with_c == without
+
+
+# Pieces of URLs, amounts and phone numbers, and what sits next to them: case and the
+# long s ("httpſ" is "https" to the regex), Unicode digits and spaces, boundaries.
+_TYPED_PIECES = st.lists(st.sampled_from(
+    ["1", "+1", "+", "(", ")", "555", "12", "1234", "1" * 16, "-", ".", " ", "\t", "usd",
+     "USD", "u\u017fd", "dollars", "euro", "eurox", "$", "€", "£", "¥", "http://", "HTTPS://",
+     "http\u017f://", "ftp://", "www.", "wWw", "x", "_", ",", "\u0663\u0663\u0663", "\u00b2",
+     "\u2003", "<", "'", "1,000", ".99", "9.5"]), max_size=14).map("".join)
+
+
+def _regex_spans(text: str) -> list[tuple[int, int, int]]:
+    return [(m.start(), m.end(), tokens._TYPED_KINDS.index(m.lastgroup or ""))
+            for m in tokens._TYPED.finditer(text)]
+
+
+@pytest.mark.needs("speedups")
+@given(_TYPED_PIECES | st.text(max_size=40))
+def test_the_c_typed_spans_are_the_regex_s(text: str):
+    from spamsift._speedups import typed_spans
+
+    assert typed_spans(text) == _regex_spans(text)
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_typed_spans_keep_the_regex_s_limits():
+    from spamsift._speedups import typed_spans
+
+    for text in ("see http://" + "x" * 3000 + " now", "$" + "1" * 20 + ".999",
+                 "1" * 20 + " usd", "call +1 (555) 123-4567x", "+1.555.123.4567"):
+        assert typed_spans(text) == _regex_spans(text)
+    with pytest.raises(TypeError, match="expected str"):
+        typed_spans(None)
+
+
+@given(_TYPED_PIECES | st.text(max_size=40))
+def test_typed_tokens_are_the_same_with_and_without_c(text: str):
+    with_c: list[str] = []
+    got = tokens._typed(text, "p:", with_c)
+    without: list[str] = []
+    saved, tokens._c_typed = tokens._c_typed, None
+    try:
+        assert tokens._typed(text, "p:", without) == got
+    finally:
+        tokens._c_typed = saved
+    assert with_c == without
