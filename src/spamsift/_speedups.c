@@ -442,16 +442,21 @@ static PyObject *typed_spans(PyObject *self, PyObject *text)
         Py_UCS4 c = AT(&t, i);
         Py_ssize_t end = -1;
         int kind = 0;
-        /* The pattern's look-ahead: only these can start a match. */
-        Py_UCS4 lc = Py_UNICODE_TOLOWER(c);
+        /* The pattern's look-ahead: only these can start a match (no character beyond
+         * ASCII folds to h, f or w). */
+        Py_UCS4 lc = c | 0x20;
+        int digit = c < 128 ? (c >= '0' && c <= '9') : Py_UNICODE_ISDECIMAL(c);
         if (lc == 'h' || lc == 'f' || lc == 'w')
             end = match_url(&t, i);
-        if (end < 0 && (c == '$' || c == 0x20AC || c == 0xA3 || c == 0xA5
-                        || Py_UNICODE_ISDECIMAL(c))) {
+        else if (!digit && c != '$' && c != '(' && c != '+' && c < 128) {
+            i++;
+            continue;
+        }
+        if (end < 0 && (c == '$' || c == 0x20AC || c == 0xA3 || c == 0xA5 || digit)) {
             end = match_money(&t, i);
             kind = 1;
         }
-        if (end < 0 && (c == '(' || c == '+' || Py_UNICODE_ISDECIMAL(c))) {
+        if (end < 0 && (c == '(' || c == '+' || digit)) {
             end = match_phone(&t, i);
             kind = 2;
         }
