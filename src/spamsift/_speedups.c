@@ -21,6 +21,12 @@
  *     The words the tokeniser's word pattern finds (re.findall of spamsift.features.
  *     tokens._WORD) in a str whose characters are all below U+0100; None for any other
  *     str (the pattern's combining marks lie beyond). spamsift.features.tokens.
+ *
+ * latin1_word_tokens(words, out, prefix, bigrams, long_words, fold, min_word, max_word,
+ *                    max_compound)
+ *     tokens._words' loop over latin1_words' list: appends to out the tokens it makes,
+ *     calling fold (fold_obfuscation) for a word that is neither ASCII letters nor a
+ *     number, as the loop does.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -476,6 +482,97 @@ static PyObject *typed_spans(PyObject *self, PyObject *text)
     return out;
 }
 
+/* _NUMBER, "^\d[\d,.]*$", for a word of Latin-1 characters: its only decimal digits are
+ * ASCII (a word holds no newline, which $ would also take). */
+static int latin1_number(const Py_UCS1 *w, Py_ssize_t n)
+{
+    if (n < 1 || w[0] < '0' || w[0] > '9')
+        return 0;
+    for (Py_ssize_t i = 1; i < n; i++)
+        if (!((w[i] >= '0' && w[i] <= '9') || w[i] == ',' || w[i] == '.'))
+            return 0;
+    return 1;
+}
+
+static int append_new(PyObject *out, PyObject *item)
+{
+    if (item == NULL)
+        return -1;
+    int r = PyList_Append(out, item);
+    Py_DECREF(item);
+    return r;
+}
+
+static PyObject *latin1_word_tokens(PyObject *self, PyObject *args)
+{
+    PyObject *words, *out, *prefix, *fold;
+    int bigrams, long_words;
+    Py_ssize_t min_word, max_word, max_compound;
+    if (!PyArg_ParseTuple(args, "O!O!UppOnnn:latin1_word_tokens", &PyList_Type, &words,
+                          &PyList_Type, &out, &prefix, &bigrams, &long_words, &fold,
+                          &min_word, &max_word, &max_compound))
+        return NULL;
+    PyObject *prev = NULL; /* the last word kept, for bigrams; NULL: none */
+    Py_ssize_t n = PyList_GET_SIZE(words);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *w = PyList_GET_ITEM(words, k);
+        if (!PyUnicode_Check(w) || PyUnicode_KIND(w) != PyUnicode_1BYTE_KIND) {
+            PyErr_SetString(PyExc_TypeError, "latin1_word_tokens: expected Latin-1 str words");
+            goto fail;
+        }
+        const Py_UCS1 *c = PyUnicode_1BYTE_DATA(w);
+        Py_ssize_t lw = PyUnicode_GET_LENGTH(w);
+        if (lw < min_word) {
+            Py_CLEAR(prev);
+            continue;
+        }
+        int ascii = PyUnicode_IS_ASCII(w), alpha = 1;
+        for (Py_ssize_t i = 0; i < lw && alpha; i++)
+            alpha = Py_UNICODE_ISALPHA(c[i]);
+        if (lw > max_word && !(long_words && lw <= max_compound && alpha)) {
+            if (append_new(out, PyUnicode_FromFormat("%Uskip:%c%zd", prefix, (int)c[0],
+                                                     lw / 10 * 10)) < 0)
+                goto fail;
+            Py_CLEAR(prev);
+            continue;
+        }
+        PyObject *word; /* new reference */
+        if (ascii && alpha) {
+            word = Py_NewRef(w);
+        } else if (latin1_number(c, lw)) {
+            word = PyUnicode_FromFormat("#num%zd", lw < 9 ? lw : 9);
+            if (word == NULL)
+                goto fail;
+        } else {
+            PyObject *folded = PyObject_CallOneArg(fold, w);
+            if (folded == NULL)
+                goto fail;
+            if (folded != Py_None) {
+                int bad = append_new(out, PyUnicode_FromFormat("%Uobf:%S", prefix, folded)) < 0
+                          || append_new(out, PyUnicode_FromString("obfuscated")) < 0;
+                Py_DECREF(folded);
+                if (bad)
+                    goto fail;
+            } else {
+                Py_DECREF(folded);
+            }
+            word = Py_NewRef(w);
+        }
+        if (append_new(out, PyUnicode_Concat(prefix, word)) < 0
+            || (bigrams && prev != NULL
+                && append_new(out, PyUnicode_FromFormat("%Ubi:%U %U", prefix, prev, word)) < 0)) {
+            Py_DECREF(word);
+            goto fail;
+        }
+        Py_XSETREF(prev, word);
+    }
+    Py_XDECREF(prev);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(prev);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"token_columns", token_columns, METH_VARARGS,
      "token_columns(tokens, n_features) -> bytearray of int32 columns (MurmurHash3, |h| mod n)."},
@@ -485,6 +582,9 @@ static PyMethodDef methods[] = {
      "typed_spans(text) -> [(start, end, kind)] where the tokeniser's typed pattern matches."},
     {"latin1_words", latin1_words, METH_O,
      "latin1_words(text) -> the tokeniser's words of a str below U+0100, else None."},
+    {"latin1_word_tokens", latin1_word_tokens, METH_VARARGS,
+     "latin1_word_tokens(words, out, prefix, bigrams, long_words, fold, min_word, max_word, "
+     "max_compound): tokens._words' loop, appending to out."},
     {NULL, NULL, 0, NULL},
 };
 

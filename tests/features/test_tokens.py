@@ -454,17 +454,34 @@ def test_the_c_words_leave_wider_text_to_the_regex():
         latin1_words(b"bytes")
 
 
-@given(st.text(max_size=60) | _WORDISH)
-def test_words_are_the_same_with_and_without_c(text: str):
+# Words of every kind the word loop tells apart: short, long, compounds, numbers,
+# disguised, accented, a hash-buster of accented letters.
+_WORD_PIECES = st.lists(st.sampled_from(
+    ["a", "ok", "free", "FREE", "v1agra", "m0ney", "mp3", "2002", "1,000.50", "don't", "e-mail",
+     "x" * 21, "Donaudampfschifffahrtsgesellschaft", "y" * 41, "caf\u00e9", "\u00e9" * 30,
+     "\u00bd5", "a_b", "\u00aa\u00b5", "w1th-d4sh", "..", "\u00e9t\u00e91"]),
+    max_size=30).map(" ".join)
+
+
+@given(st.text(max_size=60) | _WORDISH | _WORD_PIECES, st.booleans(), st.booleans())
+def test_words_are_the_same_with_and_without_c(text: str, bigrams: bool, long_words: bool):
     with_c: list[str] = []
-    tokens._words(text, "p:", with_c, bigrams=True)
+    tokens._words(text, "p:", with_c, bigrams, long_words)
     without: list[str] = []
     saved, tokens._c_words = tokens._c_words, None
     try:
-        tokens._words(text, "p:", without, bigrams=True)
+        tokens._words(text, "p:", without, bigrams, long_words)
     finally:
         tokens._c_words = saved
     assert with_c == without
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_word_loop_refuses_what_it_cannot_read():
+    from spamsift._speedups import latin1_word_tokens
+
+    with pytest.raises(TypeError, match="Latin-1"):
+        latin1_word_tokens(["\u4e2d\u6587"], [], "", False, False, str, 2, 20, 40)
 
 
 # Pieces of URLs, amounts and phone numbers, and what sits next to them: case and the
