@@ -2,7 +2,7 @@
  *
  * Built by `pip install` where a C compiler is found (setup.py marks it optional);
  * each function has a pure-Python twin that gives the same numbers, and the tests
- * compare the two (tests/features/test_hashing.py, test_language.py).
+ * compare the two (tests/features/test_hashing.py, test_language.py, test_tokens.py).
  *
  * token_columns(tokens, n_features) -> bytearray
  *     The hashed column of each str token, as native int32s: MurmurHash3 (x86, 32
