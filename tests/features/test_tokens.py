@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from spamsift.features import tokens
 from spamsift.features.tokens import header_tokens, host_suffixes, text_tokens, tokenize
 from spamsift.parse import ParsedMessage, parse_message
 
@@ -425,3 +428,103 @@ def test_latin_word_run_into_chinese_is_cut_apart():
 def test_character_pairs_are_capped_like_words():
     toks = _body_tokens("免费" * 5000)
     assert len([t for t in toks if t in ("免费", "费免")]) == 3000
+
+
+# Word characters, the ones a word may hold inside or drop at its end, and others.
+_WORDISH = st.text(st.sampled_from(list("aZ9_'$@!|.- ,;\t\n\xe9\xdf\xaa\xb5\xb2\xbd\xa0\xd7"))
+                   | st.characters(max_codepoint=0xFF), max_size=80)
+
+
+@pytest.mark.needs("speedups")
+@given(_WORDISH)
+def test_the_c_words_are_the_regex_s(text: str):
+    from spamsift._speedups import latin1_words
+
+    assert latin1_words(text) == tokens._WORD.findall(text)
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_words_leave_wider_text_to_the_regex():
+    from spamsift._speedups import latin1_words
+
+    # Combining marks, unspaced scripts: only the regex knows them.
+    assert latin1_words("he\u0301llo") is None and latin1_words("iPhone降价") is None
+    assert not any(tokens.UNSPACED_CHAR.match(chr(c)) for c in range(256))
+    with pytest.raises(TypeError, match="expected str"):
+        latin1_words(b"bytes")
+
+
+# Words of every kind the word loop tells apart: short, long, compounds, numbers,
+# disguised, accented, a hash-buster of accented letters.
+_WORD_PIECES = st.lists(st.sampled_from(
+    ["a", "ok", "free", "FREE", "v1agra", "m0ney", "mp3", "2002", "1,000.50", "don't", "e-mail",
+     "x" * 21, "Donaudampfschifffahrtsgesellschaft", "y" * 41, "caf\u00e9", "\u00e9" * 30,
+     "\u00bd5", "a_b", "\u00aa\u00b5", "w1th-d4sh", "..", "\u00e9t\u00e91"]),
+    max_size=30).map(" ".join)
+
+
+@given(st.text(max_size=60) | _WORDISH | _WORD_PIECES, st.booleans(), st.booleans())
+def test_words_are_the_same_with_and_without_c(text: str, bigrams: bool, long_words: bool):
+    with_c: list[str] = []
+    tokens._words(text, "p:", with_c, bigrams, long_words)
+    without: list[str] = []
+    saved, tokens._c_words = tokens._c_words, None
+    try:
+        tokens._words(text, "p:", without, bigrams, long_words)
+    finally:
+        tokens._c_words = saved
+    assert with_c == without
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_word_loop_refuses_what_it_cannot_read():
+    from spamsift._speedups import latin1_word_tokens
+
+    with pytest.raises(TypeError, match="Latin-1"):
+        latin1_word_tokens(["\u4e2d\u6587"], [], "", False, False, str, 2, 20, 40)
+
+
+# Pieces of URLs, amounts and phone numbers, and what sits next to them: case and the
+# long s ("httpſ" is "https" to the regex), Unicode digits and spaces, boundaries.
+_TYPED_PIECES = st.lists(st.sampled_from(
+    ["1", "+1", "+", "(", ")", "555", "12", "1234", "1" * 16, "-", ".", " ", "\t", "usd",
+     "USD", "u\u017fd", "dollars", "euro", "eurox", "$", "€", "£", "¥", "http://", "HTTPS://",
+     "http\u017f://", "ftp://", "www.", "wWw", "x", "_", ",", "\u0663\u0663\u0663", "\u00b2",
+     "\u2003", "<", "'", "1,000", ".99", "9.5"]), max_size=14).map("".join)
+
+
+def _regex_spans(text: str) -> list[tuple[int, int, int]]:
+    return [(m.start(), m.end(), tokens._TYPED_KINDS.index(m.lastgroup or ""))
+            for m in tokens._TYPED.finditer(text)]
+
+
+@pytest.mark.needs("speedups")
+@given(_TYPED_PIECES | st.text(max_size=40))
+def test_the_c_typed_spans_are_the_regex_s(text: str):
+    from spamsift._speedups import typed_spans
+
+    assert typed_spans(text) == _regex_spans(text)
+
+
+@pytest.mark.needs("speedups")
+def test_the_c_typed_spans_keep_the_regex_s_limits():
+    from spamsift._speedups import typed_spans
+
+    for text in ("see http://" + "x" * 3000 + " now", "$" + "1" * 20 + ".999",
+                 "1" * 20 + " usd", "call +1 (555) 123-4567x", "+1.555.123.4567"):
+        assert typed_spans(text) == _regex_spans(text)
+    with pytest.raises(TypeError, match="expected str"):
+        typed_spans(None)
+
+
+@given(_TYPED_PIECES | st.text(max_size=40))
+def test_typed_tokens_are_the_same_with_and_without_c(text: str):
+    with_c: list[str] = []
+    got = tokens._typed(text, "p:", with_c)
+    without: list[str] = []
+    saved, tokens._c_typed = tokens._c_typed, None
+    try:
+        assert tokens._typed(text, "p:", without) == got
+    finally:
+        tokens._c_typed = saved
+    assert with_c == without

@@ -21,7 +21,7 @@ from spamsift.config import ParseLimits
 from spamsift.estimator import Estimator, TransformerMixin
 from spamsift.exceptions import InputError
 from spamsift.features.bytegrams import ByteNgrams
-from spamsift.features.entries import csr_entries, dense_entries, stack
+from spamsift.features.entries import Entries, csr_entries, dense_entries, stack
 from spamsift.features.hashing import count_entries, token_columns
 from spamsift.features.structure import DEFAULT_KEYWORDS, structure_names, structure_vector
 from spamsift.features.tokens import host_suffixes, normalised_body, tokenize
@@ -99,6 +99,20 @@ def reputation_keys(msg: ParsedMessage) -> tuple[str, str, str]:
             relay = ip.rpartition(".")[0]
             break
     return msg.from_addr, dom[0] if dom else msg.from_domain, relay
+
+
+def _key_entries(keys: list[tuple[str, str, str]], lay: Layout) -> Entries:
+    """The reputation blocks of rows whose keys are ``keys``: a 1 at each present key's
+    hashed column, in row order and block order within a row. Hashed in one call, and
+    not counted (a row has one of each key): ``count_entries`` per block was 0.08 ms a
+    call, a tenth of a batch of 8's features."""
+    n_keys = len(REPUTATION_KEYS)
+    flat = [k for row in keys for k in row]
+    at = np.flatnonzero(np.fromiter(map(bool, flat), dtype=bool, count=len(flat)))
+    cols = token_columns(flat, lay.n_rep_per_key)[at].astype(np.int64)
+    kind = at % n_keys
+    return Entries(at // n_keys, cols + lay.reputation(0).start + kind * lay.n_rep_per_key,
+                   np.ones(len(at)))
 
 
 class MessageFeaturizer(TransformerMixin, Estimator):
@@ -183,10 +197,7 @@ class MessageFeaturizer(TransformerMixin, Estimator):
         blocks.append(dense_entries(np.vstack([structure_vector(m, self.keywords, b[0])
                                                for m, b in zip(msgs, bodies, strict=True)]),
                                     lay.structure.start))
-        keys = [reputation_keys(m) for m in msgs]
-        for k in range(len(REPUTATION_KEYS)):
-            blocks.append(count_entries([[kk[k]] if kk[k] else [] for kk in keys],
-                                        lay.n_rep_per_key, lay.reputation(k).start))
+        blocks.append(_key_entries([reputation_keys(m) for m in msgs], lay))
         grams = self.byte_ngrams
         if grams is not None:
             heads = [m.head if site else without_trace(m.head) for m in msgs]

@@ -592,7 +592,11 @@ class SpamScorer(Estimator):
         expanded matrices, without building them: stacking two matrices of a million
         columns costs ~5 ms even for one message, the sums below ~0.1 ms.
         """
-        t = self.terms(X)
+        return self.decide(self.terms(X))
+
+    def decide(self, t: Terms) -> np.ndarray:
+        """:meth:`decision_function` of the rows whose :meth:`terms` are ``t`` (a caller
+        that also explains them, :meth:`SpamModel.classify`, reads the terms once)."""
         X, aux, fb = t.X, t.aux, t.feedback
         n = X.shape[0]
         lay = self.layout

@@ -86,11 +86,12 @@ class SpamModel:
             return []
         tokens: list[list[str]] = []
         X = self.featurizer.transform_parsed(msgs, tokens if top else None)
-        z = self.classifier.decision_function(X)
-        contribs = contributions(self.classifier, X, top) if top else [[] for _ in msgs]
+        t = self.classifier.terms(X)  # read once, for the logit and for the clues
+        z = self.classifier.decide(t)
+        contribs = contributions(self.classifier, X, top, t) if top else [[] for _ in msgs]
         out = []
-        for i, (m, zi, contrib) in enumerate(zip(msgs, z, contribs, strict=True)):
-            s = float(expit(zi))
+        for i, (m, zi, si, contrib) in enumerate(zip(msgs, z.tolist(), expit(z).tolist(),
+                                                     contribs, strict=True)):
             clues = name_clues(self, m, contrib, tokens[i]) if top else []
-            out.append(Verdict(s, self.verdict(s), float(zi), clues, sorted(m.flags)))
+            out.append(Verdict(si, self.verdict(si), zi, clues, sorted(m.flags)))
         return out
