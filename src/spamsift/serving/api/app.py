@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from spamsift import __version__
 from spamsift.config import Settings
 from spamsift.mailauth import Authenticator
+from spamsift.parse.extract.ocr import warm_up
 from spamsift.parse.sandbox import ParseSandbox
 from spamsift.serving import dashboard
 from spamsift.serving.api import classify, health, history, models, stats, votes
@@ -103,6 +104,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        warm_up(settings.limits.images.ocr)
         poller = asyncio.create_task(follow_registry(holder, settings.model_poll_seconds))
         tasks = [poller]
         if feedback is not None and settings.history_days > 0 \

@@ -42,6 +42,7 @@ import Milter
 from spamsift.config import Settings
 from spamsift.exceptions import ConfigError
 from spamsift.mailauth import Envelope
+from spamsift.parse.extract.ocr import warm_up
 from spamsift.parse.message import ParsedMessage
 from spamsift.serving.batching import Batcher
 from spamsift.serving.live import Live, StoresFactory, configure_logging, open_live
@@ -88,6 +89,7 @@ class MilterScanner:
 
     def start(self) -> None:
         self.live.start()  # follow the feedback other processes give
+        warm_up(self.settings.limits.images.ocr)
         self._thread.start()
         self._poller = asyncio.run_coroutine_threadsafe(
             follow_registry(self.live.holder, self.settings.model_poll_seconds), self.loop)

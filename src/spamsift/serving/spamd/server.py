@@ -37,6 +37,7 @@ from typing import Any
 from spamsift.config import MAX_MESSAGE_BYTES, Settings
 from spamsift.exceptions import ConfigError, InputError, StoreError
 from spamsift.networks import IPNetwork, is_trusted, parse_networks
+from spamsift.parse.extract.ocr import warm_up
 from spamsift.serving.batching import Batcher
 from spamsift.serving.live import (
     Live,
@@ -173,6 +174,7 @@ class SpamdServer:
         self._poller = asyncio.create_task(
             follow_registry(self.live.holder, self.settings.model_poll_seconds))
         self.live.start()  # follow the feedback other processes give
+        warm_up(self.settings.limits.images.ocr)
         return server
 
     async def stop(self) -> None:
