@@ -208,3 +208,18 @@ def test_without_site_evidence_the_byte_block_ignores_the_delivery_path() -> Non
                               site_evidence=site)
         X = f.transform([here, there])[:, f.layout.bytes]
         assert ((X[0] != X[1]).nnz == 0) is same
+
+
+def test_a_wide_matrix_narrowed_is_the_narrow_featurizers_own(
+        mail_set: list[tuple[bytes, str]]) -> None:
+    """Every block after the tokens keeps its values, shifted; colliding tokens add."""
+    raws = [raw for raw, _ in mail_set[:30]]
+    wide = MessageFeaturizer(token_bits=16, reputation_bits=8, byte_bits=10)
+    narrow, X = wide.narrowed(wide.transform(raws), 9)
+    direct = MessageFeaturizer(token_bits=9, reputation_bits=8, byte_bits=10)
+    assert narrow.get_params() == direct.get_params()
+    expected = direct.transform(raws)
+    assert X.shape == expected.shape
+    assert (X != expected).nnz == 0
+    with pytest.raises(ValueError, match="token_bits"):
+        wide.narrowed(wide.transform(raws), 17)

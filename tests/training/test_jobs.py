@@ -23,7 +23,8 @@ from spamsift.training.jobs import (
     split_dataset,
     train_job,
 )
-from spamsift.training.trainer import TrainOptions
+from spamsift.training import trainer as trainer_module
+from spamsift.training.trainer import TrainOptions, token_bits_for
 
 Mail = list[tuple[bytes, str]]
 
@@ -225,3 +226,29 @@ def test_report_lists_the_highest_scored_ham_below_the_cut_off(
     assert all(f">{test.sources[i]}<" in low for i in low_spam)
     saved = json.loads((tmp_path / "metrics.json").read_text(encoding="utf-8"))
     assert saved["over_time"]["n_dated"] == 40  # the test mail carries Date headers
+
+
+@pytest.mark.parametrize("load", [0.5, 1e9])
+def test_a_wide_dataset_is_narrowed_to_its_training_vocabulary(
+        load: float, column_messages: list[RawMessage], small_settings: Settings,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """At scale: 2^20..2^22 columns; here 2^6..2^16, the same rule."""
+    monkeypatch.setattr(trainer_module, "TOKEN_BITS", 6)
+    monkeypatch.setattr(trainer_module, "MAX_TOKEN_BITS", 16)
+    monkeypatch.setattr(trainer_module, "VOCABULARY_LOAD", load)
+    ds = load_dataset(column_messages, MessageFeaturizer(token_bits=16, reputation_bits=8),
+                      n_jobs=1)
+    tr, _, _ = split_dataset(ds, "column")
+    vocabulary = int(np.count_nonzero(ds.X[tr][:, :2**16].getnnz(axis=0)))
+    assert vocabulary > 0.5 * 2**6  # enough words to need more than the narrowest
+    model, _, _ = train_job(ds, "column", small_settings, TrainOptions(learning_curve=False))
+    bits = model.featurizer.token_bits
+    assert bits == ds.featurizer.token_bits == token_bits_for(vocabulary)
+    if load == 0.5:  # the narrowest width that holds the vocabulary at that load
+        assert 6 < bits < 16 and load * 2**(bits - 1) < vocabulary <= load * 2**bits
+    else:
+        assert bits == 6
+    raw = [m.data for m in column_messages[:10]]
+    np.testing.assert_allclose(
+        model.classifier.decision_function(model.featurizer.transform(raw)),
+        model.classifier.decision_function(ds.X[:10]), rtol=0, atol=1e-9)

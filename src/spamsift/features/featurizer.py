@@ -156,6 +156,28 @@ class MessageFeaturizer(TransformerMixin, Estimator):
         return Layout(2**self.token_bits, len(structure_names(self.keywords)),
                       2**self.reputation_bits, 2**self.byte_bits if self.byte_bits else 0)
 
+    def narrowed(self, X: sp.csr_matrix, token_bits: int
+                 ) -> tuple[MessageFeaturizer, sp.csr_matrix]:
+        """This featurizer with ``token_bits`` (at most its own) and ``X``, its output,
+        as that featurizer would have made it.
+
+        Exact, not an approximation: a token's column is ``|hash| mod 2**bits``, and
+        for powers of two ``(h mod 2**a) mod 2**b`` is ``h mod 2**b``; tokens that
+        come to share a column add their counts, as hashing them there does. So a
+        training set featurised once, wide, can be given the table its vocabulary needs.
+        """
+        if not 0 < token_bits <= self.token_bits:
+            raise ValueError(f"token_bits must be in 1..{self.token_bits}, got {token_bits!r}")
+        narrow = MessageFeaturizer(**{**self.get_params(), "token_bits": token_bits})
+        X = sp.csr_matrix(X)
+        wide_n, narrow_n = self.layout.n_tokens, narrow.layout.n_tokens
+        cols = X.indices.astype(np.int64)
+        cols = np.where(cols < wide_n, cols & (narrow_n - 1), cols - wide_n + narrow_n)
+        out = sp.csr_matrix((X.data, cols, X.indptr),
+                            shape=(X.shape[0], narrow.layout.n_features))
+        out.sum_duplicates()  # also sorts each row's columns
+        return narrow, out
+
     @property
     def byte_ngrams(self) -> ByteNgrams | None:
         """The byte n-gram transformer of the last block, or None without one."""

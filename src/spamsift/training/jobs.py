@@ -26,7 +26,7 @@ from spamsift.models.explain import column_label, contributions
 from spamsift.models.spam_model import SpamModel
 from spamsift.training.scoring import ScoredRow, score_rows
 from spamsift.training.splits import stratified_split, time_split
-from spamsift.training.trainer import TrainOptions, fit_model
+from spamsift.training.trainer import TrainOptions, fit_model, token_bits_for
 
 if TYPE_CHECKING:
     from spamsift.mailauth import Authenticator
@@ -126,10 +126,19 @@ def _first_of_group(rows: Sequence[int], group: np.ndarray, banned: set[int]) ->
 
 def train_job(ds: Dataset, how: str, settings: Settings, options: TrainOptions | None = None
               ) -> tuple[SpamModel, dict[str, Any], np.ndarray]:
-    """Split, fit and return the model, the training details and the test rows."""
+    """Split, fit and return the model, the training details and the test rows.
+
+    A dataset featurised wider than its training rows' vocabulary needs
+    (:func:`~spamsift.training.trainer.token_bits_for`; ``featurizer_for(wide=True)``)
+    is narrowed first, in place: its ``X`` and ``featurizer`` become the model's.
+    """
     tr, te, dropped = split_dataset(ds, how, settings.seed)
     if len(tr) == 0:
         raise TrainingError("no training rows: is the split column right (values 'train'/'test')?")
+    tokens = ds.X[tr][:, :ds.featurizer.layout.n_tokens]
+    bits = token_bits_for(int(np.count_nonzero(tokens.getnnz(axis=0))))
+    if bits < ds.featurizer.token_bits:
+        ds.featurizer, ds.X = ds.featurizer.narrowed(ds.X, bits)
     train = ds.rows(tr)
     info = {"training_data": {"fingerprint": ds.datas_fingerprint, "split": how,
                               "n_train": int(len(tr)), "n_test": int(len(te)),

@@ -157,7 +157,8 @@ def train_index(run: TrainRun, settings: Settings, reporter: Reporter = QUIET
         fitted, details, te, ds = _streamed(run, settings, reporter)
     elif run.dask is None:
         rows = read_rows(run.index, run.root, run.split_column, reporter=reporter)
-        ds = load_rows(rows, featurizer_for(settings, run.options.params), n_jobs=run.n_jobs,
+        ds = load_rows(rows, featurizer_for(settings, run.options.params, wide=True),
+                       n_jobs=run.n_jobs,
                        auth=run.auth, reporter=reporter)
         with reporter.busy("training"):
             fitted, details, te = train_job(ds, run.how, settings, run.options)
