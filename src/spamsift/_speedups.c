@@ -193,6 +193,22 @@ done:
 }
 
 
+/* 0 when ``text`` is a str ready to read (its kind and data), else -1 with a
+ * TypeError naming ``fn``. */
+static int ready_str(PyObject *text, const char *fn)
+{
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "%s: expected str, got %.100s", fn,
+                     Py_TYPE(text)->tp_name);
+        return -1;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0)
+        return -1;
+#endif
+    return 0;
+}
+
 /* tokens._WORD, "[^\W_][\w'$@!|.{MARKS}-]*(?<![_'$@!|.-])", for code points below 256,
  * where MARKS has none: a word starts with a letter or digit (re's \w is
  * Py_UNICODE_ISALNUM or '_'), runs over word characters and ' $ @ ! | . -, and gives
@@ -206,15 +222,8 @@ static inline int trails(Py_UCS4 c)
 
 static PyObject *latin1_words(PyObject *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "latin1_words: expected str, got %.100s",
-                     Py_TYPE(text)->tp_name);
+    if (ready_str(text, "latin1_words") < 0)
         return NULL;
-    }
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(text) < 0)
-        return NULL;
-#endif
     if (PyUnicode_KIND(text) != PyUnicode_1BYTE_KIND)
         Py_RETURN_NONE;
     const Py_UCS1 *t = PyUnicode_1BYTE_DATA(text);
@@ -430,15 +439,8 @@ static Py_ssize_t match_phone(const Text *t, Py_ssize_t i)
 
 static PyObject *typed_spans(PyObject *self, PyObject *text)
 {
-    if (!PyUnicode_Check(text)) {
-        PyErr_Format(PyExc_TypeError, "typed_spans: expected str, got %.100s",
-                     Py_TYPE(text)->tp_name);
+    if (ready_str(text, "typed_spans") < 0)
         return NULL;
-    }
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(text) < 0)
-        return NULL;
-#endif
     Text t = {PyUnicode_KIND(text), PyUnicode_DATA(text), PyUnicode_GET_LENGTH(text)};
     PyObject *out = PyList_New(0);
     if (out == NULL)
