@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,6 +12,7 @@ from scipy.special import expit
 
 from spamsift.config import Settings, load_settings
 from spamsift.features.featurizer import MessageFeaturizer
+from spamsift.models.persistence import load_model, save_model
 from spamsift.training import search as search_module
 from spamsift.training.trainer import DEFAULT_PARAMS, TrainOptions, fit_model
 
@@ -105,3 +107,16 @@ def test_search_option(small_xy: Data, small_featurizer: MessageFeaturizer,
     assert details["search"]["kind"] == "grid"
     assert model.info["search_best"] == details["search"]["best_params"]
     assert model.classifier.model == details["search"]["best_params"]["model"]
+
+
+@pytest.mark.parametrize("on", [True, False])
+def test_a_fitted_model_scores_with_the_sites_prior_switch(
+        small_xy: Data, small_featurizer: MessageFeaturizer, on: bool, tmp_path: Path
+) -> None:
+    """What train's report, replay and retrain's comparison score with is what the
+    site's servers will (SPAMSIFT_PRIORS); the file does not keep the switch."""
+    X, y = small_xy
+    model, _ = fit_model(small_featurizer, X, y, load_settings(priors=on),
+                         TrainOptions(learning_curve=False))
+    assert model.classifier.priors is on
+    assert load_model(save_model(model, tmp_path / "m")).classifier.priors is True

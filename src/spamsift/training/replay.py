@@ -175,7 +175,7 @@ def replay_index(index: Path, settings: Settings, *, root: Path | None = None,
 def _first_model(train_rows: list[RawMessage], settings: Settings, from_bundled: bool,
                  n_jobs: int, reporter: Reporter) -> SpamModel:
     if from_bundled:
-        return load_bundled_model()
+        return load_bundled_model(settings.limits, priors=settings.priors)
     featurizer = featurizer_for(settings)
     if train_rows:
         ds = load_dataset(train_rows, featurizer, n_jobs=n_jobs)

@@ -222,7 +222,7 @@ def _retrain(registry: Any, store: Any, settings: Settings, corpus_index: Path |
              corpus_root: Path | None, split_column: str | None, now: datetime | None,
              force: bool, say: Say) -> RetrainReport:
     previous = registry.active()
-    champion = load_model(registry.path(previous))
+    champion = load_model(registry.path(previous), priors=settings.priors)
     now = now or datetime.now(UTC)
     if now.tzinfo is None:
         raise TrainingError(f"now: expected an aware datetime, got {now!r}")

@@ -126,6 +126,9 @@ def fit_model(featurizer: MessageFeaturizer, X: sp.csr_matrix, y: np.ndarray,
     else:
         clf = base.fit(X, y, sample_time=sample_time)
     details["fit_seconds"] = time.perf_counter() - t0
+    # The site's switch, as a loaded model gets it (never saved): the report, replay
+    # and retrain's comparison score as the site's servers will.
+    clf.set_params(priors=settings.priors)
     details["inner_folds"] = getattr(clf, "inner_folds_", "stratified")
     if getattr(clf, "tuning_", None):
         details["tuning"] = {"chosen": {"C_svm": clf.C_svm_, "aux_weight": clf.aux_weight_,
