@@ -589,3 +589,16 @@ def test_config_with_a_bad_file_is_exit_6(config_env: Path) -> None:
     result = runner.invoke(app, ["config", "--json"])
     assert result.exit_code == 6
     assert "sede=8 (file)" in one_line(result.stderr)
+
+
+def test_n_jobs_comes_from_the_environment_when_not_given(
+        corpus: Path, small_model: SpamModel, tmp_path: Path) -> None:
+    model = save_model(small_model, tmp_path / "model")
+    args = ["score", "--model", str(model), "--input", str(corpus / "spam")]
+    bad = runner.invoke(app, args, env={"SPAMSIFT_N_JOBS": "0"})
+    said = re.sub(r"[\s│╭╮╰╯─]+", " ", bad.output)  # Rich's error box, unwrapped
+    assert bad.exit_code == 2 and "-1 for every core (-2 all but one), got 0" in said
+    ok = runner.invoke(app, args, env={"SPAMSIFT_N_JOBS": "1"})
+    assert ok.exit_code == 0, ok.output
+    assert runner.invoke(app, [*args, "--n-jobs", "1"],
+                         env={"SPAMSIFT_N_JOBS": "0"}).exit_code == 0  # the flag wins

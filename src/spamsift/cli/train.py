@@ -43,7 +43,7 @@ def train(
     report: Annotated[Path | None, typer.Option(help="Also evaluate on the test rows and write metrics.json and report.html here.")] = None,
     learning_curve: Annotated[bool, typer.Option(help="Compute a learning curve for the report.")] = True,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --model-out.")] = True,
-    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising (-1: every core).")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, envvar="SPAMSIFT_N_JOBS", help="Processes for featurising (-1: every core).")] = -1,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
     dask: Annotated[str | None, typer.Option("--dask", help="Dask scheduler address (tcp://host:8786): featurise, count and search on its workers.")] = None,
     stream: Annotated[bool, typer.Option("--stream", help="Read the training rows as a stream: the whole recipe on the first --seed-size distinct rows, then Naive Bayes and reputation counts learned chunk by chunk (needs --split-column).")] = False,
@@ -88,7 +88,7 @@ def evaluate(
     report: Annotated[Path, typer.Option(help="Folder for metrics.json and report.html.")],
     root: Annotated[Path | None, typer.Option(help="Folder the index paths are relative to.")] = None,
     split_column: Annotated[str | None, typer.Option("--split-column", help="Evaluate the rows whose value is 'test' (default: every row).")] = None,
-    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, envvar="SPAMSIFT_N_JOBS", help="Processes for featurising.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
     verify_auth: Annotated[bool, typer.Option("--verify-auth", help="Also verify DKIM, ARC and DMARC by DNS (archives' old keys no longer resolve: by default only the site's trusted Authentication-Results count).")] = False,
 ) -> None:
@@ -113,7 +113,7 @@ def replay(
     from_bundled: Annotated[bool, typer.Option("--from-bundled", help="Start from the bundled model; 'train' rows are then learned as feedback.")] = False,
     data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the replay's feedback store lives (default: a temporary folder).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write replay.json (metrics and the curve over time) here.")] = None,
-    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, help="Processes for featurising the training rows.")] = -1,
+    n_jobs: Annotated[int, typer.Option(callback=_check_n_jobs, envvar="SPAMSIFT_N_JOBS", help="Processes for featurising the training rows.")] = -1,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Replay: classify each test message in date order, then learn its true label."""

@@ -188,7 +188,7 @@ def _died() -> WorkerError:
     holds a chunk of up to 256 messages, each up to ``limits.max_message_bytes``)."""
     return WorkerError(
         "a featurising worker process died (killed, most likely out of memory): run "
-        "fewer processes (--n-jobs 1; SPAMSIFT_N_JOBS for retrain) or lower the parse "
+        "fewer processes (--n-jobs 1, or SPAMSIFT_N_JOBS=1) or lower the parse "
         "limits (limits.max_message_bytes, images.max_total_pixels, SPAMSIFT_OCR=false)")
 
 
