@@ -14,6 +14,7 @@ from spamsift.exceptions import TrainingError
 from spamsift.features.featurizer import MessageFeaturizer
 from spamsift.ingest import IngestReport, RawMessage
 from spamsift.models.spam_model import SpamModel
+from spamsift.training import trainer as trainer_module
 from spamsift.training.jobs import (
     Dataset,
     evaluate_job,
@@ -23,7 +24,6 @@ from spamsift.training.jobs import (
     split_dataset,
     train_job,
 )
-from spamsift.training import trainer as trainer_module
 from spamsift.training.trainer import TrainOptions, token_bits_for
 
 Mail = list[tuple[bytes, str]]
