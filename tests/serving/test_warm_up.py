@@ -1,5 +1,6 @@
-"""Daemons load the OCR engine when they start, on a thread of their own, so the
-first message with a picture of text does not stall its batch; never with OCR off."""
+"""Daemons start and stop their threads: the OCR engine loaded at start on a thread of
+its own (never with OCR off), so the first picture of text does not stall its batch;
+the DNS waiting threads ended when the door stops."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 from tests.serving.api.support import api_settings, make_keys
-from tests.serving.spamd.support import running
+from tests.serving.spamd.support import exchange, request, running
 
 from spamsift.config import Settings
+from spamsift.mailauth import Authenticator
 from spamsift.models.spam_model import SpamModel
 from spamsift.parse.extract import ocr
 from spamsift.serving.api.app import create_app
@@ -75,3 +77,31 @@ def test_spamd_warms_the_engine_at_start_only_with_ocr_on(
         if on:
             assert ocr._done_for_tests.wait(10)  # type: ignore[attr-defined]
     assert loads == (["spamsift-ocr-warm-up"] if on else [])
+
+
+def _waiting_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("spamsift-prepare")]
+
+
+def test_the_rest_api_ends_its_dns_waiting_threads_when_it_stops(
+        small_model: SpamModel) -> None:
+    """A stopped door leaves no thread behind (its prepare pool is the service's)."""
+    before = _waiting_threads()
+    app = create_app(ModelHolder.fixed(small_model), keys=make_keys(),
+                     settings=api_settings(ocr=False))
+    with TestClient(app) as client:
+        assert client.post("/v1/classify", content=b"Subject: hi\n\nlunch?").status_code == 200
+        assert len(_waiting_threads()) > len(before)
+    assert _waiting_threads() == before
+
+
+def test_spamd_ends_its_dns_waiting_threads_when_it_stops(small_model: SpamModel) -> None:
+    before = _waiting_threads()
+    settings = Settings(model_poll_seconds=0, ocr=False, auth_verify="never")
+    live = Live(ModelHolder.fixed(small_model, version="small"), None, None,
+                auth=Authenticator.from_settings(settings, door=True))
+    server = SpamdServer(live, settings)
+    with running(server) as port:
+        assert b" 0 EX_OK" in exchange(port, request("CHECK", b"Subject: hi\n\nok"))
+        assert len(_waiting_threads()) > len(before)
+    assert _waiting_threads() == before

@@ -169,6 +169,13 @@ class SpamService:
                                              thread_name_prefix="spamsift-prepare")
         return await prepare(loaded.model, raw, self.sandbox, self.auth, waits=self._waits)
 
+    def close(self) -> None:
+        """End the threads :meth:`prepare_async` waits in, once their waits are done (a
+        door that stops); a later call makes new ones."""
+        waits, self._waits = self._waits, None
+        if waits is not None:
+            waits.shutdown(wait=True, cancel_futures=True)
+
     def classify_many(self, loaded: LoadedModel, raws: list[bytes], items: list[Item],
                       top: int | None = None) -> list[Classified]:
         """One model call for all of ``items`` (each ``raws[i]`` or what :meth:`prepare`

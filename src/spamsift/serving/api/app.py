@@ -124,6 +124,7 @@ def create_app(holder: ModelHolder, *, keys: KeyVerifier, settings: Settings,
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await run_in_threadpool(sandbox.close)
+            await run_in_threadpool(state.service.close)
             if state.recorder is not None:  # the history queued so far, written
                 await run_in_threadpool(state.recorder.close)
 

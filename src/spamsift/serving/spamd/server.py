@@ -187,6 +187,7 @@ class SpamdServer:
             self._poller = None
         await asyncio.get_running_loop().run_in_executor(
             None, lambda: self.pool.shutdown(wait=True, cancel_futures=True))
+        await asyncio.get_running_loop().run_in_executor(None, self.service.close)
 
     async def serve(self, host: str, port: int, stop: asyncio.Event | None = None) -> None:
         """Serve until ``stop`` is set (forever without one)."""
