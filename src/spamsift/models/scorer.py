@@ -549,8 +549,8 @@ class SpamScorer(Estimator):
         cap = self.rep_cap
         if isinstance(cap, bool) or not isinstance(cap, int | float) or not cap >= 0:
             raise ValueError(f"rep_cap must be a number >= 0, got {cap!r}")
-        if not cap or not aux.nnz:
-            return aux
+        if not cap or not aux.nnz or not self.block_weights()[1]:
+            return aux  # no bound, or no identity to bound (a model for any site)
         n_struct = self.bin_edges_.shape[0] * self.n_bins
         rep = aux.indices >= n_struct
         a0 = self.layout.n_tokens
