@@ -598,6 +598,10 @@ def test_n_jobs_comes_from_the_environment_when_not_given(
     bad = runner.invoke(app, args, env={"SPAMSIFT_N_JOBS": "0"})
     said = re.sub(r"[\s│╭╮╰╯─]+", " ", bad.output)  # Rich's error box, unwrapped
     assert bad.exit_code == 2 and "-1 for every core (-2 all but one), got 0" in said
+    for junk in ("abc", "1e9999"):  # not a number: the option's own usage error
+        assert runner.invoke(app, args, env={"SPAMSIFT_N_JOBS": junk}).exit_code == 2, junk
+    empty = runner.invoke(app, args, env={"SPAMSIFT_N_JOBS": ""})  # unset to the option,
+    assert empty.exit_code == 6 and "bad setting: n_jobs" in empty.output  # bad to settings
     ok = runner.invoke(app, args, env={"SPAMSIFT_N_JOBS": "1"})
     assert ok.exit_code == 0, ok.output
     assert runner.invoke(app, [*args, "--n-jobs", "1"],
