@@ -93,6 +93,8 @@ def test_the_rest_api_ends_its_dns_waiting_threads_when_it_stops(
         assert client.post("/v1/classify", content=b"Subject: hi\n\nlunch?").status_code == 200
         assert len(_waiting_threads()) > len(before)
     assert _waiting_threads() == before
+    app.state.spamsift.service.close()  # again, after the door stopped: nothing to end
+    assert _waiting_threads() == before
 
 
 def test_spamd_ends_its_dns_waiting_threads_when_it_stops(small_model: SpamModel) -> None:

@@ -441,6 +441,7 @@ def test_identity_turns_on_only_with_enough_of_the_sites_own_rows(
     assert not retrain_module.identity_turns_on(off, enough[1:], settings)  # 499 rows
     assert not retrain_module.identity_turns_on(off, np.r_[np.zeros(460), np.ones(49)],
                                                 settings)  # 49 spam
+    assert not retrain_module.identity_turns_on(off, np.zeros(0), settings)  # no rows
     assert not retrain_module.identity_turns_on(MessageFeaturizer(), enough, settings)
     site_off = settings.model_copy(update={"site_evidence": False})
     assert not retrain_module.identity_turns_on(off, enough, site_off)
